@@ -1,0 +1,57 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "lsg-convert",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "lsg-convert", targets: ["lsg-convert"]),
+        .library(name: "SafeTensors", targets: ["SafeTensors"]),
+        .library(name: "Checkpoint", targets: ["Checkpoint"]),
+        .library(name: "LSGEncoder", targets: ["LSGEncoder"]),
+        .library(name: "LSGConversion", targets: ["LSGConversion"]),
+        .library(name: "Golden", targets: ["Golden"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+    ],
+    targets: [
+        // System libraries (apt: libzstd-dev, libopenblas-dev).
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+
+        // The safetensors format only: header parsing and validation, mmap reader, writer, dtypes.
+        .target(name: "SafeTensors"),
+        // Streaming zstd compression and decompression over the system libzstd.
+        .target(name: "Zstd", dependencies: ["CZstd"]),
+        // A model directory: typed config, tensor store (single or sharded), tokenizer files, name resolution.
+        .target(
+            name: "Checkpoint",
+            dependencies: ["SafeTensors", "Zstd", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // CPU LSG encoder on BLAS: embeddings, local/sparse/global attention, heads.
+        .target(name: "LSGEncoder", dependencies: ["Checkpoint", "SafeTensors", "CBLAS"]),
+        // Golden files (safetensors + zstd), comparison metrics, validation report.
+        .target(name: "Golden", dependencies: ["SafeTensors", "Zstd", "LSGEncoder", "Checkpoint"]),
+        // Stage protocol, pipeline, recipes, built-in stages.
+        .target(name: "LSGConversion", dependencies: ["Checkpoint", "SafeTensors", "Golden", "LSGEncoder"]),
+        // The command line: thin ArgumentParser commands over the libraries.
+        .target(
+            name: "LSGConvertCLI",
+            dependencies: [
+                "SafeTensors", "Zstd", "Checkpoint", "LSGEncoder", "Golden", "LSGConversion",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "lsg-convert", dependencies: ["LSGConvertCLI"]),
+
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
+        .testTarget(name: "ZstdTests", dependencies: ["Zstd"]),
+        .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "SafeTensors"]),
+        .testTarget(name: "LSGEncoderTests", dependencies: ["LSGEncoder", "Golden", "Checkpoint", "SafeTensors"]),
+        .testTarget(name: "GoldenTests", dependencies: ["Golden", "SafeTensors", "Zstd"]),
+        .testTarget(name: "LSGConversionTests", dependencies: ["LSGConversion", "Checkpoint", "SafeTensors", "Golden"]),
+        .testTarget(name: "CLITests", dependencies: ["LSGConvertCLI", "SafeTensors"]),
+    ]
+)

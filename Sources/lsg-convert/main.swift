@@ -1,0 +1,3 @@
+import LSGConvertCLI
+
+await LSGConvertCommand.main()
