@@ -1,0 +1,265 @@
+import Foundation
+import SafeTensors
+
+/// A typed view of a model's `config.json`. The JSON object itself is kept (in key order), so
+/// keys this type does not know survive a rewrite; the typed properties read and write it.
+/// Missing keys read as the transformers defaults of the BERT-style configs.
+public struct ModelConfig: Sendable, Hashable {
+    /// The whole `config.json` object.
+    public private(set) var json: JSONObject
+
+    /// Checks the known keys' types; `name` is the file used in error messages.
+    public init(json value: JSONValue, name: String) throws {
+        guard let object = value.objectValue else {
+            throw CheckpointError(name, "config is a JSON \(value.typeName), expected an object")
+        }
+        json = object
+        try Self.check(object, name: name)
+    }
+
+    public static func load(from url: URL) throws -> ModelConfig {
+        let value: JSONValue
+        do {
+            value = try JSONValue.load(contentsOf: url)
+        } catch let error as SafeTensorsError {
+            throw CheckpointError(error.file, error.problem)
+        }
+        return try ModelConfig(json: value, name: url.path)
+    }
+
+    public var modelType: String {
+        get { json["model_type"]?.stringValue ?? "" }
+        set { json["model_type"] = .string(newValue) }
+    }
+
+    /// The family of `model_type`, nil when the converter does not support it.
+    public var family: ModelFamily? { ModelFamily(modelType: modelType) }
+
+    /// `architectures`; a bare string (accepted by transformers) reads as one element.
+    public var architectures: [String]? {
+        get {
+            switch json["architectures"] {
+            case .string(let name)?: return [name]
+            case .array(let names)?: return names.compactMap(\.stringValue)
+            default: return nil
+            }
+        }
+        set { json["architectures"] = newValue.map { .array($0.map(JSONValue.string)) } }
+    }
+
+    public var vocabSize: Int {
+        get { json["vocab_size"]?.intValue ?? 30522 }
+        set { json["vocab_size"] = .int(newValue) }
+    }
+    public var hiddenSize: Int {
+        get { json["hidden_size"]?.intValue ?? 768 }
+        set { json["hidden_size"] = .int(newValue) }
+    }
+    public var numHiddenLayers: Int {
+        get { json["num_hidden_layers"]?.intValue ?? 12 }
+        set { json["num_hidden_layers"] = .int(newValue) }
+    }
+    public var numAttentionHeads: Int {
+        get { json["num_attention_heads"]?.intValue ?? 12 }
+        set { json["num_attention_heads"] = .int(newValue) }
+    }
+    public var intermediateSize: Int {
+        get { json["intermediate_size"]?.intValue ?? 3072 }
+        set { json["intermediate_size"] = .int(newValue) }
+    }
+    public var hiddenAct: String {
+        get { json["hidden_act"]?.stringValue ?? "gelu" }
+        set { json["hidden_act"] = .string(newValue) }
+    }
+    public var layerNormEps: Double {
+        get { json["layer_norm_eps"]?.doubleValue ?? 1e-12 }
+        set { json["layer_norm_eps"] = .double(newValue) }
+    }
+    public var maxPositionEmbeddings: Int {
+        get { json["max_position_embeddings"]?.intValue ?? 512 }
+        set { json["max_position_embeddings"] = .int(newValue) }
+    }
+    public var typeVocabSize: Int {
+        get { json["type_vocab_size"]?.intValue ?? 2 }
+        set { json["type_vocab_size"] = .int(newValue) }
+    }
+    public var padTokenId: Int? {
+        get { json["pad_token_id"]?.intValue }
+        set { json["pad_token_id"] = newValue.map(JSONValue.int) ?? .null }
+    }
+    public var bosTokenId: Int? {
+        get { json["bos_token_id"]?.intValue }
+        set { json["bos_token_id"] = newValue.map(JSONValue.int) ?? .null }
+    }
+    public var eosTokenId: Int? {
+        get { json["eos_token_id"]?.intValue }
+        set { json["eos_token_id"] = newValue.map(JSONValue.int) ?? .null }
+    }
+    public var positionEmbeddingType: String {
+        get { json["position_embedding_type"]?.stringValue ?? "absolute" }
+        set { json["position_embedding_type"] = .string(newValue) }
+    }
+    /// Whether the output embeddings share the word-embedding matrix (transformers default: yes).
+    public var tieWordEmbeddings: Bool {
+        get { json["tie_word_embeddings"]?.boolValue ?? true }
+        set { json["tie_word_embeddings"] = .bool(newValue) }
+    }
+
+    /// Whether the config describes an LSG model: `base_model_prefix` is "lsg" or the first
+    /// architecture is an LSG class (the reference's test).
+    public var isLSG: Bool {
+        json["base_model_prefix"]?.stringValue == "lsg" || (architectures?.first?.contains("LSG") ?? false)
+    }
+
+    /// The LSG settings: present for LSG configs (missing keys take the reference's defaults).
+    /// Setting writes every LSG key; setting nil removes them.
+    public var lsg: LSGConfig? {
+        get { isLSG ? LSGConfig(reading: json) : nil }
+        set {
+            if let newValue {
+                newValue.write(into: &json)
+            } else {
+                for key in LSGConfig.keys { json[key] = nil }
+            }
+        }
+    }
+
+    /// Sets or removes (nil) any key, for settings without a typed property.
+    public subscript(key: String) -> JSONValue? {
+        get { json[key] }
+        set { json[key] = newValue }
+    }
+
+    private static func check(_ object: JSONObject, name: String) throws {
+        func expect(_ key: String, _ test: (JSONValue) -> Bool, _ what: String) throws {
+            guard let value = object[key], value != .null else { return }
+            guard test(value) else {
+                throw CheckpointError(name, "\"\(key)\" is a JSON \(value.typeName), expected \(what)")
+            }
+        }
+        let isInt: (JSONValue) -> Bool = { $0.intValue != nil }
+        let isPositiveInt: (JSONValue) -> Bool = { ($0.intValue ?? 0) > 0 }
+        let isString: (JSONValue) -> Bool = { $0.stringValue != nil }
+        try expect("model_type", isString, "a string")
+        for key in ["vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
+                    "max_position_embeddings", "type_vocab_size"] {
+            try expect(key, isPositiveInt, "a positive integer")
+        }
+        for key in ["pad_token_id", "bos_token_id", "eos_token_id"] { try expect(key, isInt, "an integer") }
+        try expect("hidden_act", isString, "a string")
+        try expect("position_embedding_type", isString, "a string")
+        try expect("layer_norm_eps", { $0.doubleValue != nil }, "a number")
+        try expect("tie_word_embeddings", { $0.boolValue != nil }, "a boolean")
+        try expect("architectures", { value in
+            value.stringValue != nil || (value.arrayValue?.allSatisfy { $0.stringValue != nil } ?? false)
+        }, "a list of class names")
+        try LSGConfig.check(object, name: name)
+    }
+}
+
+/// How the sparse context of LSG attention is selected.
+public enum SparsityType: String, Sendable, CaseIterable, Codable {
+    case none, norm, pooling, lsh, stride
+    case blockStride = "block_stride"
+    case bosPooling = "bos_pooling"
+}
+
+/// The LSG fields of `config.json`, with the reference's defaults.
+public struct LSGConfig: Sendable, Hashable, Codable {
+    public var adaptive = true
+    public var baseModelPrefix = "lsg"
+    public var blockSize = 128
+    public var lshNumPreRounds = 1
+    public var maskFirstToken = false
+    public var numGlobalTokens = 1
+    public var poolWithGlobal = true
+    public var sparseBlockSize = 128
+    public var sparsityFactor = 2
+    public var sparsityType: SparsityType = .norm
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case adaptive
+        case baseModelPrefix = "base_model_prefix"
+        case blockSize = "block_size"
+        case lshNumPreRounds = "lsh_num_pre_rounds"
+        case maskFirstToken = "mask_first_token"
+        case numGlobalTokens = "num_global_tokens"
+        case poolWithGlobal = "pool_with_global"
+        case sparseBlockSize = "sparse_block_size"
+        case sparsityFactor = "sparsity_factor"
+        case sparsityType = "sparsity_type"
+    }
+
+    /// The config.json keys this type owns.
+    public static let keys = CodingKeys.allCases.map(\.rawValue)
+
+    /// Reads the keys present, defaults for the rest. A null or unknown `sparsity_type` reads as
+    /// `none`, which is what the reference's model does with it.
+    init(reading json: JSONObject) {
+        adaptive = json[CodingKeys.adaptive.rawValue]?.boolValue ?? adaptive
+        baseModelPrefix = json[CodingKeys.baseModelPrefix.rawValue]?.stringValue ?? baseModelPrefix
+        blockSize = json[CodingKeys.blockSize.rawValue]?.intValue ?? blockSize
+        lshNumPreRounds = json[CodingKeys.lshNumPreRounds.rawValue]?.intValue ?? lshNumPreRounds
+        maskFirstToken = json[CodingKeys.maskFirstToken.rawValue]?.boolValue ?? maskFirstToken
+        numGlobalTokens = json[CodingKeys.numGlobalTokens.rawValue]?.intValue ?? numGlobalTokens
+        poolWithGlobal = json[CodingKeys.poolWithGlobal.rawValue]?.boolValue ?? poolWithGlobal
+        sparseBlockSize = json[CodingKeys.sparseBlockSize.rawValue]?.intValue ?? sparseBlockSize
+        sparsityFactor = json[CodingKeys.sparsityFactor.rawValue]?.intValue ?? sparsityFactor
+        switch json[CodingKeys.sparsityType.rawValue] {
+        case nil: break
+        case .string(let name)?: sparsityType = SparsityType(rawValue: name) ?? .none
+        default: sparsityType = .none
+        }
+    }
+
+    func write(into json: inout JSONObject) {
+        json[CodingKeys.adaptive.rawValue] = .bool(adaptive)
+        json[CodingKeys.baseModelPrefix.rawValue] = .string(baseModelPrefix)
+        json[CodingKeys.blockSize.rawValue] = .int(blockSize)
+        json[CodingKeys.lshNumPreRounds.rawValue] = .int(lshNumPreRounds)
+        json[CodingKeys.maskFirstToken.rawValue] = .bool(maskFirstToken)
+        json[CodingKeys.numGlobalTokens.rawValue] = .int(numGlobalTokens)
+        json[CodingKeys.poolWithGlobal.rawValue] = .bool(poolWithGlobal)
+        json[CodingKeys.sparseBlockSize.rawValue] = .int(sparseBlockSize)
+        json[CodingKeys.sparsityFactor.rawValue] = .int(sparsityFactor)
+        json[CodingKeys.sparsityType.rawValue] = .string(sparsityType.rawValue)
+    }
+
+    /// The settings as the reference's config class leaves them: `num_global_tokens` clamped
+    /// to 1...512 and `pool_with_global` forced on by `mask_first_token`.
+    public var normalized: LSGConfig {
+        var copy = self
+        copy.numGlobalTokens = min(max(numGlobalTokens, 1), 512)
+        if maskFirstToken { copy.poolWithGlobal = true }
+        return copy
+    }
+
+    /// Problems that make the settings unusable (the reference asserts on the first).
+    public var problems: [String] {
+        var problems: [String] = []
+        if blockSize < 1 { problems.append("block_size must be positive (got \(blockSize))") }
+        if sparseBlockSize < 0 { problems.append("sparse_block_size must not be negative (got \(sparseBlockSize))") }
+        if sparsityFactor < 1 {
+            problems.append("sparsity_factor must be positive (got \(sparsityFactor))")
+        } else if blockSize % sparsityFactor != 0 {
+            problems.append("block_size (\(blockSize)) must be divisible by sparsity_factor (\(sparsityFactor))")
+        }
+        if lshNumPreRounds < 0 { problems.append("lsh_num_pre_rounds must not be negative (got \(lshNumPreRounds))") }
+        return problems
+    }
+
+    static func check(_ object: JSONObject, name: String) throws {
+        for key in [CodingKeys.adaptive, .maskFirstToken, .poolWithGlobal] {
+            if let value = object[key.rawValue], value != .null, value.boolValue == nil {
+                throw CheckpointError(name, "\"\(key.rawValue)\" is a JSON \(value.typeName), expected a boolean")
+            }
+        }
+        for key in [CodingKeys.blockSize, .lshNumPreRounds, .numGlobalTokens, .sparseBlockSize, .sparsityFactor] {
+            if let value = object[key.rawValue], value != .null, value.intValue == nil {
+                throw CheckpointError(name, "\"\(key.rawValue)\" is a JSON \(value.typeName), expected an integer")
+            }
+        }
+    }
+}

@@ -1,0 +1,184 @@
+/// The encoder families the converter supports, with the facts each conversion needs:
+/// the position offset, where the encoder's weights live, and the LSG class names the
+/// reference's remote code defines (`modeling_lsg_<family>.py`).
+public enum ModelFamily: String, Sendable, CaseIterable, Codable {
+    case camembert
+    case roberta
+    case xlmRoberta = "xlm-roberta"
+    case bert
+
+    /// The family for a `config.json` `model_type`, or nil when unsupported.
+    public init?(modelType: String) {
+        self.init(rawValue: modelType)
+    }
+
+    /// Rows at the start of the position table that are not positions (RoBERTa-style models
+    /// count positions from `padding_idx + 1`). They are kept as they are when tiling.
+    public var positionOffset: Int {
+        switch self {
+        case .camembert, .roberta, .xlmRoberta: return 2
+        case .bert: return 0
+        }
+    }
+
+    /// The attribute holding the encoder in task-head classes; their weights are stored
+    /// under `<basePrefix>.` while the base model class stores them at the root.
+    public var basePrefix: String {
+        switch self {
+        case .camembert, .roberta, .xlmRoberta: return "roberta"
+        case .bert: return "bert"
+        }
+    }
+
+    /// The class-name stem used by transformers (`CamembertForMaskedLM`, `XLMRobertaModel`).
+    public var classStem: String {
+        switch self {
+        case .camembert: return "Camembert"
+        case .roberta: return "Roberta"
+        case .xlmRoberta: return "XLMRoberta"
+        case .bert: return "Bert"
+        }
+    }
+
+    /// The remote-code module the LSG classes live in, as named in `auto_map`.
+    public var lsgModule: String {
+        switch self {
+        case .camembert: return "modeling_lsg_camembert"
+        case .roberta: return "modeling_lsg_roberta"
+        case .xlmRoberta: return "modeling_lsg_xlm_roberta"
+        case .bert: return "modeling_lsg_bert"
+        }
+    }
+
+    /// Every architecture the family converts, base model first.
+    public var architectures: [Architecture] {
+        Architecture.Head.allCases.filter { $0.isAvailable(in: self) }.map { Architecture(family: self, head: $0) }
+    }
+
+    /// The architecture used when neither the option nor `config.json` names one.
+    public var defaultArchitecture: Architecture {
+        Architecture(family: self, head: self == .bert ? .preTraining : .maskedLM)
+    }
+
+    /// The architecture for a class name, with or without the `LSG` prefix.
+    public func architecture(named name: String) -> Architecture? {
+        let plain = name.hasPrefix("LSG") ? String(name.dropFirst(3)) : name
+        return architectures.first { $0.className == plain }
+    }
+
+    /// `auto_map` of the LSG config: which remote class each transformers Auto class loads.
+    public var autoMap: [(autoClass: String, lsgClass: String)] {
+        var entries: [(String, String)] = []
+        for head in Architecture.Head.allCases where head.isAvailable(in: self) {
+            guard let autoClass = head.autoClass else { continue }
+            entries.append((autoClass, "\(lsgModule).LSG\(Architecture(family: self, head: head).className)"))
+        }
+        return entries.sorted { $0.0 < $1.0 }
+    }
+}
+
+/// One model class of a family (base model or a task head) and the tensors it owns
+/// besides the encoder's.
+public struct Architecture: Sendable, Hashable {
+    public enum Head: String, Sendable, CaseIterable {
+        case base, maskedLM, causalLM, preTraining, multipleChoice, questionAnswering
+        case sequenceClassification, tokenClassification
+
+        func isAvailable(in family: ModelFamily) -> Bool {
+            self != .preTraining || family == .bert
+        }
+
+        /// The transformers Auto class that loads this head, if any.
+        var autoClass: String? {
+            switch self {
+            case .base: return "AutoModel"
+            case .maskedLM: return "AutoModelForMaskedLM"
+            case .causalLM: return "AutoModelForCausalLM"
+            case .preTraining: return "AutoModelForPreTraining"
+            case .multipleChoice: return "AutoModelForMultipleChoice"
+            case .questionAnswering: return "AutoModelForQuestionAnswering"
+            case .sequenceClassification: return "AutoModelForSequenceClassification"
+            case .tokenClassification: return "AutoModelForTokenClassification"
+            }
+        }
+    }
+
+    public let family: ModelFamily
+    public let head: Head
+
+    public init(family: ModelFamily, head: Head) {
+        self.family = family
+        self.head = head
+    }
+
+    /// The transformers class name, e.g. `CamembertForMaskedLM`, `BertLMHeadModel`.
+    public var className: String {
+        let stem = family.classStem
+        switch head {
+        case .base: return "\(stem)Model"
+        case .maskedLM: return "\(stem)ForMaskedLM"
+        case .causalLM: return family == .bert ? "\(stem)LMHeadModel" : "\(stem)ForCausalLM"
+        case .preTraining: return "\(stem)ForPreTraining"
+        case .multipleChoice: return "\(stem)ForMultipleChoice"
+        case .questionAnswering: return "\(stem)ForQuestionAnswering"
+        case .sequenceClassification: return "\(stem)ForSequenceClassification"
+        case .tokenClassification: return "\(stem)ForTokenClassification"
+        }
+    }
+
+    /// The class of the converted model, e.g. `LSGCamembertForMaskedLM`.
+    public var lsgClassName: String { "LSG" + className }
+
+    public var isBase: Bool { head == .base }
+
+    /// The prefix of encoder tensors in a checkpoint of this class ("" or "roberta.").
+    public var encoderPrefix: String { isBase ? "" : family.basePrefix + "." }
+
+    /// Whether the class builds the encoder with its pooler.
+    public var hasPooler: Bool {
+        switch head {
+        case .base, .multipleChoice: return true
+        case .preTraining, .sequenceClassification: return family == .bert
+        case .maskedLM, .causalLM, .questionAnswering, .tokenClassification: return false
+        }
+    }
+
+    /// Tensors of the head, as stored by transformers (tied copies excluded).
+    public var headTensors: [String] {
+        func linear(_ name: String) -> [String] { ["\(name).weight", "\(name).bias"] }
+        let bertLMHead = ["cls.predictions.bias"] + linear("cls.predictions.transform.dense")
+            + linear("cls.predictions.transform.LayerNorm")
+        switch (head, family) {
+        case (.base, _): return []
+        case (.maskedLM, .bert), (.causalLM, .bert): return bertLMHead
+        case (.preTraining, _): return bertLMHead + linear("cls.seq_relationship")
+        case (.maskedLM, _), (.causalLM, _):
+            return ["lm_head.bias"] + linear("lm_head.dense") + linear("lm_head.layer_norm")
+        case (.sequenceClassification, .bert): return linear("classifier")
+        case (.sequenceClassification, _): return linear("classifier.dense") + linear("classifier.out_proj")
+        case (.multipleChoice, _), (.tokenClassification, _): return linear("classifier")
+        case (.questionAnswering, _): return linear("qa_outputs")
+        }
+    }
+
+    /// The output-embedding matrix tied to the word embeddings (not stored when tied).
+    public var tiedDecoderWeight: String? {
+        switch head {
+        case .maskedLM, .causalLM, .preTraining:
+            return family == .bert ? "cls.predictions.decoder.weight" : "lm_head.decoder.weight"
+        default: return nil
+        }
+    }
+
+    /// Head tensors that share storage with another head tensor, by stored name: a source
+    /// may hold either name, transformers writes only the stored one.
+    public var tiedAliases: [String: String] {
+        switch head {
+        case .maskedLM, .causalLM, .preTraining:
+            return family == .bert
+                ? ["cls.predictions.bias": "cls.predictions.decoder.bias"]
+                : ["lm_head.bias": "lm_head.decoder.bias"]
+        default: return [:]
+        }
+    }
+}
