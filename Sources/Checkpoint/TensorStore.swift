@@ -1,0 +1,83 @@
+import Foundation
+import SafeTensors
+
+/// The weights of a model directory: `model.safetensors`, or the shards named by
+/// `model.safetensors.index.json`. Tensor data stays memory-mapped; nothing is copied until
+/// asked for. Immutable, so safe to share between threads.
+public final class TensorStore: @unchecked Sendable {
+    public let directory: URL
+    /// The weight files, shard order (one file when not sharded).
+    public let files: [SafeTensorsFile]
+    /// The index, for a sharded checkpoint.
+    public let index: SafeTensorsIndex?
+    /// All tensors, file by file, each file in data-offset order.
+    public let tensors: [TensorInfo]
+    private let fileByTensor: [String: SafeTensorsFile]
+
+    public init(directory: URL) throws {
+        let manager = FileManager.default
+        let single = directory.appendingPathComponent("model.safetensors")
+        let indexURL = directory.appendingPathComponent(SafeTensorsIndex.defaultFileName)
+        do {
+            if manager.fileExists(atPath: indexURL.path) {
+                let sharded = try ShardedSafeTensors(indexURL: indexURL)
+                files = sharded.shards
+                index = sharded.index
+                tensors = sharded.tensors
+            } else if manager.fileExists(atPath: single.path) {
+                let file = try SafeTensorsFile(contentsOf: single)
+                files = [file]
+                index = nil
+                tensors = file.tensors
+            } else {
+                let legacy = ["pytorch_model.bin", "tf_model.h5", "flax_model.msgpack"]
+                    .filter { manager.fileExists(atPath: directory.appendingPathComponent($0).path) }
+                let hint = legacy.isEmpty ? "" : " (\(legacy.joined(separator: ", ")) is not supported; convert it to safetensors first)"
+                throw CheckpointError(directory.path, "no model.safetensors or \(SafeTensorsIndex.defaultFileName)\(hint)")
+            }
+        } catch let error as SafeTensorsError {
+            throw CheckpointError(error.file, error.problem)
+        }
+        var fileByTensor: [String: SafeTensorsFile] = [:]
+        for file in files {
+            for tensor in file.tensors { fileByTensor[tensor.name] = file }
+        }
+        self.directory = directory
+        self.fileByTensor = fileByTensor
+    }
+
+    public var isSharded: Bool { index != nil }
+
+    /// Tensor names, file by file, each file in data-offset order.
+    public var names: [String] { tensors.map(\.name) }
+
+    public func contains(_ name: String) -> Bool { fileByTensor[name] != nil }
+
+    public func info(_ name: String) -> TensorInfo? { fileByTensor[name]?.info(name) }
+
+    /// The file that holds `name`.
+    public func file(containing name: String) -> SafeTensorsFile? { fileByTensor[name] }
+
+    /// The files of the checkpoint on disk, relative to `directory`: weight files, then the index.
+    public var fileNames: [String] {
+        let weights = files.map { URL(fileURLWithPath: $0.name).lastPathComponent }
+        return index == nil ? weights : weights + [SafeTensorsIndex.defaultFileName]
+    }
+
+    private func file(for name: String) throws -> SafeTensorsFile {
+        guard let file = fileByTensor[name] else {
+            throw CheckpointError(directory.path, "no tensor named '\(name)'")
+        }
+        return file
+    }
+
+    /// Calls `body` with the tensor's raw little-endian bytes (valid only during the call).
+    public func withBytes<R>(of name: String, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try file(for: name).withBytes(of: name, body)
+    }
+
+    /// The tensor's values widened (or, from F64, rounded) to Float.
+    public func floats(_ name: String) throws -> [Float] { try file(for: name).floats(name) }
+
+    public func int64s(_ name: String) throws -> [Int64] { try file(for: name).int64s(name) }
+}
