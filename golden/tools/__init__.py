@@ -1,0 +1,1 @@
+"""Generator of the golden data under golden/ (see golden/README.md)."""

@@ -1,0 +1,189 @@
+"""Tiny source checkpoints (plain transformers model directories) for the four families."""
+from __future__ import annotations
+
+import io
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from . import common, corpus
+
+FIXTURES_DIR = Path("fixtures")
+
+# Shared tiny geometry: big enough for 4 heads of 8 dims, small enough to stay far below 1 MB.
+TINY = dict(
+    hidden_size=32,
+    num_hidden_layers=2,
+    num_attention_heads=4,
+    intermediate_size=64,
+    hidden_act="gelu",
+    hidden_dropout_prob=0.1,
+    attention_probs_dropout_prob=0.1,
+    # Large init so that attention scores are far from uniform and a wrong mask shows.
+    initializer_range=0.2,
+)
+
+
+@dataclass(frozen=True)
+class Fixture:
+    name: str
+    family: str  # camembert | roberta | xlm-roberta | bert
+    architecture: str
+    max_positions: int  # rows of the position table (offset rows included)
+    model_max_length: int
+    seed_offset: int
+    note: str
+
+
+FIXTURES = [
+    Fixture("camembert-tiny", "camembert", "CamembertForMaskedLM", 514, 512, 100,
+            "SentencePiece (unigram) CamemBERT tokenizer; the bundled checkpoint of the README"),
+    Fixture("camembert-tiny-130pos", "camembert", "CamembertForMaskedLM", 132, 130, 110,
+            "130 positions (+2 offset rows): exercises the random padding of the global init"),
+    Fixture("roberta-tiny", "roberta", "RobertaForMaskedLM", 514, 512, 120,
+            "byte-level BPE tokenizer trained with tokenizers"),
+    Fixture("xlm-roberta-tiny", "xlm-roberta", "XLMRobertaForMaskedLM", 514, 512, 130,
+            "SentencePiece (unigram) XLM-R tokenizer"),
+    Fixture("bert-tiny", "bert", "BertForPreTraining", 512, 512, 140,
+            "WordPiece tokenizer (lower case); BertForPreTraining with pooler and NSP head"),
+]
+
+
+def train_sentencepiece(sentences: list[str], vocab_size: int) -> bytes:
+    import sentencepiece as spm
+
+    model = io.BytesIO()
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(sentences),
+        model_writer=model,
+        vocab_size=vocab_size,
+        model_type="unigram",
+        hard_vocab_limit=False,
+        character_coverage=1.0,
+        # identity: no precompiled NFKC table, which would add ~240 KB to each tokenizer.
+        normalization_rule_name="identity",
+        num_threads=1,
+        seed_sentencepiece_size=100000,
+        shuffle_input_sentence=False,
+        minloglevel=2,
+    )
+    return model.getvalue()
+
+
+def build_tokenizer(fixture: Fixture, work: Path):
+    from transformers import (BertTokenizerFast, CamembertTokenizer, CamembertTokenizerFast,
+                              RobertaTokenizerFast, XLMRobertaTokenizer, XLMRobertaTokenizerFast)
+
+    length = fixture.model_max_length
+    if fixture.family in ("camembert", "xlm-roberta"):
+        sentences = corpus.FRENCH if fixture.family == "camembert" else corpus.FRENCH + corpus.ENGLISH
+        spm_path = work / "spm.model"
+        spm_path.write_bytes(train_sentencepiece(sentences, vocab_size=400))
+        slow_cls, fast_cls = ((CamembertTokenizer, CamembertTokenizerFast) if fixture.family == "camembert"
+                              else (XLMRobertaTokenizer, XLMRobertaTokenizerFast))
+        slow = slow_cls(vocab_file=str(spm_path), model_max_length=length)
+        slow.save_pretrained(str(work / "slow"))
+        return fast_cls.from_pretrained(str(work / "slow"), model_max_length=length)
+    if fixture.family == "roberta":
+        from tokenizers import ByteLevelBPETokenizer
+
+        bpe = ByteLevelBPETokenizer()
+        bpe.train_from_iterator(corpus.ENGLISH, vocab_size=360, min_frequency=2,
+                                special_tokens=["<s>", "<pad>", "</s>", "<unk>"], show_progress=False)
+        bpe.save_model(str(work))
+        # <mask> is not in the trained vocabulary, so it is appended last, as in roberta-base.
+        return RobertaTokenizerFast(vocab_file=str(work / "vocab.json"), merges_file=str(work / "merges.txt"),
+                                    model_max_length=length)
+    if fixture.family == "bert":
+        (work / "vocab.txt").write_text("\n".join(wordpiece_vocabulary(corpus.ENGLISH, 300)) + "\n", encoding="utf-8")
+        return BertTokenizerFast(vocab_file=str(work / "vocab.txt"), do_lower_case=True, model_max_length=length)
+    raise ValueError(fixture.family)
+
+
+def wordpiece_vocabulary(sentences: list[str], size: int) -> list[str]:
+    """A WordPiece vocabulary built by counting, not by the tokenizers trainer (whose tie-breaking
+    changes between runs): specials, every character alone and as a continuation, then the most
+    frequent lower-case words (ties broken alphabetically)."""
+    import collections
+    import re
+
+    words = collections.Counter(w for s in sentences for w in re.findall(r"\w+|[^\w\s]", s.lower()))
+    characters = sorted({c for w in words for c in w})
+    vocabulary = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + characters + ["##" + c for c in characters]
+    for word, _ in sorted(words.items(), key=lambda item: (-item[1], item[0])):
+        if len(vocabulary) >= size:
+            break
+        if word not in vocabulary:
+            vocabulary.append(word)
+    return vocabulary
+
+
+def build_model(fixture: Fixture, tokenizer):
+    from transformers import (BertConfig, BertForPreTraining, CamembertConfig, CamembertForMaskedLM,
+                              RobertaConfig, RobertaForMaskedLM, XLMRobertaConfig, XLMRobertaForMaskedLM)
+
+    common.seed_all(fixture.seed_offset)
+    vocab = len(tokenizer)
+    if fixture.family == "bert":
+        config = BertConfig(vocab_size=vocab, max_position_embeddings=fixture.max_positions, type_vocab_size=2,
+                            pad_token_id=tokenizer.pad_token_id, layer_norm_eps=1e-12, **TINY)
+        model = BertForPreTraining(config)
+    else:
+        config_cls, model_cls = {
+            "camembert": (CamembertConfig, CamembertForMaskedLM),
+            "roberta": (RobertaConfig, RobertaForMaskedLM),
+            "xlm-roberta": (XLMRobertaConfig, XLMRobertaForMaskedLM),
+        }[fixture.family]
+        # bos/eos stay at the config class defaults (0 and 2): for CamemBERT they disagree with the
+        # tokenizer (<s> is 5), which is exactly the case where the tokenizer must win.
+        config = config_cls(vocab_size=vocab, max_position_embeddings=fixture.max_positions, type_vocab_size=1,
+                            pad_token_id=tokenizer.pad_token_id, layer_norm_eps=1e-5, **TINY)
+        model = model_cls(config)
+    make_nontrivial(model)
+    model.eval()
+    return model
+
+
+@torch.no_grad()
+def make_nontrivial(model) -> None:
+    """Random biases and LayerNorm parameters (never 0 or 1) so a forgotten term changes outputs."""
+    for name, parameter in model.named_parameters():
+        if "LayerNorm.weight" in name:
+            parameter.copy_(1.0 + 0.2 * torch.randn_like(parameter))
+        elif name.endswith("bias"):
+            parameter.copy_(0.1 * torch.randn_like(parameter))
+
+
+def generate(log) -> list[dict]:
+    records = []
+    for fixture in FIXTURES:
+        out = FIXTURES_DIR / fixture.name
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            # Saved inside the block: the fast tokenizer re-reads its SentencePiece file when saving.
+            tokenizer = build_tokenizer(fixture, Path(tmp))
+            model = build_model(fixture, tokenizer)
+            model.save_pretrained(str(out), safe_serialization=True)
+            tokenizer.save_pretrained(str(out))
+        size = sum(p.stat().st_size for p in out.iterdir())
+        log(f"fixture {fixture.name}: vocab {len(tokenizer)}, {size} bytes")
+        records.append({
+            "name": fixture.name,
+            "family": fixture.family,
+            "architecture": fixture.architecture,
+            "path": str(out),
+            "seed": common.BASE_SEED + fixture.seed_offset,
+            "note": fixture.note,
+            "special_ids": special_ids(tokenizer),
+        })
+    return records
+
+
+def special_ids(tokenizer) -> dict:
+    return {
+        "bos": tokenizer.bos_token_id, "cls": tokenizer.cls_token_id, "eos": tokenizer.eos_token_id,
+        "sep": tokenizer.sep_token_id, "pad": tokenizer.pad_token_id, "unk": tokenizer.unk_token_id,
+        "mask": tokenizer.mask_token_id, "vocab": len(tokenizer),
+    }
