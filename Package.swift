@@ -46,7 +46,7 @@ let package = Package(
         ),
         .executableTarget(name: "lsg-convert", dependencies: ["LSGConvertCLI"]),
 
-        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"], resources: [.copy("Resources")]),
         .testTarget(name: "ZstdTests", dependencies: ["Zstd"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "SafeTensors"]),
         .testTarget(name: "LSGEncoderTests", dependencies: ["LSGEncoder", "Golden", "Checkpoint", "SafeTensors"]),

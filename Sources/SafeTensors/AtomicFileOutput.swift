@@ -1,0 +1,99 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// A buffered file written under a temporary name in the target's directory and renamed onto
+/// the target only by `commit()`, so the target is either complete or untouched. Released
+/// without a commit, the temporary file is removed.
+final class AtomicFileOutput {
+    let target: URL
+    let temporaryPath: String
+    private var descriptor: Int32
+    private var buffer: UnsafeMutableRawBufferPointer
+    private var buffered = 0
+    private(set) var bytesWritten = 0
+    private var committed = false
+
+    private static let bufferSize = 1 << 20
+
+    init(target: URL) throws {
+        self.target = target
+        let directory = target.deletingLastPathComponent().path
+        let random = UInt64.random(in: 0...UInt64.max)
+        temporaryPath = directory + "/." + target.lastPathComponent + ".\(getpid()).\(String(random, radix: 36)).tmp"
+        descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+        guard descriptor >= 0 else {
+            throw SafeTensorsError(file: target.path, problem: "cannot create a temporary file in \(directory): \(String(cString: strerror(errno)))")
+        }
+        buffer = .allocate(byteCount: Self.bufferSize, alignment: 16)
+    }
+
+    deinit {
+        buffer.deallocate()
+        if descriptor >= 0 { close(descriptor) }
+        if !committed { unlink(temporaryPath) }
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        bytesWritten += bytes.count
+        if buffered + bytes.count <= buffer.count {
+            UnsafeMutableRawBufferPointer(rebasing: buffer[buffered..<(buffered + bytes.count)]).copyMemory(from: bytes)
+            buffered += bytes.count
+            return
+        }
+        try flush()
+        if bytes.count >= buffer.count {
+            try writeAll(bytes)
+        } else {
+            UnsafeMutableRawBufferPointer(rebasing: buffer[0..<bytes.count]).copyMemory(from: bytes)
+            buffered = bytes.count
+        }
+    }
+
+    func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try write($0) }
+    }
+
+    private func flush() throws {
+        guard buffered > 0 else { return }
+        try writeAll(UnsafeRawBufferPointer(rebasing: buffer[0..<buffered]))
+        buffered = 0
+    }
+
+    private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let result = Foundation.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            if result < 0 {
+                if errno == EINTR { continue }
+                throw SafeTensorsError(file: target.path, problem: "cannot write: \(String(cString: strerror(errno)))")
+            }
+            offset += result
+        }
+    }
+
+    /// Flushes, syncs, closes; the file stays under its temporary name until `rename()`.
+    func finish() throws {
+        try flush()
+        guard fsync(descriptor) == 0 else {
+            throw SafeTensorsError(file: target.path, problem: "cannot sync: \(String(cString: strerror(errno)))")
+        }
+        let result = close(descriptor)
+        descriptor = -1
+        guard result == 0 else {
+            throw SafeTensorsError(file: target.path, problem: "cannot close: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Moves the finished temporary file onto the target.
+    func rename() throws {
+        guard Foundation.rename(temporaryPath, target.path) == 0 else {
+            throw SafeTensorsError(file: target.path, problem: "cannot rename the temporary file into place: \(String(cString: strerror(errno)))")
+        }
+        committed = true
+    }
+}

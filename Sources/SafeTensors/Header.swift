@@ -1,0 +1,161 @@
+/// The parsed and validated header of a safetensors buffer.
+struct Header {
+    /// Where the data section starts: 8 + the header length.
+    let dataStart: Int
+    let metadata: [String: String]?
+    /// Sorted by data offset.
+    let tensors: [TensorInfo]
+
+    static let maxHeaderLength = 100_000_000
+
+    /// Applies every rule of the Rust `safetensors` crate, plus: unique keys, no unknown keys in
+    /// a tensor entry, exact integers.
+    init(parsing bytes: UnsafeRawBufferPointer, file: String) throws(SafeTensorsError) {
+        func fail(_ problem: String) -> SafeTensorsError { SafeTensorsError(file: file, problem: problem) }
+
+        guard bytes.count >= 8 else {
+            throw fail("file is \(bytes.count) bytes, too short for the 8-byte header length")
+        }
+        let declared = UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self))
+        guard declared <= UInt64(Header.maxHeaderLength) else {
+            throw fail("header length \(declared) exceeds the limit of \(Header.maxHeaderLength) bytes")
+        }
+        let headerLength = Int(declared)
+        guard 8 + headerLength <= bytes.count else {
+            throw fail("header length \(headerLength) runs past the end of the file (\(bytes.count) bytes)")
+        }
+        let headerBytes = UnsafeRawBufferPointer(rebasing: bytes[8..<(8 + headerLength)])
+        if let offset = firstInvalidUTF8Offset(headerBytes) {
+            throw fail("header is not valid UTF-8 (header byte \(offset))")
+        }
+        let json: JSONValue
+        do {
+            json = try JSONValue.parse(headerBytes)
+        } catch {
+            throw fail("header is not valid JSON: \(error)")
+        }
+        guard case .object(let entries) = json else {
+            throw fail("header is a JSON \(json.typeName), not an object")
+        }
+
+        var metadata: [String: String]?
+        var tensors: [TensorInfo] = []
+        tensors.reserveCapacity(entries.count)
+        for (name, entry) in entries {
+            if name == "__metadata__" {
+                metadata = try Header.metadata(from: entry, fail: fail)
+            } else {
+                tensors.append(try Header.tensor(name, from: entry, fail: fail))
+            }
+        }
+
+        tensors.sort {
+            ($0.dataOffsets.lowerBound, $0.dataOffsets.upperBound) < ($1.dataOffsets.lowerBound, $1.dataOffsets.upperBound)
+                || ($0.dataOffsets == $1.dataOffsets && $0.name.utf8.lexicographicallyPrecedes($1.name.utf8))
+        }
+        let dataSize = bytes.count - 8 - headerLength
+        var previous: TensorInfo?
+        for tensor in tensors {
+            let range = tensor.dataOffsets
+            let offsetsText = "data_offsets [\(range.lowerBound), \(range.upperBound)]"
+            if range.upperBound > dataSize {
+                throw fail("tensor '\(tensor.name)' \(offsetsText) end past the data section (\(dataSize) bytes)")
+            }
+            let expectedStart = previous?.dataOffsets.upperBound ?? 0
+            if range.lowerBound > expectedStart {
+                throw fail("tensor '\(tensor.name)' \(offsetsText) leave a hole: bytes \(expectedStart)..<\(range.lowerBound) belong to no tensor")
+            }
+            if range.lowerBound < expectedStart, let previous {
+                throw fail("tensor '\(tensor.name)' \(offsetsText) overlap tensor '\(previous.name)' data_offsets [\(previous.dataOffsets.lowerBound), \(previous.dataOffsets.upperBound)]")
+            }
+            // Shape and dtype were checked to give a byte count when the entry was read.
+            let needed = tensor.dtype.byteCount(elements: checkedElementCount(tensor.shape)!)!
+            if needed != range.count {
+                throw fail("tensor '\(tensor.name)' shape \(tensor.shape) of \(tensor.dtype) needs \(needed) bytes but \(offsetsText) hold \(range.count)")
+            }
+            previous = tensor
+        }
+        let end = previous?.dataOffsets.upperBound ?? 0
+        if end != dataSize {
+            throw fail("\(dataSize - end) trailing bytes after the last tensor (data section \(dataSize) bytes, tensors end at \(end))")
+        }
+        self.dataStart = 8 + headerLength
+        self.metadata = metadata
+        self.tensors = tensors
+    }
+
+    private static func metadata(from entry: JSONValue, fail: (String) -> SafeTensorsError) throws(SafeTensorsError)
+        -> [String: String]
+    {
+        guard case .object(let object) = entry else {
+            throw fail("__metadata__ is a JSON \(entry.typeName), not an object of strings")
+        }
+        var metadata: [String: String] = [:]
+        for (key, value) in object {
+            guard case .string(let string) = value else {
+                throw fail("__metadata__ value for \"\(key)\" is a JSON \(value.typeName), not a string")
+            }
+            metadata[key] = string
+        }
+        return metadata
+    }
+
+    private static func tensor(_ name: String, from entry: JSONValue, fail: (String) -> SafeTensorsError)
+        throws(SafeTensorsError) -> TensorInfo
+    {
+        guard case .object(let object) = entry else {
+            throw fail("tensor '\(name)' entry is a JSON \(entry.typeName), not an object")
+        }
+        for key in object.keys where !["dtype", "shape", "data_offsets"].contains(key) {
+            throw fail("tensor '\(name)' has unknown key \"\(key)\"")
+        }
+        guard let dtypeValue = object["dtype"] else { throw fail("tensor '\(name)' is missing \"dtype\"") }
+        guard let shapeValue = object["shape"] else { throw fail("tensor '\(name)' is missing \"shape\"") }
+        guard let offsetsValue = object["data_offsets"] else { throw fail("tensor '\(name)' is missing \"data_offsets\"") }
+
+        guard case .string(let dtypeName) = dtypeValue else {
+            throw fail("tensor '\(name)' dtype is a JSON \(dtypeValue.typeName), not a string")
+        }
+        guard let dtype = DType(rawValue: dtypeName) else {
+            throw fail("tensor '\(name)' has unknown dtype \"\(dtypeName)\"")
+        }
+
+        guard case .array(let dimensionValues) = shapeValue else {
+            throw fail("tensor '\(name)' shape is a JSON \(shapeValue.typeName), not an array of integers")
+        }
+        var shape: [Int] = []
+        shape.reserveCapacity(dimensionValues.count)
+        for value in dimensionValues {
+            guard case .int(let dimension) = value else {
+                throw fail("tensor '\(name)' shape holds a JSON \(value.typeName), not an integer")
+            }
+            guard dimension >= 0 else {
+                throw fail("tensor '\(name)' shape has a negative dimension \(dimension)")
+            }
+            shape.append(dimension)
+        }
+        guard let elements = checkedElementCount(shape) else {
+            throw fail("tensor '\(name)' shape \(shape) has more elements than a 64-bit count holds")
+        }
+        guard let byteCount = dtype.byteCount(elements: elements) else {
+            if elements.multipliedReportingOverflow(by: dtype.bitWidth).overflow {
+                throw fail("tensor '\(name)' shape \(shape) of \(dtype) has a byte size that overflows 64 bits")
+            }
+            throw fail("tensor '\(name)' shape \(shape) of \(dtype) does not fill whole bytes (\(elements) x \(dtype.bitWidth) bits)")
+        }
+        _ = byteCount
+
+        guard case .array(let offsetValues) = offsetsValue, offsetValues.count == 2,
+            case .int(let begin) = offsetValues[0], case .int(let end) = offsetValues[1]
+        else {
+            throw fail("tensor '\(name)' data_offsets must be two integers, got \(offsetsValue.compactString())")
+        }
+        guard begin >= 0, end >= 0 else {
+            throw fail("tensor '\(name)' data_offsets [\(begin), \(end)] are negative")
+        }
+        guard begin <= end else {
+            throw fail("tensor '\(name)' data_offsets [\(begin), \(end)] begin after end")
+        }
+        return TensorInfo(name: name, dtype: dtype, shape: shape, dataOffsets: begin..<end)
+    }
+}
