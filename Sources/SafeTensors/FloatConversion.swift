@@ -1,7 +1,7 @@
 /// Bit-exact conversions between Float and the 16-bit formats IEEE binary16 (F16) and bfloat16
 /// (BF16). Narrowing rounds to nearest, ties to even; overflow gives infinity; subnormals are
 /// exact; a NaN stays a NaN of the same sign with its quiet bit set and the top of its payload
-/// kept (what x86 `vcvtps2ph` does). Widening is exact.
+/// kept (what x86 `vcvtps2ph` does). Widening is exact (an F16 NaN comes back quiet).
 public enum FloatConversion {
     // MARK: Scalars
 
@@ -31,8 +31,10 @@ public enum FloatConversion {
         let sign = UInt32(bits & 0x8000) << 16
         let exponent = bits & 0x7C00
         let mantissa = UInt32(bits & 0x03FF)
-        if exponent == 0x7C00 {  // inf or NaN
-            return Float(bitPattern: sign | 0x7F80_0000 | (mantissa << 13))
+        if exponent == 0x7C00 {
+            if mantissa == 0 { return Float(bitPattern: sign | 0x7F80_0000) }
+            // A NaN comes back quiet, payload kept, as the x86 and ARM conversion instructions do.
+            return Float(bitPattern: sign | 0x7FC0_0000 | (mantissa << 13))
         }
         if exponent == 0 {  // zero or subnormal: mantissa * 2^-24, exact in Float
             let magnitude = Float(mantissa) * 0x1p-24

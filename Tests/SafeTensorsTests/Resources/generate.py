@@ -12,6 +12,8 @@ Outputs:
                           save_pretrained writes it
   float_vectors.json      f32 bit patterns with their f16 bits (numpy and torch) and bf16 bits
                           (torch); "nan" marks inputs whose results only need to be NaN
+  python_json.json        JSON documents with Python's json.dumps(indent=2, sort_keys=True)
+                          output (ensure_ascii on and off), and f64 bit patterns with repr()
 """
 
 import json
@@ -121,7 +123,53 @@ def write_float_vectors():
         output.write("\n")
 
 
+JSON_DOCUMENTS = [
+    '{}',
+    '[]',
+    '{"b": 1, "a": [1, 2.5, -0.0, 1e-05, 1E5, 3.0, true, false, null], "c": {}, "d": []}',
+    '{"layer_norm_eps": 1e-12, "initializer_range": 0.02, "hidden_dropout_prob": 0.1, "vocab_size": 32005}',
+    '{"nested": {"z": {"y": [[], [{}], [1, [2, [3]]]]}, "A": "x"}, "big": 9223372036854775807, "neg": -9223372036854775808}',
+    r'{"text": "caf\u00e9 \u2028 \ud83d\ude00 \u007f \u0001 \t\n\r\b\f \"q\" \\\\ /", "\u00e9": 1, "e": 2, "Z": 3}',
+    '{"floats": [1e16, 1e15, 123456789012345678.0, 0.0001, 0.00012, 5e-324, 1.7976931348623157e308, 2.5e-7, 1e22, 100.0]}',
+    '"just a string"',
+    '-12',
+]
+
+
+def float_repr_inputs():
+    special = [
+        1e-05, 0.1, 3.0, 1e16, 1e15, 9999999999999998.0, 123456789012345678.0, 1e-4, 0.00012, 5e-324,
+        1.7976931348623157e308, -0.0, 0.0, 2.5e-7, 1e22, 1e21, 100.0, 0.3, 2.0 / 3.0, 1e-12, 0.02,
+        1.0000000000000002, 4.35, 1234.5678, -1e-100, 2.2250738585072014e-308,
+    ]
+    generator = np.random.default_rng(7)
+    mantissas = generator.standard_normal(200)
+    exponents = generator.integers(-30, 30, size=200)
+    special += [float(m * 10.0 ** int(e)) for m, e in zip(mantissas, exponents)]
+    special += [float(v) for v in generator.standard_normal(50).astype(np.float32)]
+    return special
+
+
+def write_python_json():
+    documents = []
+    for text in JSON_DOCUMENTS:
+        value = json.loads(text)
+        documents.append({
+            "input": text,
+            "dumps": json.dumps(value, indent=2, sort_keys=True),
+            "dumps_unicode": json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False),
+        })
+    reprs = [
+        {"bits": "%016x" % struct.unpack("<Q", struct.pack("<d", value))[0], "repr": repr(value)}
+        for value in float_repr_inputs()
+    ]
+    with open("python_json.json", "w", encoding="utf-8") as output:
+        json.dump({"documents": documents, "float_reprs": reprs}, output, indent=0, sort_keys=True)
+        output.write("\n")
+
+
 if __name__ == "__main__":
     write_reference()
     write_sharded()
     write_float_vectors()
+    write_python_json()
