@@ -27,20 +27,18 @@ public enum FloatConversion {
         return sign | UInt16(truncatingIfNeeded: rounded >> 13)
     }
 
+    @inline(__always)
     public static func float(fromF16 bits: UInt16) -> Float {
-        let sign = UInt32(bits & 0x8000) << 16
-        let exponent = bits & 0x7C00
-        let mantissa = UInt32(bits & 0x03FF)
-        if exponent == 0x7C00 {
-            if mantissa == 0 { return Float(bitPattern: sign | 0x7F80_0000) }
-            // A NaN comes back quiet, payload kept, as the x86 and ARM conversion instructions do.
-            return Float(bitPattern: sign | 0x7FC0_0000 | (mantissa << 13))
+        // Placing exponent and mantissa at the bottom of a Float's fields and multiplying by
+        // 2^112 (the bias difference) is exact for normals, subnormals and zero, and branch-free.
+        let shifted = UInt32(bits & 0x7FFF) << 13
+        var magnitude = (Float(bitPattern: shifted) * 0x1p112).bitPattern
+        if bits & 0x7C00 == 0x7C00 {
+            // Infinity, or a NaN that comes back quiet with its payload, as the x86 and ARM
+            // conversion instructions do.
+            magnitude = 0x7F80_0000 | shifted | (bits & 0x03FF != 0 ? 0x0040_0000 : 0)
         }
-        if exponent == 0 {  // zero or subnormal: mantissa * 2^-24, exact in Float
-            let magnitude = Float(mantissa) * 0x1p-24
-            return Float(bitPattern: sign | magnitude.bitPattern)
-        }
-        return Float(bitPattern: sign | ((UInt32(bits & 0x7FFF) << 13) &+ (112 << 23)))
+        return Float(bitPattern: magnitude | UInt32(bits & 0x8000) << 16)
     }
 
     public static func bf16Bits(from value: Float) -> UInt16 {
