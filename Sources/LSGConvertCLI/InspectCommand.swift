@@ -1,0 +1,25 @@
+import ArgumentParser
+import Checkpoint
+import Foundation
+
+struct InspectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "List the tensors of a .safetensors(.zst) file or a model directory, with sha256 digests."
+    )
+
+    @Argument(help: "A .safetensors file, a .safetensors.zst file, or a model directory.")
+    var path: String
+
+    @Flag(help: "Print a JSON document instead of the table.")
+    var json = false
+
+    func run() throws {
+        let inspection = try CheckpointInspection(path: URL(fileURLWithPath: path))
+        if json {
+            print(inspection.json.pythonJSONString(indent: 2, sortKeys: false, ensureASCII: false))
+        } else {
+            print(inspection.renderTable(), terminator: "")
+        }
+    }
+}

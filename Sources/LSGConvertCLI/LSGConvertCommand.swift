@@ -1,0 +1,15 @@
+import ArgumentParser
+
+/// The `lsg-convert` root command. Subcommands stay thin: each parses options and calls a library.
+public struct LSGConvertCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "lsg-convert",
+        abstract: "Convert short-context encoder checkpoints into LSG long-context checkpoints, and prove them right.",
+        version: LSGConvertVersion.current,
+        subcommands: [
+            InspectCommand.self,
+        ]
+    )
+
+    public init() {}
+}
