@@ -1,6 +1,7 @@
 import Crypto
 import Dispatch
 import Foundation
+import SafeTensors
 
 /// SHA-256 digests of tensor bytes and files, as lowercase hex.
 public enum TensorHashing {
@@ -8,22 +9,21 @@ public enum TensorHashing {
         hex(SHA256.hash(data: bytes))
     }
 
-    /// Hashes many byte ranges on every core. Results come back in input order, whatever the scheduling.
-    /// Largest ranges start first so one big embedding table does not end up last on a single core.
-    public static func sha256Hex(ofEach buffers: [UnsafeRawBufferPointer]) -> [String] {
-        let order = buffers.indices.sorted { buffers[$0].count > buffers[$1].count }
-        let results = UnsafeMutableBufferPointer<String>.allocate(capacity: buffers.count)
-        results.initialize(repeating: "")
-        defer { results.deallocate() }
+    /// Hashes the raw bytes of each named tensor on every core; digests come back in input order.
+    /// Largest tensors start first so one big embedding table does not end up last on a single core.
+    public static func sha256Hex(ofEach tensors: [(file: SafeTensorsFile, name: String)]) throws -> [String] {
+        let sizes = tensors.map { $0.file.info($0.name)?.byteCount ?? 0 }
+        let order = tensors.indices.sorted { sizes[$0] > sizes[$1] }
+        let slots = ResultSlots<String>(count: tensors.count)
         let next = WorkCounter()
-        let workers = min(ProcessInfo.processInfo.activeProcessorCount, max(buffers.count, 1))
+        let workers = min(ProcessInfo.processInfo.activeProcessorCount, max(tensors.count, 1))
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             while let position = next.take(below: order.count) {
                 let index = order[position]
-                results[index] = sha256Hex(buffers[index])
+                slots.store(index, Result { try tensors[index].file.withBytes(of: tensors[index].name, sha256Hex) })
             }
         }
-        return Array(results)
+        return try slots.values()
     }
 
     /// Streams a file through SHA-256 in 4 MiB reads, so a large shard is never fully in memory.
@@ -62,5 +62,24 @@ final class WorkCounter: @unchecked Sendable {
         guard value < limit else { return nil }
         value += 1
         return value - 1
+    }
+}
+
+/// One result slot per work item, each written by exactly one worker.
+final class ResultSlots<Value>: @unchecked Sendable {
+    private var slots: [Result<Value, any Error>?]
+    private let lock = NSLock()
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func store(_ index: Int, _ result: Result<Value, any Error>) {
+        lock.lock()
+        slots[index] = result
+        lock.unlock()
+    }
+
+    /// The values in index order; rethrows the first failure.
+    func values() throws -> [Value] {
+        try slots.map { try $0!.get() }
     }
 }

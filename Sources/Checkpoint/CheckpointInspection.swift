@@ -1,0 +1,103 @@
+import Foundation
+import SafeTensors
+import Zstd
+
+/// What `inspect` reports about a weights file or a model directory: every tensor with its
+/// dtype, shape, size and the sha256 of its raw bytes, plus totals.
+public struct CheckpointInspection: Sendable {
+    public struct Tensor: Sendable, Hashable {
+        public let name: String
+        public let dtype: DType
+        public let shape: [Int]
+        public let bytes: Int
+        public let sha256: String
+        /// The weights file holding it, relative to the inspected directory (or the file's name).
+        public let file: String
+
+        public var parameters: Int { shape.reduce(1, *) }
+    }
+
+    /// The inspected weight files, relative to the inspected directory.
+    public let files: [String]
+    /// Tensors in file order, each file in data-offset order.
+    public let tensors: [Tensor]
+    /// `__metadata__` of the (first) weights file.
+    public let metadata: [String: String]?
+    /// `config.json`, when the path is a model directory that has one.
+    public let config: ModelConfig?
+
+    public var totalParameters: Int { tensors.reduce(0) { $0 + $1.parameters } }
+    public var totalBytes: Int { tensors.reduce(0) { $0 + $1.bytes } }
+
+    /// Largest compressed golden or weights file decompressed in memory (4 GiB).
+    public static let maxDecompressedBytes = 4 << 30
+
+    /// Inspects a `.safetensors` file, a `.safetensors.zst` file, or a model directory.
+    public init(path: URL) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path.path, isDirectory: &isDirectory) else {
+            throw CheckpointError(path.path, "no such file or directory")
+        }
+        if isDirectory.boolValue {
+            let store = try TensorStore(directory: path)
+            let configURL = path.appendingPathComponent("config.json")
+            config = FileManager.default.fileExists(atPath: configURL.path) ? try ModelConfig.load(from: configURL) : nil
+            files = store.fileNames
+            metadata = store.files.first?.metadata
+            tensors = try Self.describe(store.files) { URL(fileURLWithPath: $0.name).lastPathComponent }
+        } else {
+            let file = try Self.openFile(path)
+            config = nil
+            files = [path.lastPathComponent]
+            metadata = file.metadata
+            tensors = try Self.describe([file]) { _ in path.lastPathComponent }
+        }
+    }
+
+    private static func openFile(_ url: URL) throws -> SafeTensorsFile {
+        do {
+            if url.pathExtension == "zst" {
+                let data = try Zstd.decompressFile(at: url, maxOutputBytes: maxDecompressedBytes)
+                return try SafeTensorsFile(data: data, name: url.path)
+            }
+            return try SafeTensorsFile(contentsOf: url)
+        } catch let error as SafeTensorsError {
+            throw CheckpointError(error.file, error.problem)
+        } catch let error as ZstdError {
+            throw CheckpointError(url.path, error.description.replacingOccurrences(of: "\(url.path): ", with: ""))
+        }
+    }
+
+    private static func describe(_ files: [SafeTensorsFile], fileName: (SafeTensorsFile) -> String) throws -> [Tensor] {
+        let entries = files.flatMap { file in file.tensors.map { (file: file, info: $0) } }
+        let digests = try TensorHashing.sha256Hex(ofEach: entries.map { ($0.file, $0.info.name) })
+        return zip(entries, digests).map { entry, digest in
+            Tensor(name: entry.info.name, dtype: entry.info.dtype, shape: entry.info.shape,
+                   bytes: entry.info.byteCount, sha256: digest, file: fileName(entry.file))
+        }
+    }
+
+    /// The `--json` document: `{"files", "tensors", "total_parameters", "total_bytes", "metadata"}`.
+    public var json: JSONValue {
+        let tensorValues: [JSONValue] = tensors.map { tensor in
+            .object([
+                "name": .string(tensor.name),
+                "dtype": .string(tensor.dtype.rawValue),
+                "shape": .array(tensor.shape.map(JSONValue.int)),
+                "bytes": .int(tensor.bytes),
+                "sha256": .string(tensor.sha256),
+                "file": .string(tensor.file),
+            ])
+        }
+        let metadataValue: JSONValue = metadata.map { values in
+            .object(JSONObject(values.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) }))
+        } ?? .null
+        return .object([
+            "files": .array(files.map(JSONValue.string)),
+            "tensors": .array(tensorValues),
+            "total_parameters": .int(totalParameters),
+            "total_bytes": .int(totalBytes),
+            "metadata": metadataValue,
+        ])
+    }
+}
