@@ -43,7 +43,8 @@ struct Header {
         tensors.reserveCapacity(entries.count)
         for (name, entry) in entries {
             if name == "__metadata__" {
-                metadata = try Header.metadata(from: entry, fail: fail)
+                // The Rust crate reads a null `__metadata__` as absent.
+                if entry != .null { metadata = try Header.metadata(from: entry, fail: fail) }
             } else {
                 tensors.append(try Header.tensor(name, from: entry, fail: fail))
             }

@@ -31,6 +31,33 @@ import Testing
         #expect(try file.floats("z") == [])
     }
 
+    @Test func readsNullMetadataAsAbsentLikeTheRustCrate() throws {
+        let file = try SafeTensorsFile(data: SafeTensorsBytes.file(header: #"{"__metadata__":null}"#), name: "m")
+        #expect(file.metadata == nil && file.tensors.isEmpty)
+        let empty = try SafeTensorsFile(data: SafeTensorsBytes.file(header: #"{"__metadata__":{}}"#), name: "m")
+        #expect(empty.metadata == [:])
+    }
+
+    @Test func acceptsTensorsListedInAnyOrderAndUnpaddedHeaders() throws {
+        let header = #" {"b":{"data_offsets":[4,8],"shape":[1],"dtype":"I32"},"a":{"shape":[1],"dtype":"I32","data_offsets":[0,4]}}"#
+        let file = try SafeTensorsFile(data: SafeTensorsBytes.file(header: header, data: bytes(of: [Int32(1), 2]), pad: false), name: "m")
+        #expect(file.names == ["a", "b"])
+        #expect(try file.int64s("b") == [2])
+    }
+
+    @Test func writingTwiceGivesTheSameBytes() throws {
+        var writer = SafeTensorsWriter(metadata: ["format": "pt", "b": "x", "a": "y"])
+        try writer.add("w", floats: [1, 2, 3], shape: [3], as: .bf16)
+        try writer.add("v", dtype: .i64, shape: [2], values: [Int64(1), 2])
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try writer.write(to: directory.file("1.safetensors"))
+        try writer.write(to: directory.file("2.safetensors"))
+        #expect(try Data(contentsOf: directory.file("1.safetensors")) == Data(contentsOf: directory.file("2.safetensors")))
+        let header = try Data(contentsOf: directory.file("1.safetensors")).dropFirst(8).prefix(33)
+        #expect(String(decoding: header, as: UTF8.self) == #"{"__metadata__":{"a":"y","b":"x","#)
+    }
+
     @Test func readsEveryDType() throws {
         var writer = SafeTensorsWriter()
         for dtype in DType.allCases {
