@@ -68,7 +68,7 @@ public enum ModelFamily: String, Sendable, CaseIterable, Codable {
 
     /// `auto_map` of the LSG config: which remote class each transformers Auto class loads.
     public var autoMap: [(autoClass: String, lsgClass: String)] {
-        var entries: [(String, String)] = []
+        var entries: [(String, String)] = [("AutoConfig", "\(lsgModule).LSG\(classStem)Config")]
         for head in Architecture.Head.allCases where head.isAvailable(in: self) {
             guard let autoClass = head.autoClass else { continue }
             entries.append((autoClass, "\(lsgModule).LSG\(Architecture(family: self, head: head).className)"))
@@ -159,6 +159,27 @@ public struct Architecture: Sendable, Hashable {
         case (.multipleChoice, _), (.tokenClassification, _): return linear("classifier")
         case (.questionAnswering, _): return linear("qa_outputs")
         }
+    }
+
+    /// Every tensor the LSG class stores, in the order of its `state_dict` (the order
+    /// transformers shards in): embeddings with the global table, layers, pooler, head.
+    public func storedTensors(numHiddenLayers: Int, tieWordEmbeddings: Bool) -> [String] {
+        let prefix = encoderPrefix
+        var names = ["word_embeddings.weight", "position_embeddings.weight", "token_type_embeddings.weight",
+                     "LayerNorm.weight", "LayerNorm.bias", "global_embeddings.weight"].map { prefix + "embeddings." + $0 }
+        let layerTensors = ["attention.self.query", "attention.self.key", "attention.self.value",
+                            "attention.output.dense", "attention.output.LayerNorm", "intermediate.dense",
+                            "output.dense", "output.LayerNorm"].flatMap { ["\($0).weight", "\($0).bias"] }
+        for layer in 0..<numHiddenLayers {
+            names += layerTensors.map { "\(prefix)encoder.layer.\(layer).\($0)" }
+        }
+        if hasPooler { names += ["\(prefix)pooler.dense.weight", "\(prefix)pooler.dense.bias"] }
+        var head = headTensors
+        if !tieWordEmbeddings, let decoder = tiedDecoderWeight {
+            let lmHeadEnd = head.lastIndex { $0.hasPrefix(family == .bert ? "cls.predictions." : "lm_head.") } ?? head.count - 1
+            head.insert(decoder, at: lmHeadEnd + 1)
+        }
+        return names + head
     }
 
     /// The output-embedding matrix tied to the word embeddings (not stored when tied).

@@ -39,7 +39,8 @@ public struct ModelLocator: Sendable {
     }
 
     public func resolve(_ name: String) throws -> ResolvedModel {
-        let local = URL(fileURLWithPath: name, relativeTo: currentDirectory).standardizedFileURL
+        let local = (name.hasPrefix("/") ? URL(fileURLWithPath: name) : currentDirectory.appendingPathComponent(name))
+            .standardizedFileURL
         if isDirectory(local) {
             return ResolvedModel(name: name, directory: local, origin: .localDirectory, revision: nil)
         }

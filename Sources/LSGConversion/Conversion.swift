@@ -1,0 +1,174 @@
+import Checkpoint
+import Foundation
+
+/// A stage that only checks the output; `--no-validate` leaves such stages out.
+public protocol ValidatingStage: Stage {}
+
+extension ValidateStage: ValidatingStage {}
+
+/// Runs a recipe safely: options are checked before anything is read; the source is never
+/// written; a non-empty output is refused unless forced; the output is built in a temporary
+/// sibling directory and renamed into place only when every stage succeeded, and the temporary
+/// directory is removed on failure and on SIGINT/SIGTERM.
+public struct Conversion {
+    public var options: ConversionOptions
+    public var recipe: Recipe
+    public var registry: StageRegistry = .shared
+    public var toolVersion: String
+    public var force = false
+    public var dryRun = false
+    public var validate = true
+    public var locator = ModelLocator()
+    public var progress: (@Sendable (WriteProgress) -> Void)?
+
+    public init(options: ConversionOptions, recipe: Recipe, toolVersion: String) {
+        self.options = options
+        self.recipe = recipe
+        self.toolVersion = toolVersion
+    }
+
+    /// The output directory: `--out`, else `lsg-<name>-<length>` in the current directory.
+    public var outputDirectory: URL {
+        let current = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        if let output = options.output { return URL(fileURLWithPath: output, relativeTo: current).standardizedFileURL }
+        return options.defaultOutput(in: current).standardizedFileURL
+    }
+
+    /// Runs every stage; returns the finished context (plan, files, report).
+    @discardableResult
+    public func run() throws -> ConversionContext {
+        if let problem = options.problems.first { throw ConversionError(problem) }
+        var stages = try recipe.makeStages(registry: registry)
+        if !validate { stages.removeAll { $0 is any ValidatingStage } }
+        let pipeline = Pipeline(stages: stages)
+        let output = outputDirectory
+        let resolved = try locator.resolve(options.source)
+        try Self.checkOutput(output, source: resolved.directory, force: force)
+
+        if dryRun {
+            let context = makeContext(staging: nil, output: output, resolved: resolved)
+            try pipeline.run(context)
+            return context
+        }
+
+        let parent = output.deletingLastPathComponent()
+        let createdParents = try Self.createDirectories(parent)
+        let staging = parent.appendingPathComponent(".\(output.lastPathComponent).partial-\(ProcessInfo.processInfo.processIdentifier)")
+        let cleanup = createdParents.reversed() + [staging]
+        SignalCleanup.shared.protect(cleanup)
+        defer { SignalCleanup.shared.release(cleanup) }
+        do {
+            try? FileManager.default.removeItem(at: staging)
+            try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: false)
+            let context = makeContext(staging: staging, output: output, resolved: resolved)
+            try pipeline.run(context)
+            try Self.moveIntoPlace(staging, output)
+            return context
+        } catch {
+            for url in [staging] + createdParents.reversed() { try? FileManager.default.removeItem(at: url) }
+            throw error
+        }
+    }
+
+    private func makeContext(staging: URL?, output: URL, resolved: ResolvedModel) -> ConversionContext {
+        let context = ConversionContext(options: options, recipe: recipe, toolVersion: toolVersion,
+                                        stagingDirectory: staging, outputDirectory: output)
+        context.resolved = resolved
+        context.progress = progress
+        return context
+    }
+
+    /// Refuses an output that is, contains or lies inside the source, that is a file, or that
+    /// is a non-empty directory (unless `force`).
+    static func checkOutput(_ output: URL, source: URL, force: Bool) throws {
+        let outputPath = output.resolvingSymlinksInPath().standardizedFileURL.path
+        let sourcePath = source.resolvingSymlinksInPath().standardizedFileURL.path
+        func isWithin(_ path: String, _ directory: String) -> Bool {
+            path == directory || path.hasPrefix(directory.hasSuffix("/") ? directory : directory + "/")
+        }
+        if isWithin(outputPath, sourcePath) || isWithin(sourcePath, outputPath) {
+            throw ConversionError("\(output.path): the output must not be, contain or lie inside the source \(source.path)")
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: output.path, isDirectory: &isDirectory) else { return }
+        guard isDirectory.boolValue else { throw ConversionError("\(output.path): exists and is not a directory") }
+        let contents = (try? FileManager.default.contentsOfDirectory(atPath: output.path)) ?? []
+        if !contents.isEmpty && !force {
+            throw ConversionError("\(output.path): output directory is not empty (use --force to replace it)")
+        }
+    }
+
+    /// Creates missing ancestors of `directory`; returns those created, outermost first.
+    private static func createDirectories(_ directory: URL) throws -> [URL] {
+        var missing: [URL] = []
+        var current = directory
+        while !FileManager.default.fileExists(atPath: current.path) {
+            missing.insert(current, at: 0)
+            let parent = current.deletingLastPathComponent()
+            if parent.path == current.path { break }
+            current = parent
+        }
+        for url in missing {
+            do {
+                try FileManager.default.createDirectory(at: url, withIntermediateDirectories: false)
+            } catch {
+                throw ConversionError("\(url.path): cannot create directory (\(error.localizedDescription))")
+            }
+        }
+        return missing
+    }
+
+    /// Renames the finished staging directory to `output`, replacing an existing one (--force)
+    /// only once the new output is complete.
+    private static func moveIntoPlace(_ staging: URL, _ output: URL) throws {
+        let manager = FileManager.default
+        var old: URL?
+        if manager.fileExists(atPath: output.path) {
+            let aside = staging.deletingLastPathComponent()
+                .appendingPathComponent(".\(output.lastPathComponent).replaced-\(ProcessInfo.processInfo.processIdentifier)")
+            try? manager.removeItem(at: aside)
+            try manager.moveItem(at: output, to: aside)
+            old = aside
+        }
+        do {
+            try manager.moveItem(at: staging, to: output)
+        } catch {
+            if let old { try? manager.moveItem(at: old, to: output) }
+            throw ConversionError("\(output.path): cannot move the finished output into place (\(error.localizedDescription))")
+        }
+        if let old { try? manager.removeItem(at: old) }
+    }
+}
+
+/// Removes registered temporary paths when the process gets SIGINT or SIGTERM, then exits
+/// with 128 + the signal number.
+final class SignalCleanup: @unchecked Sendable {
+    static let shared = SignalCleanup()
+
+    private let lock = NSLock()
+    private var paths: [URL] = []
+    private var sources: [DispatchSourceSignal] = []
+    private let queue = DispatchQueue(label: "lsg-convert.signal-cleanup")
+
+    func protect(_ urls: [URL]) {
+        lock.withLock {
+            paths += urls
+            guard sources.isEmpty else { return }
+            for signalNumber in [SIGINT, SIGTERM] {
+                signal(signalNumber, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
+                source.setEventHandler { [unowned self] in
+                    let pending = lock.withLock { paths }
+                    for url in pending.reversed() { try? FileManager.default.removeItem(at: url) }
+                    exit(128 + signalNumber)
+                }
+                source.resume()
+                sources.append(source)
+            }
+        }
+    }
+
+    func release(_ urls: [URL]) {
+        lock.withLock { paths.removeAll { urls.contains($0) } }
+    }
+}

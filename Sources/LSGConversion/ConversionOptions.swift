@@ -1,0 +1,233 @@
+import Checkpoint
+import Foundation
+import SafeTensors
+
+/// Everything a conversion can be told, with the reference converter's defaults. A recipe's
+/// `options` and then the command line override these; the manifest records the result.
+/// JSON keys are snake_case, like the reference's arguments and `config.json`.
+public struct ConversionOptions: Sendable, Hashable, Codable {
+    /// Model directory or Hugging Face name to convert.
+    public var source: String = ""
+    /// The new maximum sequence length (positions, without the family offset).
+    public var maxLength: Int = 4096
+    /// Output directory; nil means `./lsg-<name>-<maxLength>`.
+    public var output: String?
+
+    // LSG settings: nil keeps the source's value (LSG sources) or the reference default.
+    public var blockSize: Int?
+    public var sparseBlockSize: Int?
+    public var sparsityFactor: Int?
+    public var sparsityType: String?
+    public var numGlobalTokens: Int?
+    public var maskFirstToken: Bool?
+    public var poolWithGlobal: Bool?
+    public var adaptive: Bool?
+    public var lshNumPreRounds: Int?
+
+    /// Stride between the source positions the global rows are initialised from.
+    public var globalStride: Int = 64
+    /// Sample global rows from a normal fitted to the word embeddings instead.
+    public var randomGlobalInit: Bool = false
+    /// Seed of every random draw (random global rows, padding rows of short position tables).
+    public var seed: UInt64 = 123
+    /// LSG sources: keep the existing first global row.
+    public var keepFirstGlobalToken: Bool = false
+    /// LSG sources: only resize the position table, keep the global rows.
+    public var resizeLSG: Bool = false
+    /// Architecture (class name) to convert to; nil takes the first of `config.json`.
+    public var architecture: String?
+    /// Stored dtype of the output; nil keeps each tensor's source dtype.
+    public var dtype: DType?
+    /// Largest shard in bytes; nil writes one file unless the source was sharded.
+    public var maxShardSize: Int?
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case source
+        case maxLength = "max_length"
+        case output
+        case blockSize = "block_size"
+        case sparseBlockSize = "sparse_block_size"
+        case sparsityFactor = "sparsity_factor"
+        case sparsityType = "sparsity_type"
+        case numGlobalTokens = "num_global_tokens"
+        case maskFirstToken = "mask_first_token"
+        case poolWithGlobal = "pool_with_global"
+        case adaptive
+        case lshNumPreRounds = "lsh_num_pre_rounds"
+        case globalStride = "global_stride"
+        case randomGlobalInit = "random_global_init"
+        case seed
+        case keepFirstGlobalToken = "keep_first_global_token"
+        case resizeLSG = "resize_lsg"
+        case architecture
+        case dtype
+        case maxShardSize = "max_shard_size"
+    }
+
+    /// The option names a recipe or the command line may set.
+    public static let keys = CodingKeys.allCases.map(\.rawValue)
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let unknown = Set(try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue)).subtracting(Self.keys)
+        if let key = unknown.sorted().first {
+            throw DecodingError.dataCorruptedError(forKey: AnyKey(key), in: try decoder.container(keyedBy: AnyKey.self),
+                debugDescription: "unknown option '\(key)' (known: \(Self.keys.joined(separator: ", ")))")
+        }
+        source = try container.decodeIfPresent(String.self, forKey: .source) ?? source
+        maxLength = try container.decodeIfPresent(Int.self, forKey: .maxLength) ?? maxLength
+        output = try container.decodeIfPresent(String.self, forKey: .output)
+        blockSize = try container.decodeIfPresent(Int.self, forKey: .blockSize)
+        sparseBlockSize = try container.decodeIfPresent(Int.self, forKey: .sparseBlockSize)
+        sparsityFactor = try container.decodeIfPresent(Int.self, forKey: .sparsityFactor)
+        sparsityType = try container.decodeIfPresent(String.self, forKey: .sparsityType)
+        numGlobalTokens = try container.decodeIfPresent(Int.self, forKey: .numGlobalTokens)
+        maskFirstToken = try container.decodeIfPresent(Bool.self, forKey: .maskFirstToken)
+        poolWithGlobal = try container.decodeIfPresent(Bool.self, forKey: .poolWithGlobal)
+        adaptive = try container.decodeIfPresent(Bool.self, forKey: .adaptive)
+        lshNumPreRounds = try container.decodeIfPresent(Int.self, forKey: .lshNumPreRounds)
+        globalStride = try container.decodeIfPresent(Int.self, forKey: .globalStride) ?? globalStride
+        randomGlobalInit = try container.decodeIfPresent(Bool.self, forKey: .randomGlobalInit) ?? randomGlobalInit
+        seed = try container.decodeIfPresent(UInt64.self, forKey: .seed) ?? seed
+        keepFirstGlobalToken = try container.decodeIfPresent(Bool.self, forKey: .keepFirstGlobalToken) ?? keepFirstGlobalToken
+        resizeLSG = try container.decodeIfPresent(Bool.self, forKey: .resizeLSG) ?? resizeLSG
+        architecture = try container.decodeIfPresent(String.self, forKey: .architecture)
+        dtype = try container.decodeIfPresent(DType.self, forKey: .dtype)
+        maxShardSize = try container.decodeIfPresent(Int.self, forKey: .maxShardSize)
+    }
+
+    /// The LSG settings of the output: these options over `base` (the source's settings for an
+    /// LSG source, else the defaults), as the reference's config class leaves them.
+    public func lsgConfig(over base: LSGConfig) throws -> LSGConfig {
+        var config = base
+        if let blockSize { config.blockSize = blockSize }
+        if let sparseBlockSize { config.sparseBlockSize = sparseBlockSize }
+        if let sparsityFactor { config.sparsityFactor = sparsityFactor }
+        if let sparsityType {
+            guard let type = SparsityType(rawValue: sparsityType) else { throw Self.unknownSparsityType(sparsityType) }
+            config.sparsityType = type
+        }
+        if let numGlobalTokens { config.numGlobalTokens = numGlobalTokens }
+        if let maskFirstToken { config.maskFirstToken = maskFirstToken }
+        if let poolWithGlobal { config.poolWithGlobal = poolWithGlobal }
+        if let adaptive { config.adaptive = adaptive }
+        if let lshNumPreRounds { config.lshNumPreRounds = lshNumPreRounds }
+        return config.normalized
+    }
+
+    static func unknownSparsityType(_ name: String) -> ConversionError {
+        ConversionError("unknown sparsity type '\(name)' (one of \(SparsityType.allCases.map(\.rawValue).joined(separator: ", ")))")
+    }
+
+    /// Problems found without reading anything: every one is reported, not only the first.
+    public var problems: [String] {
+        var problems: [String] = []
+        if source.isEmpty { problems.append("no source model given (--from)") }
+        if maxLength < 1 { problems.append("max length must be positive (got \(maxLength))") }
+        if let blockSize, blockSize < 1 { problems.append("block size must be positive (got \(blockSize))") }
+        if let sparseBlockSize, sparseBlockSize < 0 {
+            problems.append("sparse block size must not be negative (got \(sparseBlockSize))")
+        }
+        if let sparsityFactor, sparsityFactor < 1 { problems.append("sparsity factor must be positive (got \(sparsityFactor))") }
+        let block = blockSize ?? LSGConfig().blockSize
+        let factor = sparsityFactor ?? LSGConfig().sparsityFactor
+        if block > 0, factor > 0, block % factor != 0 {
+            problems.append("block size \(block) is not divisible by sparsity factor \(factor)")
+        }
+        if let sparsityType, SparsityType(rawValue: sparsityType) == nil {
+            problems.append(Self.unknownSparsityType(sparsityType).message)
+        }
+        if let numGlobalTokens, !(1...512).contains(numGlobalTokens) {
+            problems.append("number of global tokens must be between 1 and 512 (got \(numGlobalTokens))")
+        }
+        if maskFirstToken == true, poolWithGlobal == false {
+            problems.append("--mask-first-token needs pooling with the global token (drop --no-pool-with-global)")
+        }
+        if let lshNumPreRounds, lshNumPreRounds < 0 {
+            problems.append("lsh pre-rounds must not be negative (got \(lshNumPreRounds))")
+        }
+        if globalStride < 1 { problems.append("global stride must be positive (got \(globalStride))") }
+        if resizeLSG && keepFirstGlobalToken {
+            problems.append("--keep-first-global-token has no effect with --resize-lsg (the global rows are kept)")
+        }
+        if randomGlobalInit && resizeLSG {
+            problems.append("--random-global-init has no effect with --resize-lsg (the global rows are kept)")
+        }
+        if let dtype, ![DType.f32, .f16, .bf16].contains(dtype) {
+            problems.append("output dtype must be F32, F16 or BF16 (got \(dtype.rawValue))")
+        }
+        if let maxShardSize, maxShardSize < 1 { problems.append("maximum shard size must be positive (got \(maxShardSize))") }
+        return problems
+    }
+
+    /// The default output directory: `lsg-<last path component>-<maxLength>` in `directory`.
+    public func defaultOutput(in directory: URL) -> URL {
+        let base = source.split(separator: "/").last.map(String.init) ?? "model"
+        return directory.appendingPathComponent("lsg-\(base)-\(maxLength)")
+    }
+
+    /// These options as a JSON object (every key, nulls included), for manifests and plans.
+    public var json: JSONObject {
+        get throws {
+            let data = try JSONEncoder().encode(self)
+            guard let object = try JSONValue.parse(data).objectValue else { return JSONObject() }
+            var complete = JSONObject()
+            for key in Self.keys { complete[key] = object[key] ?? .null }
+            return complete
+        }
+    }
+
+    /// Options from a JSON object (a recipe's `options` merged with command-line settings).
+    public init(json: JSONObject) throws {
+        let data = Data(JSONValue.object(json).compactString().utf8)
+        do {
+            self = try JSONDecoder().decode(ConversionOptions.self, from: data)
+        } catch let error as DecodingError {
+            throw ConversionError("bad options: \(error.summary)")
+        }
+    }
+
+    /// Parses sizes like `200KB`, `5GB`, `1GiB`, `1048576` as transformers does (KB = 1000 bytes,
+    /// KiB = 1024 bytes).
+    public static func parseSize(_ text: String) -> Int? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let units: [(String, Int)] = [("GIB", 1 << 30), ("MIB", 1 << 20), ("KIB", 1 << 10),
+                                      ("GB", 1_000_000_000), ("MB", 1_000_000), ("KB", 1_000), ("B", 1)]
+        for (suffix, factor) in units where trimmed.uppercased().hasSuffix(suffix) {
+            let number = trimmed.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)
+            guard let value = Int(number), value > 0 else { return nil }
+            let (product, overflow) = value.multipliedReportingOverflow(by: factor)
+            return overflow ? nil : product
+        }
+        return Int(trimmed).flatMap { $0 > 0 ? $0 : nil }
+    }
+}
+
+private struct AnyKey: CodingKey {
+    let stringValue: String
+    var intValue: Int? { nil }
+    init(_ string: String) { stringValue = string }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+extension DecodingError {
+    /// One line: the coding path and what was wrong.
+    var summary: String {
+        func path(_ context: Context) -> String {
+            context.codingPath.map(\.stringValue).joined(separator: ".")
+        }
+        switch self {
+        case .typeMismatch(let type, let context):
+            return "'\(path(context))' should be \(type): \(context.debugDescription)"
+        case .valueNotFound(_, let context), .dataCorrupted(let context):
+            return (path(context).isEmpty ? "" : "'\(path(context))': ") + context.debugDescription
+        case .keyNotFound(let key, _):
+            return "missing '\(key.stringValue)'"
+        @unknown default:
+            return "\(self)"
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import Checkpoint
+import Foundation
+import SafeTensors
+
+/// A conversion as data: the stages to run, in order, with their parameters, and option
+/// defaults (which command-line flags override). Stored as JSON under `conversions/`.
+public struct Recipe: Sendable, Hashable {
+    public struct Step: Sendable, Hashable {
+        public var stage: String
+        public var parameters: JSONObject?
+
+        public init(_ stage: String, parameters: JSONObject? = nil) {
+            self.stage = stage
+            self.parameters = parameters
+        }
+    }
+
+    public var name: String
+    public var description: String
+    /// The family the recipe is written for; nil for any.
+    public var family: ModelFamily?
+    public var stages: [Step]
+    /// Option defaults (keys of `ConversionOptions`, snake_case).
+    public var options: JSONObject
+
+    public init(name: String, description: String, family: ModelFamily?, stages: [Step], options: JSONObject = [:]) {
+        self.name = name
+        self.description = description
+        self.family = family
+        self.stages = stages
+        self.options = options
+    }
+
+    /// The stages of a standard conversion, in order.
+    public static let standardStages: [Step] = [
+        "resolve-source", "read-config", "map-architecture", "extend-positions", "add-global-embeddings",
+        "write-config", "copy-tokenizer", "write-checkpoint", "write-manifest", "validate",
+    ].map { Step($0) }
+
+    /// The standard recipe of a family (the content of `conversions/<family>.json`).
+    public static func standard(for family: ModelFamily) -> Recipe {
+        let offset = family.positionOffset == 0 ? "no offset rows" : "\(family.positionOffset) offset rows kept"
+        return Recipe(
+            name: family.rawValue,
+            description: "Convert a \(family.classStem) checkpoint to LSG: tile positions (\(offset)), add 512 global rows, LSG config.",
+            family: family, stages: standardStages)
+    }
+
+    public static func load(from url: URL) throws -> Recipe {
+        let value: JSONValue
+        do {
+            value = try JSONValue.load(contentsOf: url)
+        } catch let error as SafeTensorsError {
+            throw ConversionError(error.description)
+        }
+        do {
+            return try Recipe(json: value)
+        } catch let error as ConversionError {
+            throw ConversionError("\(url.path): \(error.message)")
+        }
+    }
+
+    /// A recipe from its JSON form; unknown keys, stages without a name and bad options are refused.
+    public init(json value: JSONValue) throws {
+        guard let object = value.objectValue else { throw ConversionError("a recipe is a JSON object, not a \(value.typeName)") }
+        let known = ["name", "description", "family", "stages", "options"]
+        if let unknown = object.keys.first(where: { !known.contains($0) }) {
+            throw ConversionError("unknown recipe key '\(unknown)' (known: \(known.joined(separator: ", ")))")
+        }
+        guard let name = object["name"]?.stringValue else { throw ConversionError("recipe has no \"name\" string") }
+        self.name = name
+        description = object["description"]?.stringValue ?? ""
+        switch object["family"] {
+        case nil, .null?: family = nil
+        case .string(let raw)?:
+            guard let family = ModelFamily(rawValue: raw) else {
+                throw ConversionError("unknown family '\(raw)' (one of \(ModelFamily.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            self.family = family
+        case let other?: throw ConversionError("\"family\" is a JSON \(other.typeName), expected a string")
+        }
+        guard let steps = object["stages"]?.arrayValue, !steps.isEmpty else {
+            throw ConversionError("recipe has no \"stages\" list")
+        }
+        stages = try steps.enumerated().map { index, step in
+            if let stage = step.stringValue { return Step(stage) }
+            guard let stage = step["stage"]?.stringValue else {
+                throw ConversionError("stage \(index + 1) has no \"stage\" name")
+            }
+            if let unknown = step.objectValue?.keys.first(where: { $0 != "stage" && $0 != "parameters" }) {
+                throw ConversionError("stage '\(stage)': unknown key '\(unknown)' (known: stage, parameters)")
+            }
+            switch step["parameters"] {
+            case nil, .null?: return Step(stage)
+            case .object(let parameters)?: return Step(stage, parameters: parameters)
+            case let other?: throw ConversionError("stage '\(stage)': \"parameters\" is a JSON \(other.typeName), expected an object")
+            }
+        }
+        switch object["options"] {
+        case nil, .null?: options = [:]
+        case .object(let options)?: self.options = options
+        case let other?: throw ConversionError("\"options\" is a JSON \(other.typeName), expected an object")
+        }
+        _ = try ConversionOptions(json: options)
+    }
+
+    /// The recipe's JSON form.
+    public var json: JSONValue {
+        var object: JSONObject = ["name": .string(name), "description": .string(description)]
+        object["family"] = family.map { .string($0.rawValue) } ?? .null
+        object["stages"] = .array(stages.map { step in
+            var entry: JSONObject = ["stage": .string(step.stage)]
+            if let parameters = step.parameters { entry["parameters"] = .object(parameters) }
+            return .object(entry)
+        })
+        object["options"] = .object(options)
+        return .object(object)
+    }
+
+    /// The recipe as written under `conversions/` (indent 2, sorted keys, trailing newline).
+    public func jsonData() -> Data {
+        Data((json.pythonJSONString(indent: 2, sortKeys: true, ensureASCII: false) + "\n").utf8)
+    }
+
+    /// Builds the stages from `registry`.
+    public func makeStages(registry: StageRegistry = .shared) throws -> [any Stage] {
+        try stages.map { try registry.make($0.stage, parameters: $0.parameters ?? [:]) }
+    }
+}

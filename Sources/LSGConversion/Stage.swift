@@ -1,0 +1,83 @@
+import Foundation
+import SafeTensors
+
+/// One step of a conversion. A stage reads and changes the context; in a dry run
+/// (`context.isDryRun`) it plans without writing anything.
+public protocol Stage {
+    /// The name recipes use (kebab-case, e.g. `extend-positions`).
+    var name: String { get }
+    func run(_ context: ConversionContext) throws
+}
+
+/// Stages by name, each built from its recipe parameters (a JSON object, empty when the
+/// recipe gives none). The built-in stages are always there; library users add their own.
+/// Safe to use from any thread.
+public final class StageRegistry: @unchecked Sendable {
+    public typealias Factory = @Sendable (_ parameters: JSONObject) throws -> any Stage
+
+    /// The registry recipes are resolved against by default.
+    public static let shared = StageRegistry(builtIns: true)
+
+    private let lock = NSLock()
+    private var factories: [String: Factory] = [:]
+
+    public init(builtIns: Bool = true) {
+        if builtIns { BuiltInStages.register(in: self) }
+    }
+
+    /// Registers (or replaces) the stage called `name`.
+    public func register(_ name: String, factory: @escaping Factory) {
+        lock.withLock { factories[name] = factory }
+    }
+
+    public var names: [String] { lock.withLock { factories.keys.sorted() } }
+
+    /// Builds the stage `name` with `parameters`.
+    public func make(_ name: String, parameters: JSONObject = JSONObject()) throws -> any Stage {
+        guard let factory = lock.withLock({ factories[name] }) else {
+            throw ConversionError("unknown stage '\(name)' (registered: \(names.joined(separator: ", ")))")
+        }
+        return try factory(parameters)
+    }
+}
+
+/// Reads typed stage parameters with one-line errors.
+public struct StageParameters {
+    public let stage: String
+    public let object: JSONObject
+
+    public init(stage: String, _ object: JSONObject) throws {
+        self.stage = stage
+        self.object = object
+    }
+
+    /// Refuses parameters the stage does not know (a typo would otherwise be ignored).
+    public func allow(_ keys: [String]) throws {
+        if let unknown = object.keys.first(where: { !keys.contains($0) }) {
+            let known = keys.isEmpty ? "none" : keys.joined(separator: ", ")
+            throw ConversionError("stage '\(stage)': unknown parameter '\(unknown)' (known: \(known))")
+        }
+    }
+
+    public func int(_ key: String) throws -> Int? {
+        guard let value = object[key], value != .null else { return nil }
+        guard let int = value.intValue else { throw mismatch(key, value, "an integer") }
+        return int
+    }
+
+    public func bool(_ key: String) throws -> Bool? {
+        guard let value = object[key], value != .null else { return nil }
+        guard let bool = value.boolValue else { throw mismatch(key, value, "a boolean") }
+        return bool
+    }
+
+    public func string(_ key: String) throws -> String? {
+        guard let value = object[key], value != .null else { return nil }
+        guard let string = value.stringValue else { throw mismatch(key, value, "a string") }
+        return string
+    }
+
+    private func mismatch(_ key: String, _ value: JSONValue, _ expected: String) -> ConversionError {
+        ConversionError("stage '\(stage)': parameter '\(key)' is a JSON \(value.typeName), expected \(expected)")
+    }
+}

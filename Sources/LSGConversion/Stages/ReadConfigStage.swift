@@ -1,0 +1,31 @@
+import Checkpoint
+import Foundation
+
+/// Checks the source config: a supported family (and the recipe's, when it names one) and
+/// absolute position embeddings, which LSG attention needs. Starts the output config from it.
+public struct ReadConfigStage: Stage {
+    public static let stageName = "read-config"
+    public var name: String { Self.stageName }
+
+    public init() {}
+
+    public func run(_ context: ConversionContext) throws {
+        let source = try context.requireSource()
+        let config = source.config
+        let file = source.url.appendingPathComponent("config.json").path
+        guard let family = config.family else {
+            let supported = ModelFamily.allCases.map(\.rawValue).joined(separator: ", ")
+            let type = config.modelType.isEmpty ? "no model_type" : "model_type '\(config.modelType)'"
+            throw ConversionError("\(file): \(type) is not supported (supported: \(supported))")
+        }
+        if let expected = context.recipe.family, expected != family {
+            throw ConversionError("\(file): model_type '\(config.modelType)' does not match recipe '\(context.recipe.name)' (for \(expected.rawValue))")
+        }
+        guard config.positionEmbeddingType == "absolute" else {
+            throw ConversionError("\(file): position_embedding_type '\(config.positionEmbeddingType)' is not supported; LSG attention needs absolute position embeddings")
+        }
+        context.family = family
+        context.sourceIsLSG = config.isLSG
+        context.outputConfig = config
+    }
+}

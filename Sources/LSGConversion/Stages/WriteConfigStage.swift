@@ -1,0 +1,50 @@
+import Checkpoint
+import Foundation
+import SafeTensors
+
+/// Writes the LSG `config.json`: the source config with the LSG settings (the options over the
+/// source's settings for an LSG source, else over the defaults), the LSG architecture,
+/// `auto_map` for the family and `max_position_embeddings` with the offset. Formatted as
+/// transformers writes it: indent 2, sorted keys, ASCII escapes, trailing newline.
+public struct WriteConfigStage: Stage {
+    public static let stageName = "write-config"
+    public var name: String { Self.stageName }
+
+    public init() {}
+
+    public func run(_ context: ConversionContext) throws {
+        let target = try context.requireArchitecture()
+        var config = try context.requireOutputConfig()
+        let lsg = try context.options.lsgConfig(over: (context.sourceIsLSG ? config.lsg : nil) ?? LSGConfig())
+        if let problem = lsg.problems.first { throw ConversionError("LSG settings: \(problem)") }
+
+        config.lsg = lsg
+        config.architectures = [target.lsgClassName]
+        config["auto_map"] = .object(JSONObject(target.family.autoMap.map { ($0.autoClass, JSONValue.string($0.lsgClass)) }))
+        config["_name_or_path"] = .string(context.options.source)
+        if let dtype = context.options.dtype {
+            config["torch_dtype"] = .string(Self.torchName(dtype))
+        }
+        if let positions = context.tensors[target.encoderPrefix + "embeddings.position_embeddings.weight"],
+           positions.shape.first != config.maxPositionEmbeddings {
+            throw ConversionError("config max_position_embeddings \(config.maxPositionEmbeddings) does not match the \(positions.shape[0])-row position table (run extend-positions)")
+        }
+        context.outputConfig = config
+        try context.write(Self.serialize(config), as: "config.json", role: "LSG config")
+        context.report.changes.append("config: \(target.lsgClassName), block \(lsg.blockSize)/\(lsg.sparseBlockSize), factor \(lsg.sparsityFactor), sparsity \(lsg.sparsityType.rawValue), \(lsg.numGlobalTokens) global token(s), mask_first_token \(lsg.maskFirstToken)")
+    }
+
+    /// `config.json` as transformers writes it.
+    public static func serialize(_ config: ModelConfig) -> Data {
+        Data((JSONValue.object(config.json).pythonJSONString(indent: 2, sortKeys: true, ensureASCII: true) + "\n").utf8)
+    }
+
+    static func torchName(_ dtype: DType) -> String {
+        switch dtype {
+        case .f16: return "float16"
+        case .bf16: return "bfloat16"
+        case .f64: return "float64"
+        default: return "float32"
+        }
+    }
+}
