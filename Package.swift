@@ -52,6 +52,6 @@ let package = Package(
         .testTarget(name: "LSGEncoderTests", dependencies: ["LSGEncoder", "Golden", "Checkpoint", "SafeTensors"]),
         .testTarget(name: "GoldenTests", dependencies: ["Golden", "SafeTensors", "Zstd"]),
         .testTarget(name: "LSGConversionTests", dependencies: ["LSGConversion", "Checkpoint", "SafeTensors", "Golden"]),
-        .testTarget(name: "CLITests", dependencies: ["LSGConvertCLI", "SafeTensors"]),
+        .testTarget(name: "CLITests", dependencies: ["LSGConvertCLI", "SafeTensors", "Zstd"]),
     ]
 )

@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+import Zstd
+
+/// The repository root, found from this file's path.
+let repositoryRoot = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+let goldenDirectory = repositoryRoot.appendingPathComponent("golden")
+
+/// What one run of the `lsg-convert` executable did.
+struct CommandResult {
+    let status: Int32
+    let standardOutput: String
+    let standardError: String
+
+    /// The error output's non-empty lines.
+    var errorLines: [String] { standardError.split(separator: "\n").map(String.init) }
+}
+
+/// Runs the `lsg-convert` binary built next to the test bundle. Output goes through files, so a
+/// large output can never block the child on a full pipe.
+func runTool(_ arguments: [String], in directory: URL? = nil) throws -> CommandResult {
+    let scratch = try ScratchDirectory()
+    defer { scratch.remove() }
+    let outputURL = scratch.file("stdout")
+    let errorURL = scratch.file("stderr")
+    _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errorURL.path, contents: nil)
+    let output = try FileHandle(forWritingTo: outputURL)
+    let error = try FileHandle(forWritingTo: errorURL)
+    defer {
+        try? output.close()
+        try? error.close()
+    }
+    let process = Process()
+    process.executableURL = try toolBinary()
+    process.arguments = arguments
+    if let directory { process.currentDirectoryURL = directory }
+    process.standardOutput = output
+    process.standardError = error
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    return CommandResult(
+        status: process.terminationStatus,
+        standardOutput: try String(contentsOf: outputURL, encoding: .utf8),
+        standardError: try String(contentsOf: errorURL, encoding: .utf8)
+    )
+}
+
+private func toolBinary() throws -> URL {
+    // `swift build` puts the executable in the same folder as the test bundle.
+    var directory = Bundle.main.bundleURL
+    for _ in 0..<3 {
+        let candidate = directory.appendingPathComponent("lsg-convert")
+        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        directory.deleteLastPathComponent()
+    }
+    throw ToolNotBuilt()
+}
+
+struct ToolNotBuilt: Error, CustomStringConvertible {
+    var description: String { "lsg-convert is not built next to the tests; run `swift build --build-tests` first" }
+}
+
+/// A fresh directory under the system temporary directory, removed by `remove()`.
+struct ScratchDirectory {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("CLITests-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    func file(_ name: String) -> URL { url.appendingPathComponent(name) }
+
+    func remove() { try? FileManager.default.removeItem(at: url) }
+}
+
+/// Decompresses every `<name>.zst` of `source` into `destination/<name>`.
+func unpackZstdDirectory(_ source: URL, into destination: URL) throws {
+    try FileManager.default.createDirectory(at: destination, withIntermediateDirectories: true)
+    for name in try FileManager.default.contentsOfDirectory(atPath: source.path) where name.hasSuffix(".zst") {
+        let data = try Zstd.decompressFile(at: source.appendingPathComponent(name))
+        try data.write(to: destination.appendingPathComponent(String(name.dropLast(4))))
+    }
+}
