@@ -1,0 +1,174 @@
+import Checkpoint
+import Foundation
+import LSGEncoder
+import SafeTensors
+import Zstd
+
+/// One recorded encoder case (`golden/encoder/<case>.safetensors.zst`, see golden/SCHEMA.md):
+/// inputs, the outputs the reference produced, the LSG overrides it ran with and any LSH
+/// projections it drew.
+public struct GoldenCase: Sendable {
+    public let url: URL
+    public let name: String
+    public let metadata: [String: String]
+    /// The model directory, relative to the golden root (`metadata["model"]`).
+    public let modelPath: String
+    public let overrides: LSGOverrides
+    public let heads: Set<EncoderHead>
+    public let atol: Double
+    public let input: EncoderInput
+    /// Expected outputs by name (`last_hidden_state`, `logits`, `pooler_output`).
+    public let expected: [String: (shape: [Int], values: [Float])]
+    /// Recorded `torch.randn` draws, in call order.
+    public let lshProjections: [[Float]]
+
+    public static let suffix = ".safetensors.zst"
+
+    public init(contentsOf url: URL) throws {
+        let file = try SafeTensorsFile(data: try Zstd.decompressFile(at: url), name: url.path)
+        try self.init(file: file, url: url)
+    }
+
+    init(file: SafeTensorsFile, url: URL) throws {
+        self.url = url
+        let fileName = url.lastPathComponent
+        name = fileName.hasSuffix(Self.suffix) ? String(fileName.dropLast(Self.suffix.count)) : fileName
+        let metadata = file.metadata ?? [:]
+        self.metadata = metadata
+        func problem(_ text: String) -> GoldenError { GoldenError("\(url.path): \(text)") }
+        guard let model = metadata["model"] else { throw problem("metadata has no 'model'") }
+        modelPath = model
+        overrides = try Self.parseOverrides(metadata["overrides"] ?? "{}", problem: problem)
+        atol = Double(metadata["atol"] ?? "0.0001") ?? 1e-4
+
+        guard let ids = file.info("input_ids"), ids.shape.count == 2 else {
+            throw problem("no input_ids of shape [batch, length]")
+        }
+        input = try EncoderInput(
+            inputIds: try file.int64s("input_ids"), batchSize: ids.shape[0], length: ids.shape[1],
+            attentionMask: file.info("attention_mask") != nil ? try file.int64s("attention_mask") : nil,
+            tokenTypeIds: file.info("token_type_ids") != nil ? try file.int64s("token_type_ids") : nil)
+
+        var expected: [String: (shape: [Int], values: [Float])] = [:]
+        for info in file.tensors where info.name.hasPrefix("expected.") {
+            expected[String(info.name.dropFirst("expected.".count))] = (info.shape, try file.floats(info.name))
+        }
+        guard expected["last_hidden_state"] != nil else { throw problem("no expected.last_hidden_state") }
+        self.expected = expected
+        var heads: Set<EncoderHead> = []
+        if expected["logits"] != nil { heads.insert(.mlm) }
+        if expected["pooler_output"] != nil { heads.insert(.pooler) }
+        self.heads = heads
+
+        var projections: [[Float]] = []
+        while file.info("lsh.projection.\(projections.count)") != nil {
+            projections.append(try file.floats("lsh.projection.\(projections.count)"))
+        }
+        lshProjections = projections
+    }
+
+    /// The golden root: the directory above `encoder/`.
+    public var goldenRoot: URL { url.deletingLastPathComponent().deletingLastPathComponent() }
+
+    /// The model the case was recorded with.
+    public var modelURL: URL { goldenRoot.appendingPathComponent(modelPath) }
+
+    /// Runs the case on `model` (by default the recorded one) and compares every output.
+    public func validate(model: ModelDirectory? = nil, threads: Int = 1, atol: Double? = nil, rtol: Double = 0) -> ValidationReport {
+        let title = "golden case \(name)"
+        let outputs: [String: (shape: [Int], values: [Float])]
+        do {
+            outputs = try run(model: model ?? ModelDirectory(url: modelURL), threads: threads)
+        } catch {
+            return ValidationReport(title: title, comparisons: [], errors: ["\(error)"])
+        }
+        return compare(outputs, atol: atol ?? self.atol, rtol: rtol, title: title)
+    }
+
+    /// The encoder's outputs for this case's inputs, by output name.
+    public func run(model: ModelDirectory, threads: Int = 1) throws -> [String: (shape: [Int], values: [Float])] {
+        let encoder = try Encoder(model: model, overrides: overrides, heads: heads)
+        let options = EncodeOptions(threads: threads, lshProjections: .recorded(lshProjections))
+        return try EncoderOutputs.named(try encoder.encode(input, options: options), input: input, encoder: encoder)
+    }
+
+    /// Compares `outputs` with the expected values: token outputs only where the attention
+    /// mask is 1, the pooled output everywhere.
+    public func compare(
+        _ outputs: [String: (shape: [Int], values: [Float])], atol: Double, rtol: Double, title: String
+    ) -> ValidationReport {
+        var comparisons: [OutputComparison] = []
+        var errors: [String] = []
+        let mask = input.attentionMask
+        for (name, expected) in expected.sorted(by: { $0.key < $1.key }) {
+            guard let actual = outputs[name] else {
+                errors.append("\(name): not produced")
+                continue
+            }
+            let perToken = name != "pooler_output"
+            let width = expected.shape.last ?? 1
+            comparisons.append(OutputComparison(
+                name: name, expected: expected.values, expectedShape: expected.shape, actual: actual.values,
+                actualShape: actual.shape, atol: atol, rtol: rtol,
+                include: { index in
+                    guard perToken, let mask else { return true }
+                    return mask[index / width] == 1
+                }))
+        }
+        return ValidationReport(title: title, comparisons: comparisons, errors: errors)
+    }
+
+    private static func parseOverrides(_ text: String, problem: (String) -> GoldenError) throws -> LSGOverrides {
+        guard let object = try JSONValue.parse(text).objectValue else { throw problem("overrides is not a JSON object") }
+        var overrides = LSGOverrides()
+        for (key, value) in object {
+            func int() throws -> Int {
+                guard let number = value.intValue else { throw problem("override \(key) is not an integer") }
+                return number
+            }
+            func bool() throws -> Bool {
+                guard let flag = value.boolValue else { throw problem("override \(key) is not a boolean") }
+                return flag
+            }
+            switch key {
+            case "adaptive": overrides.adaptive = try bool()
+            case "block_size": overrides.blockSize = try int()
+            case "sparse_block_size": overrides.sparseBlockSize = try int()
+            case "sparsity_factor": overrides.sparsityFactor = try int()
+            case "num_global_tokens": overrides.numGlobalTokens = try int()
+            case "mask_first_token": overrides.maskFirstToken = try bool()
+            case "pool_with_global": overrides.poolWithGlobal = try bool()
+            case "lsh_num_pre_rounds": overrides.lshNumPreRounds = try int()
+            case "sparsity_type":
+                guard let name = value.stringValue, let type = SparsityType(rawValue: name) else {
+                    throw problem("override sparsity_type is not one of " + SparsityType.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                overrides.sparsityType = type
+            default:
+                throw problem("unknown override '\(key)'")
+            }
+        }
+        return overrides
+    }
+}
+
+/// Encoder outputs under the names golden files and `encode` output files use.
+public enum EncoderOutputs {
+    public static func named(
+        _ output: EncoderOutput, input: EncoderInput, encoder: Encoder
+    ) throws -> [String: (shape: [Int], values: [Float])] {
+        let config = encoder.configuration
+        var named: [String: (shape: [Int], values: [Float])] = [
+            "last_hidden_state": ([input.batchSize, input.length, config.hiddenSize], output.lastHiddenState),
+        ]
+        if let logits = output.logits { named["logits"] = ([input.batchSize, input.length, config.vocabSize], logits) }
+        if let pooled = output.pooledOutput { named["pooler_output"] = ([input.batchSize, config.hiddenSize], pooled) }
+        return named
+    }
+}
+
+/// A problem with a golden file, in one line.
+public struct GoldenError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

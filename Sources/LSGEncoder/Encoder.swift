@@ -1,0 +1,286 @@
+import Checkpoint
+
+/// The encoder of one checkpoint: LSG attention when the configuration has LSG settings,
+/// plain full attention otherwise. Immutable; `encode` may run concurrently.
+public final class Encoder: Sendable {
+    public let configuration: EncoderConfiguration
+    public let heads: Set<EncoderHead>
+    let weights: EncoderWeights
+
+    /// Rows per work item of the dense layers; fixed so results do not depend on thread count.
+    static let rowTile = 128
+    /// Vocabulary columns per work item of the MLM decoder.
+    static let vocabularyTile = 4096
+
+    public init(configuration: EncoderConfiguration, weights source: WeightSource, heads: Set<EncoderHead> = []) throws {
+        self.configuration = configuration
+        self.heads = heads
+        weights = try EncoderWeights(source: source, configuration: configuration, heads: heads)
+    }
+
+    /// The encoder of a model directory, with LSG overrides applied to its configuration.
+    public convenience init(model: ModelDirectory, overrides: LSGOverrides = LSGOverrides(), heads: Set<EncoderHead> = []) throws {
+        let configuration = try EncoderConfiguration(
+            modelConfig: model.config, overrides: overrides, name: model.url.appendingPathComponent("config.json").path)
+        try self.init(configuration: configuration, weights: model.tensors, heads: heads)
+    }
+
+    public func encode(_ input: EncoderInput, options: EncodeOptions = EncodeOptions()) throws -> EncoderOutput {
+        BLAS.useCallerThreadOnly()
+        let config = configuration
+        try checkTokens(input)
+        let layout = try AttentionLayout(configuration: config, length: input.length)
+        let splitter = WorkSplitter(threads: options.threads)
+        let projections = try lshProjections(layout, options.lshProjections)
+
+        let h = config.hiddenSize
+        let length = input.length
+        var hiddenStates = [Float](repeating: 0, count: input.batchSize * length * h)
+        let buffers = AttentionBuffers(layout: layout)
+        let x = FloatBuffer(count: layout.rows * h)
+        for sequence in 0..<input.batchSize {
+            embed(input, sequence: sequence, layout: layout, into: x, keyMask: buffers.keyMask)
+            for (index, layer) in weights.layers.enumerated() {
+                forward(layer, layout: layout, x: x, buffers: buffers, projections: projections[index], splitter: splitter)
+            }
+            if let lsg = config.lsg, lsg.poolWithGlobal {
+                x[layout.globalCount * h].update(from: x.base, count: h)
+            }
+            hiddenStates.withUnsafeMutableBufferPointer { output in
+                (output.baseAddress! + sequence * length * h).update(from: x[layout.globalCount * h], count: length * h)
+            }
+        }
+        var output = EncoderOutput(lastHiddenState: hiddenStates)
+        if let head = weights.maskedLM {
+            output.logits = maskedLMLogits(head, hiddenStates: hiddenStates, rows: input.batchSize * length, splitter: splitter)
+        }
+        if let pooler = weights.pooler {
+            output.pooledOutput = pool(pooler, hiddenStates: hiddenStates, batchSize: input.batchSize, length: length)
+        }
+        return output
+    }
+
+    // MARK: input checks and embeddings
+
+    private func checkTokens(_ input: EncoderInput) throws(EncoderError) {
+        let config = configuration
+        guard input.length <= config.maxInputLength else {
+            throw EncoderError("input length \(input.length) exceeds the model's \(config.maxInputLength) positions")
+        }
+        if let bad = input.inputIds.first(where: { $0 < 0 || $0 >= config.vocabSize }) {
+            throw EncoderError("input_ids holds \(bad), outside the vocabulary of \(config.vocabSize)")
+        }
+        if let types = input.tokenTypeIds, let bad = types.first(where: { $0 < 0 || $0 >= config.typeVocabSize }) {
+            throw EncoderError("token_type_ids holds \(bad), outside the \(config.typeVocabSize) token types")
+        }
+    }
+
+    /// Word + token type + position embeddings of the tokens, the global rows in front,
+    /// LayerNorm over both; rows added by adaptive padding stay zero and masked.
+    private func embed(
+        _ input: EncoderInput, sequence: Int, layout: AttentionLayout, into x: FloatBuffer, keyMask: FloatBuffer
+    ) {
+        let config = configuration
+        let h = config.hiddenSize
+        let g = layout.globalCount
+        let first = sequence * input.length
+        x.base.update(repeating: 0, count: layout.rows * h)
+        keyMask.base.update(repeating: SparseSelection.maskValue, count: layout.rows)
+        keyMask.base.update(repeating: 0, count: g)
+        weights.globalEmbeddings.withUnsafeBufferPointer { global in
+            if g > 0 { x.base.update(from: global.baseAddress!, count: g * h) }
+        }
+        let usesPaddingAwarePositions = config.family.positionOffset > 0
+        var seen = 0
+        weights.wordEmbeddings.withUnsafeBufferPointer { words in
+            weights.tokenTypeEmbeddings.withUnsafeBufferPointer { types in
+                weights.positionEmbeddings.withUnsafeBufferPointer { positions in
+                    for token in 0..<input.length {
+                        let id = Int(input.inputIds[first + token])
+                        let type = Int(input.tokenTypeIds?[first + token] ?? 0)
+                        let position: Int
+                        if usesPaddingAwarePositions {
+                            if id == config.padTokenId {
+                                position = config.padTokenId
+                            } else {
+                                seen += 1
+                                position = config.padTokenId + seen
+                            }
+                        } else {
+                            position = token
+                        }
+                        let row = x[(g + token) * h]
+                        let word = words.baseAddress! + id * h
+                        let typeRow = types.baseAddress! + type * h
+                        let positionRow = positions.baseAddress! + position * h
+                        for i in 0..<h { row[i] = (word[i] + typeRow[i]) + positionRow[i] }
+                        let present = input.attentionMask?[first + token] ?? 1
+                        keyMask.base[g + token] = Float(1 - present) * SparseSelection.maskValue
+                    }
+                }
+            }
+        }
+        if let lsg = config.lsg, lsg.maskFirstToken { keyMask.base[g] = SparseSelection.maskValue }
+        let norm = weights.embeddingNorm
+        norm.weight.withUnsafeBufferPointer { weight in
+            norm.bias.withUnsafeBufferPointer { bias in
+                for row in 0..<(g + input.length) {
+                    VectorMath.layerNorm(
+                        x[row * h], count: h, weight: weight.baseAddress!, bias: bias.baseAddress!,
+                        eps: config.layerNormEps)
+                }
+            }
+        }
+    }
+
+    /// One draw list per layer (empty unless `lsh` hashing runs), drawn in the reference's order.
+    private func lshProjections(_ layout: AttentionLayout, _ source: LSHProjectionSource) throws -> [[[Float]]] {
+        let layers = configuration.numHiddenLayers
+        guard case .blocks(let blocks) = layout.mode, let sparse = blocks.sparse,
+              case .lsh(_, let bucketCounts) = sparse.selection else {
+            return Array(repeating: [], count: layers)
+        }
+        var stream = LSHProjectionStream(source)
+        return try (0..<layers).map { _ in
+            try bucketCounts.map { buckets in
+                try stream.next(heads: layout.heads, headSize: layout.headSize, hashes: buckets / 2)
+            }
+        }
+    }
+
+    // MARK: layers
+
+    /// Attention, then the feed-forward block, each with its residual and LayerNorm; `x` is
+    /// updated in place.
+    private func forward(
+        _ layer: EncoderWeights.Layer, layout: AttentionLayout, x: FloatBuffer, buffers: AttentionBuffers,
+        projections: [[Float]], splitter: WorkSplitter
+    ) {
+        let config = configuration
+        let h = config.hiddenSize
+        let intermediate = config.intermediateSize
+        let rows = layout.rows
+        let tiles = (rows + Self.rowTile - 1) / Self.rowTile
+        splitter.forEach(tiles) { tile in
+            let first = tile * Self.rowTile
+            layer.qkvWeight.withUnsafeBufferPointer { weight in
+                layer.qkvBias.withUnsafeBufferPointer { bias in
+                    BLAS.linear(
+                        rows: min(Self.rowTile, rows - first), x: x[first * h], ldx: h, weight: weight.baseAddress!,
+                        bias: bias.baseAddress!, inputSize: h, outputSize: 3 * h,
+                        y: buffers.qkv[first * 3 * h], ldy: 3 * h)
+                }
+            }
+        }
+        SelfAttention(layout: layout, splitter: splitter).run(buffers, projections: projections)
+        let eps = config.layerNormEps
+        let activation = config.hiddenAct
+        let scratchSize = Self.rowTile * (h + intermediate)
+        splitter.forEach(tiles, scratch: { FloatBuffer(count: scratchSize) }) { tile, scratch in
+            let first = tile * Self.rowTile
+            let count = min(Self.rowTile, rows - first)
+            let attended = scratch.base
+            let hidden = scratch[Self.rowTile * h]
+            Self.dense(layer.attentionOutputWeight, layer.attentionOutputBias, rows: count,
+                       x: buffers.context[first * h], inputSize: h, outputSize: h, y: attended)
+            VectorMath.add(x[first * h], to: attended, count: count * h)
+            Self.normalize(attended, rows: count, size: h, layer.attentionNorm, eps: eps)
+            Self.dense(layer.intermediateWeight, layer.intermediateBias, rows: count,
+                       x: attended, inputSize: h, outputSize: intermediate, y: hidden)
+            VectorMath.apply(activation, hidden, count: count * intermediate)
+            let output = x[first * h]
+            Self.dense(layer.outputWeight, layer.outputBias, rows: count,
+                       x: hidden, inputSize: intermediate, outputSize: h, y: output)
+            VectorMath.add(attended, to: output, count: count * h)
+            Self.normalize(output, rows: count, size: h, layer.outputNorm, eps: eps)
+        }
+    }
+
+    private static func dense(
+        _ weight: [Float], _ bias: [Float], rows: Int, x: UnsafeMutablePointer<Float>, inputSize: Int, outputSize: Int,
+        y: UnsafeMutablePointer<Float>
+    ) {
+        weight.withUnsafeBufferPointer { weight in
+            bias.withUnsafeBufferPointer { bias in
+                BLAS.linear(
+                    rows: rows, x: x, ldx: inputSize, weight: weight.baseAddress!, bias: bias.baseAddress!,
+                    inputSize: inputSize, outputSize: outputSize, y: y, ldy: outputSize)
+            }
+        }
+    }
+
+    private static func normalize(
+        _ rows: UnsafeMutablePointer<Float>, rows count: Int, size: Int, _ norm: EncoderWeights.Norm, eps: Float
+    ) {
+        norm.weight.withUnsafeBufferPointer { weight in
+            norm.bias.withUnsafeBufferPointer { bias in
+                for row in 0..<count {
+                    VectorMath.layerNorm(rows + row * size, count: size, weight: weight.baseAddress!, bias: bias.baseAddress!, eps: eps)
+                }
+            }
+        }
+    }
+
+    // MARK: heads
+
+    /// dense → activation → LayerNorm → tied decoder (+ bias), for every output row.
+    private func maskedLMLogits(
+        _ head: EncoderWeights.MaskedLMHead, hiddenStates: [Float], rows: Int, splitter: WorkSplitter
+    ) -> [Float] {
+        let config = configuration
+        let h = config.hiddenSize
+        let vocabulary = config.vocabSize
+        let transformed = FloatBuffer(count: rows * h)
+        let tiles = (rows + Self.rowTile - 1) / Self.rowTile
+        hiddenStates.withUnsafeBufferPointer { states in
+            let source = UnsafeMutablePointer(mutating: states.baseAddress!)
+            let shared = SharedPointer(source)
+            splitter.forEach(tiles) { tile in
+                let first = tile * Self.rowTile
+                let count = min(Self.rowTile, rows - first)
+                let y = transformed[first * h]
+                Self.dense(head.denseWeight, head.denseBias, rows: count, x: shared.pointer + first * h,
+                           inputSize: h, outputSize: h, y: y)
+                VectorMath.apply(head.activation, y, count: count * h)
+                Self.normalize(y, rows: count, size: h, head.norm, eps: config.layerNormEps)
+            }
+        }
+        let logits = FloatBuffer(count: rows * vocabulary)
+        let vocabularyTiles = (vocabulary + Self.vocabularyTile - 1) / Self.vocabularyTile
+        splitter.forEach(tiles * vocabularyTiles) { item in
+            let first = (item / vocabularyTiles) * Self.rowTile
+            let count = min(Self.rowTile, rows - first)
+            let firstWord = (item % vocabularyTiles) * Self.vocabularyTile
+            let words = min(Self.vocabularyTile, vocabulary - firstWord)
+            weights.wordEmbeddings.withUnsafeBufferPointer { embeddings in
+                head.decoderBias.withUnsafeBufferPointer { bias in
+                    BLAS.linear(
+                        rows: count, x: transformed[first * h], ldx: h, weight: embeddings.baseAddress! + firstWord * h,
+                        bias: bias.baseAddress! + firstWord, inputSize: h, outputSize: words,
+                        y: logits[first * vocabulary + firstWord], ldy: vocabulary)
+                }
+            }
+        }
+        return Array(UnsafeBufferPointer(start: logits.base, count: rows * vocabulary))
+    }
+
+    /// tanh(dense(first token)) per sequence.
+    private func pool(_ pooler: EncoderWeights.Pooler, hiddenStates: [Float], batchSize: Int, length: Int) -> [Float] {
+        let h = configuration.hiddenSize
+        var pooled = [Float](repeating: 0, count: batchSize * h)
+        for sequence in 0..<batchSize {
+            for out in 0..<h {
+                var sum: Float = 0
+                for i in 0..<h { sum += pooler.weight[out * h + i] * hiddenStates[sequence * length * h + i] }
+                pooled[sequence * h + out] = VectorMath.tanh(sum + pooler.bias[out])
+            }
+        }
+        return pooled
+    }
+}
+
+/// A pointer handed to parallel workers that only read it, or write disjoint parts.
+struct SharedPointer: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Float>
+    init(_ pointer: UnsafeMutablePointer<Float>) { self.pointer = pointer }
+}

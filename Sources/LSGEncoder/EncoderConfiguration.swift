@@ -1,0 +1,163 @@
+import Checkpoint
+
+/// Everything the encoder needs to know about a model, as plain values. Built from a
+/// `ModelConfig` (plus any LSG overrides), or directly in tests.
+public struct EncoderConfiguration: Sendable, Hashable {
+    public var family: ModelFamily
+    public var hiddenSize: Int
+    public var numAttentionHeads: Int
+    public var numHiddenLayers: Int
+    public var intermediateSize: Int
+    public var layerNormEps: Float
+    public var vocabSize: Int
+    public var typeVocabSize: Int
+    /// The padding id; RoBERTa-style position ids count from it.
+    public var padTokenId: Int
+    public var maxPositionEmbeddings: Int
+    public var hiddenAct: Activation
+    /// LSG attention settings as the model runs with them; nil for the original full-attention model.
+    public var lsg: LSGConfig?
+
+    public init(
+        family: ModelFamily, hiddenSize: Int, numAttentionHeads: Int, numHiddenLayers: Int,
+        intermediateSize: Int, layerNormEps: Float, vocabSize: Int, typeVocabSize: Int, padTokenId: Int,
+        maxPositionEmbeddings: Int, hiddenAct: Activation, lsg: LSGConfig?
+    ) throws(EncoderError) {
+        self.family = family
+        self.hiddenSize = hiddenSize
+        self.numAttentionHeads = numAttentionHeads
+        self.numHiddenLayers = numHiddenLayers
+        self.intermediateSize = intermediateSize
+        self.layerNormEps = layerNormEps
+        self.vocabSize = vocabSize
+        self.typeVocabSize = typeVocabSize
+        self.padTokenId = padTokenId
+        self.maxPositionEmbeddings = maxPositionEmbeddings
+        self.hiddenAct = hiddenAct
+        self.lsg = lsg
+        try validate()
+    }
+
+    /// The configuration of `config.json`, with `overrides` applied to its LSG settings the way
+    /// `from_pretrained(..., block_size=...)` applies them: the stored values get the reference
+    /// config class's fixes (clamped global count, `pool_with_global` forced by
+    /// `mask_first_token`), the overrides are set afterwards as given. `name` is used in errors.
+    public init(modelConfig: ModelConfig, overrides: LSGOverrides = LSGOverrides(), name: String) throws(EncoderError) {
+        guard let family = modelConfig.family else {
+            throw EncoderError("\(name): model_type '\(modelConfig.modelType)' is not one of "
+                + ModelFamily.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        guard modelConfig.positionEmbeddingType == "absolute" else {
+            throw EncoderError("\(name): position_embedding_type '\(modelConfig.positionEmbeddingType)' is not supported (only absolute)")
+        }
+        guard let activation = Activation(rawValue: modelConfig.hiddenAct) else {
+            throw EncoderError("\(name): hidden_act '\(modelConfig.hiddenAct)' is not supported ("
+                + Activation.allCases.map(\.rawValue).joined(separator: ", ") + ")")
+        }
+        var lsg = modelConfig.lsg?.normalized
+        if !overrides.isEmpty {
+            guard let base = lsg else {
+                throw EncoderError("\(name): LSG options apply only to an LSG checkpoint, and this config is not one")
+            }
+            lsg = overrides.applied(to: base)
+        }
+        do {
+            try self.init(
+                family: family, hiddenSize: modelConfig.hiddenSize, numAttentionHeads: modelConfig.numAttentionHeads,
+                numHiddenLayers: modelConfig.numHiddenLayers, intermediateSize: modelConfig.intermediateSize,
+                layerNormEps: Float(modelConfig.layerNormEps), vocabSize: modelConfig.vocabSize,
+                typeVocabSize: modelConfig.typeVocabSize, padTokenId: modelConfig.padTokenId ?? 0,
+                maxPositionEmbeddings: modelConfig.maxPositionEmbeddings, hiddenAct: activation, lsg: lsg)
+        } catch {
+            throw EncoderError("\(name): \(error.description)")
+        }
+    }
+
+    public var headSize: Int { hiddenSize / numAttentionHeads }
+
+    /// The longest input the position table allows. RoBERTa-style ids run from pad+1 to pad+length.
+    public var maxInputLength: Int {
+        family.positionOffset == 0 ? maxPositionEmbeddings : maxPositionEmbeddings - padTokenId - 1
+    }
+
+    private func validate() throws(EncoderError) {
+        guard hiddenSize > 0, numAttentionHeads > 0, hiddenSize % numAttentionHeads == 0 else {
+            throw EncoderError("hidden_size (\(hiddenSize)) must be a positive multiple of num_attention_heads (\(numAttentionHeads))")
+        }
+        guard numHiddenLayers >= 0, intermediateSize > 0, vocabSize > 0, typeVocabSize > 0, maxPositionEmbeddings > 0 else {
+            throw EncoderError("model sizes must be positive")
+        }
+        guard padTokenId >= 0, padTokenId < vocabSize else {
+            throw EncoderError("pad_token_id \(padTokenId) is outside the vocabulary of \(vocabSize)")
+        }
+        if let lsg {
+            if let problem = lsg.problems.first { throw EncoderError(problem) }
+            guard (1...512).contains(lsg.numGlobalTokens) else {
+                throw EncoderError("num_global_tokens must be between 1 and 512 (got \(lsg.numGlobalTokens))")
+            }
+        }
+    }
+}
+
+/// The hidden activation, by its transformers name.
+public enum Activation: String, Sendable, CaseIterable {
+    /// Exact GELU, `x * (1 + erf(x / sqrt 2)) / 2`.
+    case gelu
+    /// The tanh approximation of GELU.
+    case geluNew = "gelu_new"
+    case geluPytorchTanh = "gelu_pytorch_tanh"
+    case relu
+    case silu
+}
+
+/// LSG settings given on the command line; nil leaves the checkpoint's value.
+public struct LSGOverrides: Sendable, Hashable {
+    public var adaptive: Bool?
+    public var blockSize: Int?
+    public var sparseBlockSize: Int?
+    public var sparsityFactor: Int?
+    public var sparsityType: SparsityType?
+    public var numGlobalTokens: Int?
+    public var maskFirstToken: Bool?
+    public var poolWithGlobal: Bool?
+    public var lshNumPreRounds: Int?
+
+    public init(
+        adaptive: Bool? = nil, blockSize: Int? = nil, sparseBlockSize: Int? = nil, sparsityFactor: Int? = nil,
+        sparsityType: SparsityType? = nil, numGlobalTokens: Int? = nil, maskFirstToken: Bool? = nil,
+        poolWithGlobal: Bool? = nil, lshNumPreRounds: Int? = nil
+    ) {
+        self.adaptive = adaptive
+        self.blockSize = blockSize
+        self.sparseBlockSize = sparseBlockSize
+        self.sparsityFactor = sparsityFactor
+        self.sparsityType = sparsityType
+        self.numGlobalTokens = numGlobalTokens
+        self.maskFirstToken = maskFirstToken
+        self.poolWithGlobal = poolWithGlobal
+        self.lshNumPreRounds = lshNumPreRounds
+    }
+
+    public var isEmpty: Bool { self == LSGOverrides() }
+
+    /// `base` with every given setting replaced, as given (no consistency fixes).
+    public func applied(to base: LSGConfig) -> LSGConfig {
+        var config = base
+        if let adaptive { config.adaptive = adaptive }
+        if let blockSize { config.blockSize = blockSize }
+        if let sparseBlockSize { config.sparseBlockSize = sparseBlockSize }
+        if let sparsityFactor { config.sparsityFactor = sparsityFactor }
+        if let sparsityType { config.sparsityType = sparsityType }
+        if let numGlobalTokens { config.numGlobalTokens = numGlobalTokens }
+        if let maskFirstToken { config.maskFirstToken = maskFirstToken }
+        if let poolWithGlobal { config.poolWithGlobal = poolWithGlobal }
+        if let lshNumPreRounds { config.lshNumPreRounds = lshNumPreRounds }
+        return config
+    }
+}
+
+/// A one-line description of what went wrong (bad weights, bad input, unsupported setting).
+public struct EncoderError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

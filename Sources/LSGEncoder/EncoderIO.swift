@@ -1,0 +1,60 @@
+/// A batch of token ids, row-major `[batchSize, length]`, with the optional mask (1 = token,
+/// 0 = padding) and token types.
+public struct EncoderInput: Sendable {
+    public let batchSize: Int
+    public let length: Int
+    public let inputIds: [Int64]
+    public let attentionMask: [Int64]?
+    public let tokenTypeIds: [Int64]?
+
+    public init(
+        inputIds: [Int64], batchSize: Int, length: Int, attentionMask: [Int64]? = nil, tokenTypeIds: [Int64]? = nil
+    ) throws(EncoderError) {
+        guard batchSize > 0, length > 0 else {
+            throw EncoderError("input_ids has shape [\(batchSize), \(length)]; batch and length must be positive")
+        }
+        let count = batchSize * length
+        guard inputIds.count == count else {
+            throw EncoderError("input_ids holds \(inputIds.count) values, expected \(count) for [\(batchSize), \(length)]")
+        }
+        if let attentionMask {
+            guard attentionMask.count == count else {
+                throw EncoderError("attention_mask holds \(attentionMask.count) values, expected \(count) for [\(batchSize), \(length)]")
+            }
+            if let bad = attentionMask.first(where: { $0 != 0 && $0 != 1 }) {
+                throw EncoderError("attention_mask holds \(bad); only 0 (padding) and 1 (token) are allowed")
+            }
+        }
+        if let tokenTypeIds, tokenTypeIds.count != count {
+            throw EncoderError("token_type_ids holds \(tokenTypeIds.count) values, expected \(count) for [\(batchSize), \(length)]")
+        }
+        self.batchSize = batchSize
+        self.length = length
+        self.inputIds = inputIds
+        self.attentionMask = attentionMask
+        self.tokenTypeIds = tokenTypeIds
+    }
+}
+
+/// The encoder's outputs for a batch, row-major.
+public struct EncoderOutput: Sendable {
+    /// `[batch, length, hidden]`.
+    public var lastHiddenState: [Float]
+    /// `[batch, length, vocab]` when the MLM head ran.
+    public var logits: [Float]?
+    /// `[batch, hidden]` when the pooler ran.
+    public var pooledOutput: [Float]?
+}
+
+/// Run-time choices that do not change the model.
+public struct EncodeOptions: Sendable {
+    /// Worker threads; results are the same for any value.
+    public var threads: Int
+    /// Where `lsh` sparsity gets its random projections.
+    public var lshProjections: LSHProjectionSource
+
+    public init(threads: Int = 1, lshProjections: LSHProjectionSource = .seeded(0)) {
+        self.threads = threads
+        self.lshProjections = lshProjections
+    }
+}
