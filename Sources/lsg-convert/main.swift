@@ -1,3 +1,3 @@
 import LSGConvertCLI
 
-await LSGConvertCommand.main()
+LSGConvertCommand.main()
