@@ -138,13 +138,12 @@ struct Header {
         guard let elements = checkedElementCount(shape) else {
             throw fail("tensor '\(name)' shape \(shape) has more elements than a 64-bit count holds")
         }
-        guard let byteCount = dtype.byteCount(elements: elements) else {
+        guard dtype.byteCount(elements: elements) != nil else {
             if elements.multipliedReportingOverflow(by: dtype.bitWidth).overflow {
                 throw fail("tensor '\(name)' shape \(shape) of \(dtype) has a byte size that overflows 64 bits")
             }
             throw fail("tensor '\(name)' shape \(shape) of \(dtype) does not fill whole bytes (\(elements) x \(dtype.bitWidth) bits)")
         }
-        _ = byteCount
 
         guard case .array(let offsetValues) = offsetsValue, offsetValues.count == 2,
             case .int(let begin) = offsetValues[0], case .int(let end) = offsetValues[1]
