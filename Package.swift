@@ -52,6 +52,8 @@ let package = Package(
         .testTarget(name: "LSGEncoderTests", dependencies: ["LSGEncoder", "Golden", "Checkpoint", "SafeTensors"]),
         .testTarget(name: "GoldenTests", dependencies: ["Golden", "SafeTensors", "Zstd"]),
         .testTarget(name: "LSGConversionTests", dependencies: ["LSGConversion", "Checkpoint", "SafeTensors", "Golden"]),
-        .testTarget(name: "CLITests", dependencies: ["LSGConvertCLI", "SafeTensors", "Zstd"]),
+        .testTarget(name: "CLITests", dependencies: ["LSGConvertCLI", "SafeTensors", "TestSupport"]),
+        // Shared by the test targets: repository paths, scratch directories, running the built tool.
+        .target(name: "TestSupport", dependencies: ["Zstd"], path: "Tests/TestSupport"),
     ]
 )

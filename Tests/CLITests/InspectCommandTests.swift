@@ -1,6 +1,7 @@
 import Foundation
 import SafeTensors
 import Testing
+import TestSupport
 
 /// `inspect --json` against listings computed in Python from the reference converter's output.
 @Suite struct InspectCommandTests {

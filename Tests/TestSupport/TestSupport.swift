@@ -1,26 +1,26 @@
+/// Helpers shared by the test targets: repository paths, scratch directories, running the built tool.
 import Foundation
-import Testing
 import Zstd
 
 /// The repository root, found from this file's path.
-let repositoryRoot = URL(fileURLWithPath: #filePath)
+public let repositoryRoot = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-let goldenDirectory = repositoryRoot.appendingPathComponent("golden")
+public let goldenDirectory = repositoryRoot.appendingPathComponent("golden")
 
 /// What one run of the `lsg-convert` executable did.
-struct CommandResult {
-    let status: Int32
-    let standardOutput: String
-    let standardError: String
+public struct CommandResult: Sendable {
+    public let status: Int32
+    public let standardOutput: String
+    public let standardError: String
 
     /// The error output's non-empty lines.
-    var errorLines: [String] { standardError.split(separator: "\n").map(String.init) }
+    public var errorLines: [String] { standardError.split(separator: "\n").map(String.init) }
 }
 
 /// Runs the `lsg-convert` binary built next to the test bundle. Output goes through files, so a
 /// large output can never block the child on a full pipe.
-func runTool(_ arguments: [String], in directory: URL? = nil) throws -> CommandResult {
+public func runTool(_ arguments: [String], in directory: URL? = nil) throws -> CommandResult {
     let scratch = try ScratchDirectory()
     defer { scratch.remove() }
     let outputURL = scratch.file("stdout")
@@ -60,27 +60,27 @@ private func toolBinary() throws -> URL {
     throw ToolNotBuilt()
 }
 
-struct ToolNotBuilt: Error, CustomStringConvertible {
-    var description: String { "lsg-convert is not built next to the tests; run `swift build --build-tests` first" }
+public struct ToolNotBuilt: Error, CustomStringConvertible {
+    public var description: String { "lsg-convert is not built next to the tests; run `swift build --build-tests` first" }
 }
 
 /// A fresh directory under the system temporary directory, removed by `remove()`.
-struct ScratchDirectory {
-    let url: URL
+public struct ScratchDirectory: Sendable {
+    public let url: URL
 
-    init() throws {
+    public init() throws {
         url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("CLITests-\(UUID().uuidString)", isDirectory: true)
+            .appendingPathComponent("lsg-convert-tests-\(UUID().uuidString)", isDirectory: true)
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
 
-    func file(_ name: String) -> URL { url.appendingPathComponent(name) }
+    public func file(_ name: String) -> URL { url.appendingPathComponent(name) }
 
-    func remove() { try? FileManager.default.removeItem(at: url) }
+    public func remove() { try? FileManager.default.removeItem(at: url) }
 }
 
 /// Decompresses every `<name>.zst` of `source` into `destination/<name>`.
-func unpackZstdDirectory(_ source: URL, into destination: URL) throws {
+public func unpackZstdDirectory(_ source: URL, into destination: URL) throws {
     try FileManager.default.createDirectory(at: destination, withIntermediateDirectories: true)
     for name in try FileManager.default.contentsOfDirectory(atPath: source.path) where name.hasSuffix(".zst") {
         let data = try Zstd.decompressFile(at: source.appendingPathComponent(name))
