@@ -31,6 +31,15 @@ import Testing
         #expect(try file.floats("z") == [])
     }
 
+    @Test func readsFromADataSlice() throws {
+        let image = SafeTensorsBytes.file(header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#, data: bytes(of: [Float(3), 4]))
+        let padded = Data([9, 9, 9]) + image + Data([9])
+        let slice = padded[3..<(3 + image.count)]
+        #expect(slice.startIndex == 3)
+        let file = try SafeTensorsFile(data: slice, name: "slice")
+        #expect(try file.floats("a") == [3, 4])
+    }
+
     @Test func readsNullMetadataAsAbsentLikeTheRustCrate() throws {
         let file = try SafeTensorsFile(data: SafeTensorsBytes.file(header: #"{"__metadata__":null}"#), name: "m")
         #expect(file.metadata == nil && file.tensors.isEmpty)
