@@ -47,6 +47,11 @@ class Shape:
     """An input shape: `kind` names the situation, `lengths` the real length of each row."""
     kind: str  # short | adaptive | max | padded-batch | exact-blocks
     lengths: tuple[int, ...]
+    label: str = ""  # case name suffix when it differs from the kind
+
+    @property
+    def suffix(self) -> str:
+        return self.label or self.kind
 
 
 def short(block: int) -> Shape:  # at most two blocks: full attention
@@ -62,7 +67,7 @@ def padded(block: int) -> Shape:  # right-padded batch of unequal lengths; the s
 
 
 def just_over(block: int) -> Shape:  # the shortest sparse case: three blocks after adaptive padding
-    return Shape("adaptive", (2 * block + 3,))
+    return Shape("adaptive", (2 * block + 3,), label="adaptive-3-blocks")
 
 
 def maximum(length: int) -> Shape:
@@ -96,7 +101,7 @@ def camembert_cases() -> list[EncoderCase]:
     cases = []
 
     def add(name, shape, head, overrides, quirk=""):
-        cases.append(EncoderCase(f"{f}-{name}-{shape.kind}", f, shape, head, overrides, quirk=quirk))
+        cases.append(EncoderCase(f"{f}-{name}-{shape.suffix}", f, shape, head, overrides, quirk=quirk))
 
     base16 = lsg()
     add("norm-b16-s16-f2-g1", short(16), "mlm", base16)
@@ -141,7 +146,7 @@ def camembert_cases() -> list[EncoderCase]:
     add("defaults-b128-s128-f2-g1", maximum(1024), "base", {})
     small_batch = Shape("padded-batch", (40, 26, 9))
     for shape, head in ((Shape("short", (40,)), "mlm"), (small_batch, "mlm"), (maximum(512), "base")):
-        cases.append(EncoderCase(f"{f}-original-{shape.kind}", f, shape, head, None, original=True))
+        cases.append(EncoderCase(f"{f}-original-{shape.suffix}", f, shape, head, None, original=True))
     return cases
 
 
@@ -149,7 +154,7 @@ def other_family_cases() -> list[EncoderCase]:
     cases = []
 
     def add(family, name, shape, head, overrides, quirk=""):
-        cases.append(EncoderCase(f"{family}-{name}-{shape.kind}", family, shape, head, overrides, quirk=quirk))
+        cases.append(EncoderCase(f"{family}-{name}-{shape.suffix}", family, shape, head, overrides, quirk=quirk))
 
     add("roberta", "norm-b16-s16-f2-g1", just_over(16), "mlm", lsg())
     add("roberta", "lsh-b16-s16-f4-g1", padded(16), "base", lsg(factor=4, kind="lsh"))
@@ -171,12 +176,17 @@ def other_family_cases() -> list[EncoderCase]:
         quirk=BOS_POOLING_QUIRK)
     for family, shape, head in (("roberta", Shape("short", (24,)), "mlm"), ("xlm-roberta", padded(16), "base"),
                                 ("bert", Shape("short", (24,)), "mlm"), ("bert", padded(16), "base")):
-        cases.append(EncoderCase(f"{family}-original-{shape.kind}", family, shape, head, None, original=True))
+        cases.append(EncoderCase(f"{family}-original-{shape.suffix}", family, shape, head, None, original=True))
     return cases
 
 
 def all_cases() -> list[EncoderCase]:
-    return camembert_cases() + other_family_cases()
+    cases = camembert_cases() + other_family_cases()
+    names = [case.name for case in cases]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise RuntimeError(f"duplicate encoder case names: {duplicates}")
+    return cases
 
 
 def model_class(case: EncoderCase):
