@@ -89,7 +89,12 @@ public struct GoldenCase: Sendable {
     public func run(model: ModelDirectory, threads: Int = 1) throws -> [String: (shape: [Int], values: [Float])] {
         let encoder = try Encoder(model: model, overrides: overrides, heads: heads)
         let options = EncodeOptions(threads: threads, lshProjections: .recorded(lshProjections))
-        return try EncoderOutputs.named(try encoder.encode(input, options: options), input: input, encoder: encoder)
+        let output = try encoder.encode(input, options: options)
+        var named: [String: (shape: [Int], values: [Float])] = [:]
+        for item in output.named(batchSize: input.batchSize, length: input.length, configuration: encoder.configuration) {
+            named[item.name] = (item.shape, item.values)
+        }
+        return named
     }
 
     /// Compares `outputs` with the expected values: token outputs only where the attention
@@ -149,21 +154,6 @@ public struct GoldenCase: Sendable {
             }
         }
         return overrides
-    }
-}
-
-/// Encoder outputs under the names golden files and `encode` output files use.
-public enum EncoderOutputs {
-    public static func named(
-        _ output: EncoderOutput, input: EncoderInput, encoder: Encoder
-    ) throws -> [String: (shape: [Int], values: [Float])] {
-        let config = encoder.configuration
-        var named: [String: (shape: [Int], values: [Float])] = [
-            "last_hidden_state": ([input.batchSize, input.length, config.hiddenSize], output.lastHiddenState),
-        ]
-        if let logits = output.logits { named["logits"] = ([input.batchSize, input.length, config.vocabSize], logits) }
-        if let pooled = output.pooledOutput { named["pooler_output"] = ([input.batchSize, config.hiddenSize], pooled) }
-        return named
     }
 }
 

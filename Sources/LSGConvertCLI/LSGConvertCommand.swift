@@ -8,6 +8,8 @@ public struct LSGConvertCommand: AsyncParsableCommand {
         version: LSGConvertVersion.current,
         subcommands: [
             InspectCommand.self,
+            EncodeCommand.self,
+            ValidateCommand.self,
         ]
     )
 

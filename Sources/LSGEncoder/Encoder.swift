@@ -51,6 +51,9 @@ public final class Encoder: Sendable {
             }
         }
         var output = EncoderOutput(lastHiddenState: hiddenStates)
+        output.lshProjections = projections.flatMap { $0 }.map { draw in
+            (shape: [1, layout.heads, 1, layout.headSize, draw.count / (layout.heads * layout.headSize)], values: draw)
+        }
         if let head = weights.maskedLM {
             output.logits = maskedLMLogits(head, hiddenStates: hiddenStates, rows: input.batchSize * length, splitter: splitter)
         }

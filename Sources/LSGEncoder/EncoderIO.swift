@@ -44,6 +44,15 @@ public struct EncoderOutput: Sendable {
     public var logits: [Float]?
     /// `[batch, hidden]` when the pooler ran.
     public var pooledOutput: [Float]?
+    /// The LSH projections used, in call order, shaped as the reference draws them
+    /// (`[1, heads, 1, headSize, hashes]`); empty unless `lsh` hashing ran.
+    public var lshProjections: [(shape: [Int], values: [Float])] = []
+
+    public init(lastHiddenState: [Float], logits: [Float]? = nil, pooledOutput: [Float]? = nil) {
+        self.lastHiddenState = lastHiddenState
+        self.logits = logits
+        self.pooledOutput = pooledOutput
+    }
 }
 
 /// Run-time choices that do not change the model.

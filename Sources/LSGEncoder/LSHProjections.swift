@@ -46,25 +46,31 @@ struct LSHProjectionStream {
     }
 }
 
-/// Standard normal Floats from SplitMix64 through the Box-Muller transform; the same seed
-/// gives the same stream on every platform.
-struct NormalGenerator {
+/// SplitMix64: a small seeded generator whose stream is the same on every platform.
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
     private var state: UInt64
-    private var spare: Float?
 
-    init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { state = seed }
 
-    private mutating func nextBits() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
+}
+
+/// Standard normal Floats from `SeededGenerator` through the Box-Muller transform.
+struct NormalGenerator {
+    private var bits: SeededGenerator
+    private var spare: Float?
+
+    init(seed: UInt64) { bits = SeededGenerator(seed: seed) }
 
     /// Uniform in (0, 1].
     private mutating func nextUniform() -> Double {
-        (Double(nextBits() >> 11) + 1) * 0x1p-53
+        (Double(bits.next() >> 11) + 1) * 0x1p-53
     }
 
     mutating func next() -> Float {

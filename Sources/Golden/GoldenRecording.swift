@@ -1,0 +1,81 @@
+import Checkpoint
+import Foundation
+import LSGEncoder
+import SafeTensors
+import Zstd
+
+/// Freezes today's encoder outputs as a golden file (same format as `golden/encoder/`), so a
+/// later run of `validate MODEL --golden FILE` proves the checkpoint still computes them.
+public enum GoldenRecording {
+    /// Runs `encoder` on `input` and writes the case to `url` (`.safetensors.zst`), complete or
+    /// not at all. LSH projections drawn during the run are stored for replay.
+    public static func record(
+        encoder: Encoder, modelName: String, overrides: LSGOverrides, input: EncoderInput, options: EncodeOptions,
+        atol: Double, to url: URL
+    ) throws {
+        let output = try encoder.encode(input, options: options)
+        let config = encoder.configuration
+        let caseName = url.lastPathComponent.hasSuffix(GoldenCase.suffix)
+            ? String(url.lastPathComponent.dropLast(GoldenCase.suffix.count)) : url.lastPathComponent
+        var lengths: [Int] = []
+        for row in 0..<input.batchSize {
+            let mask = input.attentionMask?[(row * input.length)..<((row + 1) * input.length)]
+            lengths.append(mask.map { $0.reduce(0) { $0 + Int($1) } } ?? input.length)
+        }
+        let metadata: [String: String] = [
+            "format_version": "1",
+            "case": caseName,
+            "family": config.family.rawValue,
+            "model": modelName,
+            "attention": config.lsg == nil ? "full" : "lsg",
+            "overrides": overridesJSON(overrides),
+            "head": encoder.heads.contains(.mlm) ? "mlm" : "base",
+            "lengths": "[" + lengths.map(String.init).joined(separator: ", ") + "]",
+            "atol": "\(atol)",
+            "compare": "positions where attention_mask is 1",
+            "lsh_projections": "\(output.lshProjections.count)",
+            "generator": "lsg-convert validate --record",
+        ]
+        var writer = SafeTensorsWriter(metadata: metadata)
+        let shape = [input.batchSize, input.length]
+        try writer.add("input_ids", int64s: input.inputIds, shape: shape)
+        try writer.add(
+            "attention_mask", int64s: input.attentionMask ?? Array(repeating: 1, count: input.inputIds.count), shape: shape)
+        if let types = input.tokenTypeIds { try writer.add("token_type_ids", int64s: types, shape: shape) }
+        for item in output.named(batchSize: input.batchSize, length: input.length, configuration: config) {
+            try writer.add("expected." + item.name, floats: item.values, shape: item.shape)
+        }
+        for (index, projection) in output.lshProjections.enumerated() {
+            try writer.add(LSHProjectionSource.tensorName(index), floats: projection.values, shape: projection.shape)
+        }
+        let staging = FileManager.default.temporaryDirectory
+            .appendingPathComponent("lsg-golden-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: staging) }
+        try writer.write(to: staging)
+        try Zstd.compressToFile(try Data(contentsOf: staging), at: url)
+    }
+
+    /// The overrides as the JSON object golden metadata stores (`{}` when none).
+    static func overridesJSON(_ overrides: LSGOverrides) -> String {
+        var object = JSONObject()
+        if let value = overrides.adaptive { object["adaptive"] = .bool(value) }
+        if let value = overrides.blockSize { object["block_size"] = .int(value) }
+        if let value = overrides.lshNumPreRounds { object["lsh_num_pre_rounds"] = .int(value) }
+        if let value = overrides.maskFirstToken { object["mask_first_token"] = .bool(value) }
+        if let value = overrides.numGlobalTokens { object["num_global_tokens"] = .int(value) }
+        if let value = overrides.poolWithGlobal { object["pool_with_global"] = .bool(value) }
+        if let value = overrides.sparseBlockSize { object["sparse_block_size"] = .int(value) }
+        if let value = overrides.sparsityFactor { object["sparsity_factor"] = .int(value) }
+        if let value = overrides.sparsityType { object["sparsity_type"] = .string(value.rawValue) }
+        return JSONValue.object(object).compactString()
+    }
+}
+
+extension SafeTensorsWriter {
+    /// Adds an I64 tensor.
+    mutating func add(_ name: String, int64s values: [Int64], shape: [Int]) throws {
+        try add(name, dtype: .i64, shape: shape) { sink in
+            try values.map { $0.littleEndian }.withUnsafeBytes { try sink($0) }
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import SafeTensors
+
+extension EncoderInput {
+    /// The inputs of an `encode` input file: `input_ids` (an integer dtype, `[batch, length]`),
+    /// optionally `attention_mask` and `token_type_ids` of the same shape.
+    public init(file: SafeTensorsFile) throws {
+        func problem(_ text: String) -> EncoderError { EncoderError("\(file.name): \(text)") }
+        guard let ids = file.info("input_ids") else { throw problem("no tensor 'input_ids'") }
+        guard ids.shape.count == 2 else {
+            throw problem("input_ids has shape \(ids.shape), expected [batch, length]")
+        }
+        func optional(_ name: String) throws -> [Int64]? {
+            guard let info = file.info(name) else { return nil }
+            guard info.shape == ids.shape else {
+                throw problem("\(name) has shape \(info.shape), input_ids has \(ids.shape)")
+            }
+            return try file.int64s(name)
+        }
+        do {
+            try self.init(
+                inputIds: try file.int64s("input_ids"), batchSize: ids.shape[0], length: ids.shape[1],
+                attentionMask: try optional("attention_mask"), tokenTypeIds: try optional("token_type_ids"))
+        } catch let error as EncoderError {
+            throw problem(error.description)
+        }
+    }
+}
+
+extension LSHProjectionSource {
+    /// Projections recorded as `lsh.projection.0`, `lsh.projection.1`, ... (the golden format).
+    public init(recordedIn file: SafeTensorsFile) throws {
+        var draws: [[Float]] = []
+        while file.info(Self.tensorName(draws.count)) != nil {
+            draws.append(try file.floats(Self.tensorName(draws.count)))
+        }
+        guard !draws.isEmpty else { throw EncoderError("\(file.name): no tensor 'lsh.projection.0'") }
+        self = .recorded(draws)
+    }
+
+    public static func tensorName(_ index: Int) -> String { "lsh.projection.\(index)" }
+}
+
+extension EncoderOutput {
+    /// The outputs by name with their shapes: `last_hidden_state`, and `logits` /
+    /// `pooler_output` when those heads ran.
+    public func named(batchSize: Int, length: Int, configuration: EncoderConfiguration) -> [(name: String, shape: [Int], values: [Float])] {
+        var outputs = [("last_hidden_state", [batchSize, length, configuration.hiddenSize], lastHiddenState)]
+        if let logits { outputs.append(("logits", [batchSize, length, configuration.vocabSize], logits)) }
+        if let pooledOutput { outputs.append(("pooler_output", [batchSize, configuration.hiddenSize], pooledOutput)) }
+        return outputs
+    }
+
+    /// Writes the outputs as F32 tensors (complete file or none).
+    public func write(to url: URL, batchSize: Int, length: Int, configuration: EncoderConfiguration) throws {
+        var writer = SafeTensorsWriter(metadata: ["format": "pt"])
+        for output in named(batchSize: batchSize, length: length, configuration: configuration) {
+            try writer.add(output.name, floats: output.values, shape: output.shape)
+        }
+        try writer.write(to: url)
+    }
+}
