@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "LSGEncoder", targets: ["LSGEncoder"]),
         .library(name: "LSGConversion", targets: ["LSGConversion"]),
         .library(name: "Golden", targets: ["Golden"]),
+        .library(name: "Hub", targets: ["Hub"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -36,11 +37,13 @@ let package = Package(
         .target(name: "Golden", dependencies: ["SafeTensors", "Zstd", "LSGEncoder", "Checkpoint"]),
         // Stage protocol, pipeline, recipes, built-in stages.
         .target(name: "LSGConversion", dependencies: ["Checkpoint", "SafeTensors", "Golden", "LSGEncoder"]),
+        // Hugging Face hub downloads into the standard cache (URLSession, sha256 checks, resume).
+        .target(name: "Hub", dependencies: ["Checkpoint", "SafeTensors", .product(name: "Crypto", package: "swift-crypto")]),
         // The command line: thin ArgumentParser commands over the libraries.
         .target(
             name: "LSGConvertCLI",
             dependencies: [
-                "SafeTensors", "Zstd", "Checkpoint", "LSGEncoder", "Golden", "LSGConversion",
+                "SafeTensors", "Zstd", "Checkpoint", "LSGEncoder", "Golden", "LSGConversion", "Hub",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -53,7 +56,12 @@ let package = Package(
         .testTarget(name: "GoldenTests", dependencies: ["Golden", "SafeTensors", "Zstd"]),
         .testTarget(name: "LSGConversionTests", dependencies: ["LSGConversion", "Checkpoint", "SafeTensors", "Golden"]),
         .testTarget(name: "CLITests", dependencies: ["LSGConvertCLI", "SafeTensors", "TestSupport"]),
+        .testTarget(name: "HubTests", dependencies: ["Hub", "Checkpoint", "TestSupport"]),
         // Shared by the test targets: repository paths, scratch directories, running the built tool.
-        .target(name: "TestSupport", dependencies: ["Zstd"], path: "Tests/TestSupport"),
+        .target(
+            name: "TestSupport",
+            dependencies: ["Zstd", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Tests/TestSupport"
+        ),
     ]
 )
