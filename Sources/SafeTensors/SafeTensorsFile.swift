@@ -1,5 +1,10 @@
 import Foundation
 
+// Tensor bytes are little-endian in the format and are handed out and taken in unswapped.
+#if _endian(big)
+    #error("SafeTensors assumes a little-endian host")
+#endif
+
 /// A validated safetensors file. Tensor data is read in place (memory-mapped for files), never
 /// copied until asked for. Immutable after init, so safe to share between threads.
 public final class SafeTensorsFile: @unchecked Sendable {
