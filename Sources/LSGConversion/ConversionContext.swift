@@ -57,6 +57,8 @@ public final class ConversionContext {
     public var report = ConversionReport()
     /// Called while tensors are written.
     public var progress: (@Sendable (WriteProgress) -> Void)?
+    /// The stages of the pipeline running over this context, in order.
+    public internal(set) var stageNames: [String] = []
     /// The stage running now (stages stamp provenance with it).
     public internal(set) var currentStage = ""
 

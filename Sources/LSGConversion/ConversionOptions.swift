@@ -122,9 +122,11 @@ public struct ConversionOptions: Sendable, Hashable, Codable {
     }
 
     /// Problems found without reading anything: every one is reported, not only the first.
-    public var problems: [String] {
+    public var problems: [String] { problems(requiringSource: true) }
+
+    public func problems(requiringSource: Bool) -> [String] {
         var problems: [String] = []
-        if source.isEmpty { problems.append("no source model given (--from)") }
+        if requiringSource && source.isEmpty { problems.append("no source model given (--from)") }
         if maxLength < 1 { problems.append("max length must be positive (got \(maxLength))") }
         if let blockSize, blockSize < 1 { problems.append("block size must be positive (got \(blockSize))") }
         if let sparseBlockSize, sparseBlockSize < 0 {
@@ -187,6 +189,14 @@ public struct ConversionOptions: Sendable, Hashable, Codable {
         } catch let error as DecodingError {
             throw ConversionError("bad options: \(error.summary)")
         }
+    }
+
+    /// The options of a run: the recipe's `options`, then `overrides` (the settings given on the
+    /// command line) on top.
+    public static func merged(recipe: Recipe, overrides: JSONObject) throws -> ConversionOptions {
+        var object = recipe.options
+        for (key, value) in overrides { object[key] = value }
+        return try ConversionOptions(json: object)
     }
 
     /// Parses sizes like `200KB`, `5GB`, `1GiB`, `1048576` as transformers does (KB = 1000 bytes,

@@ -16,6 +16,7 @@ public struct Pipeline {
     public var stageNames: [String] { stages.map(\.name) }
 
     public func run(_ context: ConversionContext) throws {
+        context.stageNames = stageNames
         for stage in stages {
             context.currentStage = stage.name
             let start = DispatchTime.now()

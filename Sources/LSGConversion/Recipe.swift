@@ -37,13 +37,31 @@ public struct Recipe: Sendable, Hashable {
         "write-config", "copy-tokenizer", "write-checkpoint", "write-manifest", "validate",
     ].map { Step($0) }
 
-    /// The standard recipe of a family (the content of `conversions/<family>.json`).
-    public static func standard(for family: ModelFamily) -> Recipe {
+    /// The standard recipe of a family (the content of `conversions/<family>.json`), or for any
+    /// supported family (nil: the default when no recipe is named).
+    public static func standard(for family: ModelFamily?) -> Recipe {
+        guard let family else {
+            return Recipe(name: "standard", description: "Convert any supported encoder checkpoint to LSG.",
+                          family: nil, stages: standardStages)
+        }
         let offset = family.positionOffset == 0 ? "no offset rows" : "\(family.positionOffset) offset rows kept"
         return Recipe(
             name: family.rawValue,
-            description: "Convert a \(family.classStem) checkpoint to LSG: tile positions (\(offset)), add 512 global rows, LSG config.",
+            description: "Convert a \(family.classStem) checkpoint to LSG: tile positions (\(offset)), add 512 global rows, write the LSG config.",
             family: family, stages: standardStages)
+    }
+
+    /// `--recipe`: a JSON file, else `conversions/<name>.json` under `directory`, else a family
+    /// name; nil gives the standard recipe for any family.
+    public static func resolve(_ nameOrPath: String?, in directory: URL) throws -> Recipe {
+        guard let nameOrPath else { return standard(for: nil) }
+        let manager = FileManager.default
+        let path = nameOrPath.hasPrefix("/") ? URL(fileURLWithPath: nameOrPath) : directory.appendingPathComponent(nameOrPath)
+        if manager.fileExists(atPath: path.path) { return try load(from: path) }
+        let named = directory.appendingPathComponent("conversions/\(nameOrPath).json")
+        if manager.fileExists(atPath: named.path) { return try load(from: named) }
+        if let family = ModelFamily(rawValue: nameOrPath) { return standard(for: family) }
+        throw ConversionError("recipe '\(nameOrPath)' not found: no file \(path.path), no \(named.path), and not a family name (\(ModelFamily.allCases.map(\.rawValue).joined(separator: ", ")))")
     }
 
     public static func load(from url: URL) throws -> Recipe {
