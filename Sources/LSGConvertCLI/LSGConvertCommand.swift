@@ -7,10 +7,12 @@ public struct LSGConvertCommand: AsyncParsableCommand {
         abstract: "Convert short-context encoder checkpoints into LSG long-context checkpoints, and prove them right.",
         version: LSGConvertVersion.current,
         subcommands: [
+            ConvertCommand.self,
             InspectCommand.self,
             EncodeCommand.self,
             ValidateCommand.self,
-        ]
+        ],
+        defaultSubcommand: ConvertCommand.self
     )
 
     public init() {}
