@@ -10,9 +10,9 @@ import Zstd
 /// tokenizer_config.json.
 struct ConversionGoldenTests {
     static let caseNames: [String] = {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: TestSupport.conversions.path)) ?? []
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: ConversionFixtures.conversions.path)) ?? []
         return names.filter {
-            FileManager.default.fileExists(atPath: TestSupport.conversions.appendingPathComponent("\($0)/case.json").path)
+            FileManager.default.fileExists(atPath: ConversionFixtures.conversions.appendingPathComponent("\($0)/case.json").path)
         }.sorted()
     }()
 
@@ -24,7 +24,7 @@ struct ConversionGoldenTests {
 
         init(_ name: String) throws {
             self.name = name
-            directory = TestSupport.conversions.appendingPathComponent(name)
+            directory = ConversionFixtures.conversions.appendingPathComponent(name)
             description = try JSONValue.load(contentsOf: directory.appendingPathComponent("case.json"))
             tensors = try JSONValue.load(contentsOf: directory.appendingPathComponent("tensors.json"))
         }
@@ -61,19 +61,19 @@ struct ConversionGoldenTests {
 
         func referenceFile(_ name: String) throws -> Data? {
             guard let stored = description["reference_files"]?[name]?["stored"]?.stringValue else { return nil }
-            let url = TestSupport.golden.appendingPathComponent(stored)
+            let url = ConversionFixtures.golden.appendingPathComponent(stored)
             return url.pathExtension == "zst" ? try Zstd.decompressFile(at: url) : try Data(contentsOf: url)
         }
     }
 
     /// Runs the case's conversion the way the reference was run (from `golden/`).
     static func convert(_ golden: GoldenCase) throws -> (output: URL, context: ConversionContext, cleanup: URL) {
-        let scratch = try TestSupport.temporaryDirectory(golden.name)
+        let scratch = try ConversionFixtures.temporaryDirectory(golden.name)
         let output = scratch.appendingPathComponent("out")
         let options = try golden.options(output: output)
-        let config = try ModelConfig.load(from: TestSupport.golden.appendingPathComponent(options.source).appendingPathComponent("config.json"))
+        let config = try ModelConfig.load(from: ConversionFixtures.golden.appendingPathComponent(options.source).appendingPathComponent("config.json"))
         var conversion = Conversion(options: options, recipe: Recipe.standard(for: try #require(config.family)), toolVersion: "test")
-        conversion.locator = ModelLocator(environment: [:], currentDirectory: TestSupport.golden)
+        conversion.locator = ModelLocator(environment: [:], currentDirectory: ConversionFixtures.golden)
         let context = try conversion.run()
         return (output, context, scratch)
     }
@@ -124,7 +124,7 @@ struct ConversionGoldenTests {
             let url = output.appendingPathComponent(file)
             #expect(FileManager.default.fileExists(atPath: url.path), "\(file) missing")
             guard let sha256 = entry["sha256"]?.stringValue else { continue }  // holds a random tensor
-            #expect(try TestSupport.sha256(of: url) == sha256, "\(file) differs from the reference")
+            #expect(try ConversionFixtures.sha256(of: url) == sha256, "\(file) differs from the reference")
         }
     }
 
@@ -154,7 +154,7 @@ struct ConversionGoldenTests {
     @Test("special ids are the tokenizer's, as the reference resolved them", arguments: caseNames)
     func specialIds(_ name: String) throws {
         let golden = try GoldenCase(name)
-        let source = TestSupport.golden.appendingPathComponent(try #require(golden.description["source"]?.stringValue))
+        let source = ConversionFixtures.golden.appendingPathComponent(try #require(golden.description["source"]?.stringValue))
         let model = try ModelDirectory(url: source)
         let ids = try #require(golden.description["reference_special_ids"])
         #expect(model.tokenizer.sequenceStartId(config: model.config) == ids["bos"]?.intValue)

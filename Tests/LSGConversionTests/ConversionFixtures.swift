@@ -4,7 +4,7 @@ import LSGConversion
 import SafeTensors
 
 /// Paths and helpers shared by the conversion tests.
-enum TestSupport {
+enum ConversionFixtures {
     static let repository = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let golden = repository.appendingPathComponent("golden")
