@@ -48,6 +48,8 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "lsg-convert", dependencies: ["LSGConvertCLI"]),
+        // Benchmark helper: the machine's sgemm peak with the encoder's BLAS (scripts/bench).
+        .executableTarget(name: "lsg-bench", dependencies: ["CBLAS"]),
 
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"], resources: [.copy("Resources")]),
         .testTarget(name: "ZstdTests", dependencies: ["Zstd"]),
