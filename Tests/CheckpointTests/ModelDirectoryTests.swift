@@ -1,0 +1,224 @@
+import Checkpoint
+import Foundation
+import SafeTensors
+import Testing
+
+private let repository = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+private let fixtures = repository.appendingPathComponent("golden/fixtures")
+
+private func scratchDirectory() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("CheckpointTests-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+struct ModelConfigTests {
+    @Test func typedFieldsAndUnknownKeysSurviveARewrite() throws {
+        let text = """
+            {"model_type": "camembert", "hidden_size": 32, "layer_norm_eps": 1e-05, "custom_key": {"nested": [1, 2.5, null]},
+             "architectures": ["CamembertForMaskedLM"], "vocab_size": 257, "pad_token_id": 1}
+            """
+        var config = try ModelConfig(json: try JSONValue.parse(text), name: "config.json")
+        #expect(config.family == .camembert)
+        #expect(config.hiddenSize == 32 && config.vocabSize == 257 && config.layerNormEps == 1e-5)
+        #expect(config.numHiddenLayers == 12, "transformers default when absent")
+        #expect(config.positionEmbeddingType == "absolute")
+        #expect(config.lsg == nil && !config.isLSG)
+        config.maxPositionEmbeddings = 4098
+        config.lsg = LSGConfig()
+        config.architectures = ["LSGCamembertForMaskedLM"]
+        let rewritten = try ModelConfig(json: .object(config.json), name: "rewritten")
+        #expect(rewritten["custom_key"] == ["nested": [1, 2.5, nil]])
+        #expect(rewritten.maxPositionEmbeddings == 4098)
+        #expect(rewritten.lsg == LSGConfig())
+        #expect(rewritten.json["sparsity_type"] == "norm" && rewritten.json["base_model_prefix"] == "lsg")
+        config.lsg = nil
+        #expect(config.json["block_size"] == nil)
+    }
+
+    @Test func lsgDefaultsAndNormalisation() throws {
+        let config = try ModelConfig(json: ["model_type": "bert", "base_model_prefix": "lsg", "block_size": 64,
+                                            "sparsity_type": "unheard_of", "num_global_tokens": 900,
+                                            "mask_first_token": true, "pool_with_global": false], name: "c")
+        let lsg = try #require(config.lsg)
+        #expect(lsg.blockSize == 64 && lsg.sparseBlockSize == 128 && lsg.sparsityFactor == 2 && lsg.adaptive)
+        #expect(lsg.sparsityType == .none, "the reference's model treats an unknown type as none")
+        let normalized = lsg.normalized
+        #expect(normalized.numGlobalTokens == 512 && normalized.poolWithGlobal)
+        var bad = LSGConfig()
+        bad.blockSize = 100
+        bad.sparsityFactor = 3
+        #expect(bad.problems == ["block_size (100) must be divisible by sparsity_factor (3)"])
+    }
+
+    @Test func wrongTypesAreOneLineErrorsNamingTheFile() throws {
+        for (json, fragment) in [
+            ("[1]", "config is a JSON array, expected an object"),
+            (#"{"hidden_size": "big"}"#, "\"hidden_size\" is a JSON string, expected a positive integer"),
+            (#"{"hidden_size": 0}"#, "\"hidden_size\" is a JSON integer, expected a positive integer"),
+            (#"{"block_size": 1.5}"#, "\"block_size\" is a JSON number, expected an integer"),
+            (#"{"architectures": [1]}"#, "\"architectures\" is a JSON array, expected a list of class names"),
+        ] {
+            let error = #expect(throws: CheckpointError.self) { try ModelConfig(json: try JSONValue.parse(json), name: "x/config.json") }
+            #expect(error?.description == "x/config.json: \(fragment)")
+        }
+        let scratch = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let url = scratch.appendingPathComponent("config.json")
+        try Data("{\"a\": 1, \"a\": 2}".utf8).write(to: url)
+        let error = #expect(throws: CheckpointError.self) { try ModelConfig.load(from: url) }
+        #expect(error?.description.hasPrefix(url.path + ": ") == true)
+    }
+}
+
+struct ModelFamilyTests {
+    @Test func familiesKnowOffsetsPrefixesAndClasses() throws {
+        #expect(ModelFamily.allCases.map(\.positionOffset) == [2, 2, 2, 0])
+        #expect(ModelFamily(modelType: "xlm-roberta") == .xlmRoberta)
+        #expect(ModelFamily(modelType: "gpt2") == nil)
+        let camembert = ModelFamily.camembert
+        #expect(camembert.architectures.map(\.className) == [
+            "CamembertModel", "CamembertForMaskedLM", "CamembertForCausalLM", "CamembertForMultipleChoice",
+            "CamembertForQuestionAnswering", "CamembertForSequenceClassification", "CamembertForTokenClassification",
+        ])
+        #expect(ModelFamily.bert.architectures.count == 8)
+        #expect(ModelFamily.bert.architecture(named: "BertLMHeadModel")?.lsgClassName == "LSGBertLMHeadModel")
+        #expect(camembert.architecture(named: "LSGCamembertForMaskedLM")?.head == .maskedLM)
+        #expect(camembert.architecture(named: "BertModel") == nil)
+        #expect(camembert.defaultArchitecture.className == "CamembertForMaskedLM")
+        #expect(ModelFamily.bert.defaultArchitecture.className == "BertForPreTraining")
+        let autoMap = Dictionary(uniqueKeysWithValues: ModelFamily.xlmRoberta.autoMap)
+        #expect(autoMap["AutoConfig"] == "modeling_lsg_xlm_roberta.LSGXLMRobertaConfig")
+        #expect(autoMap["AutoModelForMaskedLM"] == "modeling_lsg_xlm_roberta.LSGXLMRobertaForMaskedLM")
+        #expect(autoMap.count == 8)
+        #expect(Dictionary(uniqueKeysWithValues: ModelFamily.bert.autoMap)["AutoModelForPreTraining"] == "modeling_lsg_bert.LSGBertForPreTraining")
+    }
+
+    @Test func storedTensorsFollowTheStateDictOrder() throws {
+        let masked = try #require(ModelFamily.roberta.architecture(named: "RobertaForMaskedLM"))
+        let names = masked.storedTensors(numHiddenLayers: 1, tieWordEmbeddings: true)
+        #expect(names.prefix(6) == ["roberta.embeddings.word_embeddings.weight", "roberta.embeddings.position_embeddings.weight",
+                                    "roberta.embeddings.token_type_embeddings.weight", "roberta.embeddings.LayerNorm.weight",
+                                    "roberta.embeddings.LayerNorm.bias", "roberta.embeddings.global_embeddings.weight"])
+        #expect(names.count == 6 + 16 + 5)
+        #expect(names.suffix(5) == ["lm_head.bias", "lm_head.dense.weight", "lm_head.dense.bias", "lm_head.layer_norm.weight", "lm_head.layer_norm.bias"])
+        #expect(masked.storedTensors(numHiddenLayers: 1, tieWordEmbeddings: false).last == "lm_head.decoder.weight")
+        let base = try #require(ModelFamily.bert.architecture(named: "BertModel"))
+        #expect(base.storedTensors(numHiddenLayers: 0, tieWordEmbeddings: true).suffix(2) == ["pooler.dense.weight", "pooler.dense.bias"])
+    }
+}
+
+struct TokenizerFilesTests {
+    @Test("special ids come from the tokenizer files", arguments: [
+        ("camembert-tiny", 5, 256), ("roberta-tiny", 0, 360), ("xlm-roberta-tiny", 0, 401), ("bert-tiny", 2, 4),
+    ])
+    func fixtureIds(_ name: String, _ start: Int, _ mask: Int) throws {
+        let model = try ModelDirectory(url: fixtures.appendingPathComponent(name))
+        #expect(model.tokenizer.sequenceStartId(config: model.config) == start)
+        #expect(model.tokenizer.maskTokenId == mask)
+    }
+
+    @Test func eachFileCanProvideTheIds() throws {
+        let scratch = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        func ids(_ files: [String: String]) throws -> (Int?, Int?, Int?) {
+            let directory = scratch.appendingPathComponent(UUID().uuidString)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: false)
+            for (name, content) in files { try Data(content.utf8).write(to: directory.appendingPathComponent(name)) }
+            let tokenizer = try TokenizerFiles(directory: directory, family: .roberta)
+            return (tokenizer.bosTokenId, tokenizer.clsTokenId, tokenizer.maskTokenId)
+        }
+        #expect(try ids(["added_tokens.json": #"{"<s>": 7, "<mask>": 9}"#]) == (7, 7, 9))
+        #expect(try ids(["tokenizer_config.json": #"{"added_tokens_decoder": {"3": {"content": "<s>"}, "4": {"content": "<mask>"}}}"#]) == (3, 3, 4))
+        #expect(try ids(["vocab.json": #"{"<s>": 0, "<mask>": 11, "a": 1}"#]) == (0, 0, 11))
+        #expect(try ids(["tokenizer.json": #"{"added_tokens": [{"id": 12, "content": "<mask>"}], "model": {"vocab": [["<s>", 0.0], ["x", -1.0]]}}"#]) == (0, 0, 12))
+        // Declared tokens: tokenizer_config.json over special_tokens_map.json over the family default.
+        #expect(try ids(["special_tokens_map.json": #"{"bos_token": {"content": "[B]"}, "mask_token": "[M]"}"#,
+                         "tokenizer_config.json": #"{"mask_token": "<mask>"}"#,
+                         "added_tokens.json": #"{"[B]": 1, "[M]": 2, "<mask>": 3, "<s>": 4}"#]) == (1, 4, 3))
+        let config = try ModelConfig(json: ["bos_token_id": 42], name: "c")
+        let empty = scratch.appendingPathComponent("empty")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: false)
+        #expect(try TokenizerFiles(directory: empty, family: .bert).sequenceStartId(config: config) == 42)
+    }
+
+    @Test func tokenizerConfigGetsTheNewLength() throws {
+        let tokenizer = try TokenizerFiles(directory: fixtures.appendingPathComponent("roberta-tiny"), family: .roberta)
+        let value = try JSONValue.parse(try tokenizer.tokenizerConfig(modelMaxLength: 4096))
+        #expect(value["model_max_length"] == 4096)
+        #expect(tokenizer.fileNames.contains("merges.txt") && tokenizer.fileNames.contains("added_tokens.json"))
+    }
+}
+
+struct ModelLocatorTests {
+    @Test func resolvesLocalDirectoriesThenTheCache() throws {
+        let scratch = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let local = scratch.appendingPathComponent("my-model")
+        try FileManager.default.createDirectory(at: local, withIntermediateDirectories: false)
+        let locator = ModelLocator(environment: [:], currentDirectory: scratch)
+        #expect(try locator.resolve("my-model").directory.path == local.standardizedFileURL.path)
+        #expect(try locator.resolve(local.path).origin == .localDirectory)
+
+        let commit = String(repeating: "ab", count: 20)
+        for (environment, hub) in [
+            (["HF_HUB_CACHE": scratch.appendingPathComponent("cache").path], scratch.appendingPathComponent("cache")),
+            (["HF_HOME": scratch.appendingPathComponent("home").path], scratch.appendingPathComponent("home/hub")),
+            (["HOME": scratch.path], scratch.appendingPathComponent(".cache/huggingface/hub")),
+        ] {
+            let repositoryDirectory = hub.appendingPathComponent("models--org--name")
+            try FileManager.default.createDirectory(at: repositoryDirectory.appendingPathComponent("snapshots/\(commit)"),
+                                                    withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: repositoryDirectory.appendingPathComponent("refs"), withIntermediateDirectories: true)
+            try Data("\(commit)\n".utf8).write(to: repositoryDirectory.appendingPathComponent("refs/main"))
+            let resolved = try ModelLocator(environment: environment, currentDirectory: scratch).resolve("org/name")
+            #expect(resolved.origin == .huggingFaceCache)
+            #expect(resolved.revision == commit)
+            #expect(resolved.directory.path == repositoryDirectory.appendingPathComponent("snapshots/\(commit)").path)
+        }
+    }
+
+    @Test func notFoundSaysWhereItLooked() throws {
+        let scratch = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let locator = ModelLocator(environment: ["HF_HUB_CACHE": scratch.path], currentDirectory: scratch)
+        let error = #expect(throws: CheckpointError.self) { try locator.resolve("org/missing") }
+        let message = error?.description ?? ""
+        #expect(message.contains(scratch.appendingPathComponent("org/missing").path))
+        #expect(message.contains(scratch.appendingPathComponent("models--org--missing").path))
+        #expect(!message.contains("\n"))
+    }
+}
+
+struct TensorStoreTests {
+    @Test func singleFileAndShards() throws {
+        let single = try TensorStore(directory: fixtures.appendingPathComponent("bert-tiny"))
+        #expect(!single.isSharded && single.fileNames == ["model.safetensors"])
+        #expect(single.info("bert.embeddings.word_embeddings.weight")?.shape.count == 2)
+        #expect(try single.floats("bert.embeddings.LayerNorm.weight").count == 32)
+
+        let scratch = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        var writer = SafeTensorsWriter(metadata: ["format": "pt"])
+        for tensor in single.tensors {
+            try writer.add(tensor.name, floats: try single.floats(tensor.name), shape: tensor.shape)
+        }
+        try writer.writeSharded(to: scratch, maxShardBytes: 60_000)
+        let sharded = try TensorStore(directory: scratch)
+        #expect(sharded.isSharded && sharded.files.count > 1)
+        #expect(Set(sharded.names) == Set(single.names))
+        #expect(sharded.fileNames.last == "model.safetensors.index.json")
+        for name in single.names {
+            #expect(try sharded.withBytes(of: name) { Data($0) } == (try single.withBytes(of: name) { Data($0) }))
+        }
+    }
+
+    @Test func aDirectoryWithoutWeightsIsAClearError() throws {
+        let scratch = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        try Data().write(to: scratch.appendingPathComponent("pytorch_model.bin"))
+        let error = #expect(throws: CheckpointError.self) { try TensorStore(directory: scratch) }
+        #expect(error?.description == "\(scratch.path): no model.safetensors or model.safetensors.index.json (pytorch_model.bin is not supported; convert it to safetensors first)")
+    }
+}
