@@ -5,6 +5,7 @@ public struct ResolvedModel: Sendable, Hashable {
     public enum Origin: String, Sendable, Codable {
         case localDirectory = "local directory"
         case huggingFaceCache = "Hugging Face cache"
+        case huggingFaceHub = "downloaded from the Hugging Face hub"
     }
 
     /// What the user asked for.
@@ -13,18 +14,33 @@ public struct ResolvedModel: Sendable, Hashable {
     public let origin: Origin
     /// The commit of a cached snapshot.
     public let revision: String?
+
+    public init(name: String, directory: URL, origin: Origin, revision: String?) {
+        self.name = name
+        self.directory = directory
+        self.origin = origin
+        self.revision = revision
+    }
 }
 
 /// Resolves `NAME_OR_DIR`: a local directory first, then the Hugging Face hub cache
-/// (`models--org--name/snapshots/<commit>`, the commit read from `refs/main`).
+/// (`models--org--name/snapshots/<commit>`, the commit read from `refs/<revision>`), or, when a
+/// fetcher is set, whatever the fetcher finds or downloads into that cache.
 public struct ModelLocator: Sendable {
     public let environment: [String: String]
     public let currentDirectory: URL
+    /// A branch, tag or commit hash (default `main`).
+    public var revision: String
+    /// Consulted instead of the plain cache lookup when set (the `Hub` target downloads).
+    public var fetcher: (any ModelFetcher)?
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment,
-                currentDirectory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)) {
+                currentDirectory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
+                revision: String = "main", fetcher: (any ModelFetcher)? = nil) {
         self.environment = environment
         self.currentDirectory = currentDirectory
+        self.revision = revision
+        self.fetcher = fetcher
     }
 
     /// The hub cache: `HF_HUB_CACHE`, else `$HF_HOME/hub`, else `~/.cache/huggingface/hub`.
@@ -44,27 +60,47 @@ public struct ModelLocator: Sendable {
         if isDirectory(local) {
             return ResolvedModel(name: name, directory: local, origin: .localDirectory, revision: nil)
         }
-        let repository = hubCache.appendingPathComponent("models--" + name.replacingOccurrences(of: "/", with: "--"))
-        if let (snapshot, revision) = try cachedSnapshot(in: repository) {
-            return ResolvedModel(name: name, directory: snapshot, origin: .huggingFaceCache, revision: revision)
+        if let fetcher { return try fetcher.fetch(name, locator: self) }
+        let repository = repositoryDirectory(for: name)
+        if let (snapshot, commit) = try cachedSnapshot(of: name) {
+            return ResolvedModel(name: name, directory: snapshot, origin: .huggingFaceCache, revision: commit)
         }
         throw CheckpointError(name, "not found: no directory \(local.path) and no snapshot in \(repository.path); "
-            + "downloading is not supported yet, fetch it first (e.g. `huggingface-cli download \(name)`) "
-            + "or pass a local directory")
+            + "fetch it first (e.g. `huggingface-cli download \(name)`) or pass a local directory")
     }
 
-    private func cachedSnapshot(in repository: URL) throws -> (URL, String)? {
-        let ref = repository.appendingPathComponent("refs/main")
-        guard let text = try? String(contentsOf: ref, encoding: .utf8) else { return nil }
-        let commit = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !commit.isEmpty, !commit.contains("/"), commit != ".", commit != ".." else {
-            throw CheckpointError(ref.path, "does not hold a commit hash")
+    /// The cache folder of a model repository: `<hub cache>/models--org--name`.
+    public func repositoryDirectory(for name: String) -> URL {
+        hubCache.appendingPathComponent("models--" + name.replacingOccurrences(of: "/", with: "--"))
+    }
+
+    /// The cached snapshot of `revision` and its commit: `refs/<revision>` names the commit, or the
+    /// revision is itself a commit hash. Nil when the cache has neither.
+    public func cachedSnapshot(of name: String) throws -> (directory: URL, commit: String)? {
+        let repository = repositoryDirectory(for: name)
+        let ref = repository.appendingPathComponent("refs").appendingPathComponent(revision)
+        let commit: String
+        if revision.split(separator: "/").contains(where: { $0 == "." || $0 == ".." }) {
+            throw CheckpointError(revision, "is not a revision name")
+        } else if let text = try? String(contentsOf: ref, encoding: .utf8) {
+            commit = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard Self.isCommitHash(commit) else { throw CheckpointError(ref.path, "does not hold a commit hash") }
+        } else if Self.isCommitHash(revision) {
+            commit = revision
+        } else {
+            return nil
         }
         let snapshot = repository.appendingPathComponent("snapshots").appendingPathComponent(commit)
         guard isDirectory(snapshot) else {
+            if commit == revision { return nil }
             throw CheckpointError(ref.path, "names commit \(commit) but \(snapshot.path) is missing")
         }
         return (snapshot, commit)
+    }
+
+    /// A full git commit hash: 40 lowercase hexadecimal digits.
+    public static func isCommitHash(_ text: String) -> Bool {
+        text.utf8.count == 40 && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
     }
 
     private func isDirectory(_ url: URL) -> Bool {
