@@ -81,6 +81,12 @@ def read_safetensors_header(path: Path) -> tuple[int, dict]:
     return 8 + header_size, header
 
 
+def safetensors_metadata(blob: bytes) -> dict:
+    """The `__metadata__` of a safetensors image in memory."""
+    (header_size,) = struct.unpack("<Q", blob[:8])
+    return json.loads(blob[8 : 8 + header_size]).get("__metadata__", {})
+
+
 def safetensors_listing(path: Path) -> list[dict]:
     """Per tensor: name, dtype, shape, data offsets and sha256 of its raw bytes.
 
