@@ -31,6 +31,8 @@ let package = Package(
             name: "Checkpoint",
             dependencies: ["SafeTensors", "Zstd", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // PyTorch `.bin` checkpoints (torch zip format) through a restricted unpickler that never runs code.
+        .target(name: "PyTorchCheckpoint", dependencies: ["SafeTensors"]),
         // CPU LSG encoder on BLAS: embeddings, local/sparse/global attention, heads.
         .target(name: "LSGEncoder", dependencies: ["Checkpoint", "SafeTensors", "CBLAS"]),
         // Golden files (safetensors + zstd), comparison metrics, validation report.
@@ -53,6 +55,7 @@ let package = Package(
 
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"], resources: [.copy("Resources")]),
         .testTarget(name: "ZstdTests", dependencies: ["Zstd"]),
+        .testTarget(name: "PyTorchCheckpointTests", dependencies: ["PyTorchCheckpoint", "SafeTensors"], resources: [.copy("Resources")]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "SafeTensors"]),
         .testTarget(name: "LSGEncoderTests", dependencies: ["LSGEncoder", "Golden", "Checkpoint", "SafeTensors"]),
         .testTarget(name: "GoldenTests", dependencies: ["Golden", "SafeTensors", "Zstd"]),
