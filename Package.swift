@@ -50,8 +50,14 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "lsg-convert", dependencies: ["LSGConvertCLI"]),
-        // Benchmark helper: the machine's sgemm peak with the encoder's BLAS (scripts/bench).
-        .executableTarget(name: "lsg-bench", dependencies: ["CBLAS"]),
+        // Benchmark helpers for scripts/bench: sgemm peak with the encoder's BLAS, random checkpoints and inputs.
+        .executableTarget(
+            name: "lsg-bench",
+            dependencies: [
+                "CBLAS", "SafeTensors", "LSGEncoder",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
 
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"], resources: [.copy("Resources")]),
         .testTarget(name: "ZstdTests", dependencies: ["Zstd"]),

@@ -1,39 +1,161 @@
+import ArgumentParser
 import CBLAS
 import Foundation
+import LSGEncoder
+import SafeTensors
 
-// Measures the machine's single-precision matrix-multiply peak with the same OpenBLAS the encoder
-// links, so encoder throughput can be stated as a fraction of it. Prints one JSON line:
-// {"threads": T, "shape": [m, n, k], "gflops": best, "runs": [...]}.
-// Usage: lsg-bench [--threads T] [--m M --n N --k K] [--runs R]
+/// Helpers for `scripts/bench`: the machine's sgemm peak with the encoder's own OpenBLAS, a
+/// camembert-base-size checkpoint with random weights, and random token ids.
+struct LSGBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lsg-bench",
+        abstract: "Benchmark helpers for lsg-convert (see scripts/bench).",
+        subcommands: [SgemmPeak.self, RandomCheckpoint.self, RandomInputs.self]
+    )
+}
 
-func option(_ name: String, default value: Int) -> Int {
-    let arguments = CommandLine.arguments
-    guard let index = arguments.firstIndex(of: name) else { return value }
-    guard index + 1 < arguments.count, let parsed = Int(arguments[index + 1]), parsed > 0 else {
-        FileHandle.standardError.write(Data("lsg-bench: \(name) needs a positive integer\n".utf8))
-        exit(2)
+/// Prints one JSON line: {"threads": T, "shape": [m, n, k], "gflops": best, "runs": [...]}.
+struct SgemmPeak: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "sgemm", abstract: "Measure sgemm GFLOPS.")
+
+    @Option(help: "OpenBLAS threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Option var m = 4096
+    @Option var n = 3072
+    @Option var k = 768
+    @Option(help: "Timed runs after one warm-up.") var runs = 5
+
+    func validate() throws {
+        guard [threads, m, n, k, runs].allSatisfy({ $0 > 0 }) else { throw ValidationError("all values must be positive") }
     }
-    return parsed
+
+    func run() {
+        openblas_set_num_threads(Int32(threads))
+        var generator = SeededGenerator(seed: 1)
+        let a = (0..<(m * k)).map { _ in Float.random(in: -1...1, using: &generator) }
+        let b = (0..<(k * n)).map { _ in Float.random(in: -1...1, using: &generator) }
+        var c = [Float](repeating: 0, count: m * n)
+        var gflops: [Double] = []
+        for run in 0...runs {
+            let start = DispatchTime.now().uptimeNanoseconds
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blasint(m), blasint(n), blasint(k),
+                        1, a, blasint(k), b, blasint(k), 0, &c, blasint(n))
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            if run > 0 { gflops.append(2 * Double(m) * Double(n) * Double(k) / seconds / 1e9) }
+        }
+        let rounded = gflops.map { ($0 * 10).rounded() / 10 }
+        print(#"{"threads": \#(threads), "shape": [\#(m), \#(n), \#(k)], "gflops": \#(rounded.max() ?? 0), "runs": \#(rounded)}"#)
+    }
 }
 
-let threads = option("--threads", default: ProcessInfo.processInfo.activeProcessorCount)
-let (m, n, k) = (option("--m", default: 4096), option("--n", default: 3072), option("--k", default: 768))
-let runs = option("--runs", default: 5)
-openblas_set_num_threads(Int32(threads))
+/// A CamemBERT checkpoint of camembert-base's shape (12 layers, hidden 768, 514 positions) with
+/// seeded uniform weights of std 0.02 and LayerNorm weights near 1, written with our own writer.
+struct RandomCheckpoint: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "checkpoint", abstract: "Write a random camembert-base-size checkpoint.")
 
-var a = [Float](repeating: 0, count: m * k)
-var b = [Float](repeating: 0, count: k * n)
-var c = [Float](repeating: 0, count: m * n)
-for index in a.indices { a[index] = Float(index % 17) * 0.01 }
-for index in b.indices { b[index] = Float(index % 13) * 0.01 }
+    @Argument(help: "Output directory (created).") var out: String
+    @Option(help: "Directory whose tokenizer files are copied.") var tokenizerFrom: String
+    @Option var seed: UInt64 = 20261126
+    @Option var layers = 12
+    @Option var hidden = 768
+    @Option var heads = 12
+    @Option var intermediate = 3072
+    @Option var vocab = 32005
 
-var gflops: [Double] = []
-for run in 0...runs {
-    let start = DispatchTime.now().uptimeNanoseconds
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blasint(m), blasint(n), blasint(k),
-                1, a, blasint(k), b, blasint(k), 0, &c, blasint(n))
-    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-    if run > 0 { gflops.append(2 * Double(m) * Double(n) * Double(k) / seconds / 1e9) }
+    func run() throws {
+        let directory = URL(fileURLWithPath: out)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var writer = SafeTensorsWriter(metadata: ["format": "pt"])
+        var tensorIndex: UInt64 = 0
+        func add(_ name: String, _ shape: [Int], center: Float = 0) throws {
+            tensorIndex += 1
+            let count = shape.reduce(1, *)
+            let streamSeed = seed &+ tensorIndex &* 0x9E37_79B9
+            try writer.add(name, dtype: .f32, shape: shape) { sink in
+                var generator = SeededGenerator(seed: streamSeed)
+                // Uniform on [-a, a] has std a/sqrt(3): a = 0.02 * sqrt(3) gives std 0.02.
+                let bound = Float(0.02 * 3.0.squareRoot())
+                var chunk = [Float](repeating: 0, count: 1 << 16)
+                var written = 0
+                while written < count {
+                    let size = min(chunk.count, count - written)
+                    for index in 0..<size { chunk[index] = center + Float.random(in: -bound...bound, using: &generator) }
+                    try chunk.withUnsafeBytes { try sink(UnsafeRawBufferPointer(rebasing: $0[0..<(size * 4)])) }
+                    written += size
+                }
+            }
+        }
+        let prefix = "roberta."
+        try add(prefix + "embeddings.word_embeddings.weight", [vocab, hidden])
+        try add(prefix + "embeddings.position_embeddings.weight", [514, hidden])
+        try add(prefix + "embeddings.token_type_embeddings.weight", [1, hidden])
+        try add(prefix + "embeddings.LayerNorm.weight", [hidden], center: 1)
+        try add(prefix + "embeddings.LayerNorm.bias", [hidden])
+        for layer in 0..<layers {
+            let base = prefix + "encoder.layer.\(layer)."
+            for projection in ["query", "key", "value"] {
+                try add(base + "attention.self.\(projection).weight", [hidden, hidden])
+                try add(base + "attention.self.\(projection).bias", [hidden])
+            }
+            try add(base + "attention.output.dense.weight", [hidden, hidden])
+            try add(base + "attention.output.dense.bias", [hidden])
+            try add(base + "attention.output.LayerNorm.weight", [hidden], center: 1)
+            try add(base + "attention.output.LayerNorm.bias", [hidden])
+            try add(base + "intermediate.dense.weight", [intermediate, hidden])
+            try add(base + "intermediate.dense.bias", [intermediate])
+            try add(base + "output.dense.weight", [hidden, intermediate])
+            try add(base + "output.dense.bias", [hidden])
+            try add(base + "output.LayerNorm.weight", [hidden], center: 1)
+            try add(base + "output.LayerNorm.bias", [hidden])
+        }
+        try add("lm_head.dense.weight", [hidden, hidden])
+        try add("lm_head.dense.bias", [hidden])
+        try add("lm_head.layer_norm.weight", [hidden], center: 1)
+        try add("lm_head.layer_norm.bias", [hidden])
+        try add("lm_head.bias", [vocab])
+        try writer.write(to: directory.appendingPathComponent("model.safetensors"))
+
+        let config: JSONValue = [
+            "architectures": ["CamembertForMaskedLM"], "attention_probs_dropout_prob": 0.1, "bos_token_id": 5,
+            "eos_token_id": 6, "hidden_act": "gelu", "hidden_dropout_prob": 0.1, "hidden_size": .int(hidden),
+            "initializer_range": 0.02, "intermediate_size": .int(intermediate), "layer_norm_eps": 1e-05,
+            "max_position_embeddings": 514, "model_type": "camembert", "num_attention_heads": .int(heads),
+            "num_hidden_layers": .int(layers), "pad_token_id": 1, "position_embedding_type": "absolute",
+            "torch_dtype": "float32", "transformers_version": "4.36.2", "type_vocab_size": 1, "use_cache": true,
+            "vocab_size": .int(vocab),
+        ]
+        try Data((config.pythonJSONString() + "\n").utf8).write(to: directory.appendingPathComponent("config.json"))
+        let tokenizer = URL(fileURLWithPath: tokenizerFrom)
+        for name in ["sentencepiece.bpe.model", "special_tokens_map.json", "tokenizer.json", "tokenizer_config.json"] {
+            let target = directory.appendingPathComponent(name)
+            try? FileManager.default.removeItem(at: target)
+            try FileManager.default.copyItem(at: tokenizer.appendingPathComponent(name), to: target)
+        }
+    }
 }
-let rounded = gflops.map { ($0 * 10).rounded() / 10 }
-print(#"{"threads": \#(threads), "shape": [\#(m), \#(n), \#(k)], "gflops": \#(rounded.max() ?? 0), "runs": \#(rounded)}"#)
+
+/// Random token ids (never the special ids 0...6) as `input_ids` and an all-ones `attention_mask`.
+struct RandomInputs: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "inputs", abstract: "Write random input ids.")
+
+    @Argument(help: "Output .safetensors file.") var out: String
+    @Option var length: Int
+    @Option var batch = 1
+    @Option var vocab = 32005
+    @Option var seed: UInt64 = 7
+
+    func validate() throws {
+        guard length > 0, batch > 0, vocab > 7 else { throw ValidationError("length, batch must be positive and vocab > 7") }
+    }
+
+    func run() throws {
+        var generator = SeededGenerator(seed: seed)
+        let ids = (0..<(batch * length)).map { _ in Int64.random(in: 7..<Int64(vocab), using: &generator) }
+        var writer = SafeTensorsWriter(metadata: ["format": "pt"])
+        try writer.add("input_ids", dtype: .i64, shape: [batch, length]) { sink in try ids.withUnsafeBytes(sink) }
+        let mask = [Int64](repeating: 1, count: batch * length)
+        try writer.add("attention_mask", dtype: .i64, shape: [batch, length]) { sink in try mask.withUnsafeBytes(sink) }
+        try writer.write(to: URL(fileURLWithPath: out))
+    }
+}
+
+LSGBench.main()
