@@ -54,19 +54,61 @@ public struct TokenizerFiles: Sendable {
     }
 
     /// `tokenizer_config.json` with `model_max_length` set (created when absent), as transformers
-    /// writes it: indent 2, sorted keys, non-ASCII kept, trailing newline.
+    /// writes it: indent 2, keys sorted (`added_tokens_decoder` ids numerically, its keys being
+    /// integers in Python), non-ASCII kept, trailing newline.
     public func tokenizerConfig(modelMaxLength: Int) throws -> Data {
         var object = JSONObject()
-        if fileNames.contains("tokenizer_config.json") {
-            let url = directory.appendingPathComponent("tokenizer_config.json")
-            let value = try Self.loadJSON(url)
-            guard let loaded = value.objectValue else {
-                throw CheckpointError(url.path, "is a JSON \(value.typeName), expected an object")
-            }
-            object = loaded
-        }
+        if let loaded = try loadObject("tokenizer_config.json") { object = loaded }
         object["model_max_length"] = .int(modelMaxLength)
-        return Data((JSONValue.object(object).pythonJSONString(indent: 2, sortKeys: true, ensureASCII: false) + "\n").utf8)
+        return Self.transformersJSON(object)
+    }
+
+    /// `special_tokens_map.json` as transformers saves it again, or nil when it would be unchanged:
+    /// a special token given as a string that `added_tokens_decoder` defines is written as that
+    /// added token (`content`, `lstrip`, `normalized`, `rstrip`, `single_word`).
+    public func specialTokensMap() throws -> Data? {
+        guard var map = try loadObject("special_tokens_map.json"),
+              let decoder = try loadObject("tokenizer_config.json")?["added_tokens_decoder"]?.objectValue else { return nil }
+        var added: [String: JSONValue] = [:]
+        for (_, entry) in decoder {
+            guard let content = entry["content"]?.stringValue, var token = entry.objectValue else { continue }
+            token["special"] = nil
+            added[content] = .object(token)
+        }
+        // Lists (additional_special_tokens) keep their strings.
+        let original = map
+        for (key, value) in original {
+            if let token = value.stringValue, let expanded = added[token] { map[key] = expanded }
+        }
+        return map == original ? nil : Self.transformersJSON(map)
+    }
+
+    private func loadObject(_ name: String) throws -> JSONObject? {
+        guard fileNames.contains(name) else { return nil }
+        let url = directory.appendingPathComponent(name)
+        let value = try Self.loadJSON(url)
+        guard let object = value.objectValue else {
+            throw CheckpointError(url.path, "is a JSON \(value.typeName), expected an object")
+        }
+        return object
+    }
+
+    /// `json.dumps(indent=2, sort_keys=True, ensure_ascii=False) + "\n"` of a tokenizer file.
+    static func transformersJSON(_ object: JSONObject) -> Data {
+        func sorted(_ value: JSONValue, numericKeys: Bool = false) -> JSONValue {
+            switch value {
+            case .object(let object):
+                let keys = object.keys.sorted { left, right in
+                    if numericKeys, let l = Int(left), let r = Int(right) { return l < r }
+                    return left.unicodeScalars.lexicographicallyPrecedes(right.unicodeScalars)
+                }
+                return .object(JSONObject(keys.map { ($0, sorted(object[$0]!, numericKeys: $0 == "added_tokens_decoder")) }))
+            case .array(let values): return .array(values.map { sorted($0) })
+            default: return value
+            }
+        }
+        let text = sorted(.object(object)).pythonJSONString(indent: 2, sortKeys: false, ensureASCII: false)
+        return Data((text + "\n").utf8)
     }
 
     static func loadJSON(_ url: URL) throws -> JSONValue {

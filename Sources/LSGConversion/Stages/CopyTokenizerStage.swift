@@ -2,7 +2,8 @@ import Checkpoint
 import Foundation
 
 /// Copies the tokenizer files, with `model_max_length` in `tokenizer_config.json` set to the
-/// new length (the file is created when the source has none).
+/// new length (the file is created when the source has none) and `special_tokens_map.json`
+/// written as transformers saves it again.
 public struct CopyTokenizerStage: Stage {
     public static let stageName = "copy-tokenizer"
     public var name: String { Self.stageName }
@@ -14,7 +15,10 @@ public struct CopyTokenizerStage: Stage {
         let maxLength = context.options.maxLength
         try context.write(try tokenizer.tokenizerConfig(modelMaxLength: maxLength), as: "tokenizer_config.json",
                           role: "tokenizer config (model_max_length \(maxLength))")
-        for file in tokenizer.fileNames where file != "tokenizer_config.json" {
+        if let map = try tokenizer.specialTokensMap() {
+            try context.write(map, as: "special_tokens_map.json", role: "tokenizer (special tokens as added tokens)")
+        }
+        for file in tokenizer.fileNames where !context.files.contains(where: { $0.name == file }) {
             let url = tokenizer.directory.appendingPathComponent(file)
             let data: Data
             do {

@@ -1,0 +1,136 @@
+import Crypto
+import Foundation
+import SafeTensors
+import Testing
+import TestSupport
+
+/// `lsg-convert [convert]` as users run it: replaying the golden cases' `cli_args`, option
+/// errors, refusal of a non-empty output, dry runs and interruption.
+struct ConvertCommandTests {
+    static let caseNames: [String] = {
+        let directory = goldenDirectory.appendingPathComponent("conversions")
+        return ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter {
+            FileManager.default.fileExists(atPath: directory.appendingPathComponent("\($0)/case.json").path)
+        }.sorted()
+    }()
+
+    @Test("the golden cases' command lines reproduce the reference's files", arguments: caseNames)
+    func replayCommandLine(_ name: String) throws {
+        let caseDirectory = goldenDirectory.appendingPathComponent("conversions/\(name)")
+        let description = try JSONValue.load(contentsOf: caseDirectory.appendingPathComponent("case.json"))
+        let values = try #require(description["cli_args"]?.arrayValue)
+        let arguments = values.compactMap(\.stringValue)
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let output = scratch.file("out")
+        // Run from golden/ like the reference, so relative sources and _name_or_path agree.
+        let result = try runTool(arguments + ["--out", output.path], in: goldenDirectory)
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardOutput.contains("validation: structure"))
+        #expect(result.standardError.contains("writing tensors"))
+        let files = try #require(description["reference_files"]?.objectValue)
+        for (file, entry) in files where !file.hasSuffix(".py") {
+            let url = output.appendingPathComponent(file)
+            #expect(FileManager.default.fileExists(atPath: url.path), "\(file) missing")
+            guard let sha256 = entry["sha256"]?.stringValue,
+                  file.hasSuffix(".safetensors") || file.hasSuffix(".json") && file != "tokenizer.json" else { continue }
+            #expect(try TensorHashingForTests.sha256(url) == sha256, "\(file) differs from the reference")
+        }
+    }
+
+    @Test("option errors: one line, non-zero exit, nothing written", arguments: [
+        (["--from", "x", "--block-size", "100", "--sparsity-factor", "3"], "block size 100 is not divisible by sparsity factor 3"),
+        (["--from", "x", "--max-length", "0"], "max length must be positive"),
+        (["--from", "x", "--max-length=-5"], "max length must be positive"),
+        (["--from", "x", "--sparsity-type", "dense"], "unknown sparsity type 'dense'"),
+        (["--from", "x", "--num-global-tokens", "0"], "number of global tokens must be between 1 and 512"),
+        (["--from", "x", "--mask-first-token", "--no-pool-with-global"], "--mask-first-token needs pooling"),
+        (["--from", "x", "--dtype", "int8"], "unknown dtype 'int8'"),
+        (["--from", "x", "--max-shard-size", "lots"], "--max-shard-size 'lots' is not a size"),
+        (["--from", "x", "--global-stride", "0"], "global stride must be positive"),
+        (["--max-length", "4096"], "no source model given (--from)"),
+        (["--from", "no-such-org/no-such-model"], "no-such-org/no-such-model: not found"),
+    ])
+    func optionErrors(_ arguments: [String], _ message: String) throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let result = try runTool(arguments, in: scratch.url)
+        #expect(result.status != 0)
+        #expect(result.errorLines.count == 1, "\(result.standardError)")
+        #expect(result.standardError.contains(message), "\(result.standardError)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path).isEmpty)
+    }
+
+    @Test func existingNonEmptyOutputIsRefusedUnlessForced() throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let output = scratch.file("out")
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: false)
+        try Data("x".utf8).write(to: output.appendingPathComponent("keep.txt"))
+        let source = goldenDirectory.appendingPathComponent("fixtures/roberta-tiny").path
+        let refused = try runTool(["--from", source, "--max-length", "600", "--out", output.path])
+        #expect(refused.status != 0)
+        #expect(refused.errorLines == ["Error: \(output.path): output directory is not empty (use --force to replace it)"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: output.path) == ["keep.txt"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path) == ["out"])
+
+        let forced = try runTool(["convert", "--from", source, "--max-length", "600", "--out", output.path, "--force"])
+        #expect(forced.status == 0, "\(forced.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: output.appendingPathComponent("keep.txt").path))
+    }
+
+    @Test func dryRunPrintsThePlanAndWritesNothing() throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let source = goldenDirectory.appendingPathComponent("fixtures/xlm-roberta-tiny").path
+        let result = try runTool(["--from", source, "--max-length", "2048", "--dry-run"], in: scratch.url)
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardOutput.contains("Stages: resolve-source -> read-config"))
+        #expect(result.standardOutput.contains("tiled: roberta.embeddings.position_embeddings.weight F32 [2050, 32]"))
+        #expect(result.standardOutput.contains("model.safetensors"))
+        #expect(result.standardOutput.contains(scratch.url.appendingPathComponent("lsg-xlm-roberta-tiny-2048").path))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path).isEmpty)
+    }
+
+    @Test("an interrupted conversion leaves nothing behind", arguments: [SIGTERM, SIGINT])
+    func interruption(_ signalNumber: Int32) throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let output = scratch.file("out")
+        // A million positions: a 128 MB position table keeps the run busy long enough to interrupt.
+        let process = Process()
+        process.executableURL = try toolBinaryForTests()
+        process.arguments = ["--from", goldenDirectory.appendingPathComponent("fixtures/bert-tiny").path,
+                             "--max-length", "1000000", "--out", output.path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let staging = scratch.file(".out.partial-\(process.processIdentifier)")
+        let deadline = Date().addingTimeInterval(30)
+        while !FileManager.default.fileExists(atPath: staging.appendingPathComponent("config.json").path) && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        #expect(FileManager.default.fileExists(atPath: staging.path), "the conversion reached its staging directory")
+        kill(process.processIdentifier, signalNumber)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 128 + signalNumber)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path).isEmpty)
+    }
+}
+
+enum TensorHashingForTests {
+    static func sha256(_ url: URL) throws -> String {
+        SHA256.hash(data: try Data(contentsOf: url)).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// The `lsg-convert` binary next to the test bundle (as `runTool` finds it).
+func toolBinaryForTests() throws -> URL {
+    var directory = Bundle.main.bundleURL
+    for _ in 0..<3 {
+        let candidate = directory.appendingPathComponent("lsg-convert")
+        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        directory.deleteLastPathComponent()
+    }
+    throw CocoaError(.fileNoSuchFile)
+}
