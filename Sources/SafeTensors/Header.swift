@@ -6,8 +6,6 @@ struct Header {
     /// Sorted by data offset.
     let tensors: [TensorInfo]
 
-    static let maxHeaderLength = 100_000_000
-
     /// Applies every rule of the Rust `safetensors` crate, plus: unique keys, no unknown keys in
     /// a tensor entry, exact integers.
     init(parsing bytes: UnsafeRawBufferPointer, file: String) throws(SafeTensorsError) {
@@ -17,8 +15,8 @@ struct Header {
             throw fail("file is \(bytes.count) bytes, too short for the 8-byte header length")
         }
         let declared = UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self))
-        guard declared <= UInt64(Header.maxHeaderLength) else {
-            throw fail("header length \(declared) exceeds the limit of \(Header.maxHeaderLength) bytes")
+        guard declared <= UInt64(SafeTensorsLimits.maxHeaderBytes) else {
+            throw fail("header length \(declared) exceeds the limit of \(SafeTensorsLimits.maxHeaderBytes) bytes")
         }
         let headerLength = Int(declared)
         guard 8 + headerLength <= bytes.count else {
@@ -38,6 +36,9 @@ struct Header {
             throw fail("header is a JSON \(json.typeName), not an object")
         }
 
+        guard entries.count <= SafeTensorsLimits.maxTensors + 1 else {
+            throw fail("header lists \(entries.count) entries, more than the limit of \(SafeTensorsLimits.maxTensors) tensors")
+        }
         var metadata: [String: String]?
         var tensors: [TensorInfo] = []
         tensors.reserveCapacity(entries.count)
@@ -123,6 +124,9 @@ struct Header {
 
         guard case .array(let dimensionValues) = shapeValue else {
             throw fail("tensor '\(name)' shape is a JSON \(shapeValue.typeName), not an array of integers")
+        }
+        guard dimensionValues.count <= SafeTensorsLimits.maxRank else {
+            throw fail("tensor '\(name)' has \(dimensionValues.count) dimensions, more than the limit of \(SafeTensorsLimits.maxRank)")
         }
         var shape: [Int] = []
         shape.reserveCapacity(dimensionValues.count)

@@ -10,7 +10,7 @@ public struct JSONParseError: Error, CustomStringConvertible, Sendable, Equatabl
 
 extension JSONValue {
     /// Nesting limit of `parse` (the same as serde_json, which the Rust safetensors crate uses).
-    public static let defaultMaxDepth = 128
+    public static let defaultMaxDepth = SafeTensorsLimits.maxJSONDepth
 
     /// Parses one JSON document strictly (RFC 8259): UTF-8 only, no duplicate keys in any
     /// object, integers kept exact (an integer literal outside the 64-bit range is an error),
@@ -33,14 +33,11 @@ extension JSONValue {
         try parse(Data(text.utf8), maxDepth: maxDepth)
     }
 
-    /// Reads and parses a JSON file; errors name the file (`<path>: <problem>`).
-    public static func load(contentsOf url: URL, maxDepth: Int = defaultMaxDepth) throws -> JSONValue {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw SafeTensorsError(file: url.path, problem: "cannot read: \(error.localizedDescription)")
-        }
+    /// Reads and parses a JSON file (a regular file of at most `maxBytes`); errors name the
+    /// file (`<path>: <problem>`).
+    public static func load(contentsOf url: URL, maxDepth: Int = defaultMaxDepth,
+                            maxBytes: Int = SafeTensorsLimits.maxJSONFileBytes) throws -> JSONValue {
+        let data = try RegularFile.contents(of: url, maxBytes: maxBytes)
         do {
             return try parse(data, maxDepth: maxDepth)
         } catch {

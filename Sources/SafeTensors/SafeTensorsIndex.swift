@@ -17,13 +17,7 @@ public struct SafeTensorsIndex: Sendable, Hashable {
     public var shardFiles: [String] { Array(Set(weightMap.values)).sorted() }
 
     public init(contentsOf url: URL) throws {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw SafeTensorsError(file: url.path, problem: "cannot read: \(error.localizedDescription)")
-        }
-        try self.init(data: data, name: url.path)
+        try self.init(data: try RegularFile.contents(of: url, maxBytes: SafeTensorsLimits.maxJSONFileBytes), name: url.path)
     }
 
     public init(data: Data, name: String) throws {

@@ -1,0 +1,14 @@
+/// What the readers accept at most, checked before anything is allocated for the input: a
+/// hostile file is refused from its sizes, never read whole first.
+public enum SafeTensorsLimits {
+    /// Largest safetensors header (the Rust crate's limit).
+    public static let maxHeaderBytes = 100_000_000
+    /// Most tensors in one safetensors file (real checkpoints hold a few thousand per file).
+    public static let maxTensors = 1_000_000
+    /// Most dimensions of one tensor (numpy's limit).
+    public static let maxRank = 64
+    /// Deepest JSON nesting (serde_json's, which the Rust crate uses).
+    public static let maxJSONDepth = 128
+    /// Largest JSON file read whole by default (index, tokenizer files).
+    public static let maxJSONFileBytes = 256 << 20
+}

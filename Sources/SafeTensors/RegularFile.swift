@@ -1,0 +1,41 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Reads small files whole, safely: only regular files (a FIFO or a device would block or
+/// never end), and only up to a size limit checked before reading.
+public enum RegularFile {
+    /// The bytes of the regular file at `url`; errors are one line naming the file.
+    public static func contents(of url: URL, maxBytes: Int) throws(SafeTensorsError) -> Data {
+        func fail(_ problem: String) -> SafeTensorsError { SafeTensorsError(file: url.path, problem: problem) }
+        // O_NONBLOCK: opening a FIFO must not wait for a writer.
+        let descriptor = open(url.path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard descriptor >= 0 else { throw fail("cannot read: \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw fail("cannot stat: \(String(cString: strerror(errno)))") }
+        guard (status.st_mode & S_IFMT) == S_IFREG else { throw fail("not a regular file") }
+        let size = Int(status.st_size)
+        guard size <= maxBytes else { throw fail("file is \(size) bytes, more than the limit of \(maxBytes)") }
+        var data = Data(count: size)
+        var filled = 0
+        let failure: String? = data.withUnsafeMutableBytes { buffer in
+            while filled < size {
+                let count = read(descriptor, buffer.baseAddress! + filled, size - filled)
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    return "cannot read: \(String(cString: strerror(errno)))"
+                }
+                if count == 0 { return "file shrank while being read" }
+                filled += count
+            }
+            return nil
+        }
+        if let failure { throw fail(failure) }
+        return data
+    }
+}
