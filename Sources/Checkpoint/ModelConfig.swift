@@ -20,7 +20,7 @@ public struct ModelConfig: Sendable, Hashable {
     public static func load(from url: URL) throws -> ModelConfig {
         let value: JSONValue
         do {
-            value = try JSONValue.load(contentsOf: url)
+            value = try JSONValue.load(contentsOf: url, maxBytes: CheckpointLimits.maxConfigBytes)
         } catch let error as SafeTensorsError {
             throw CheckpointError(error.file, error.problem)
         }

@@ -67,7 +67,7 @@ public struct Recipe: Sendable, Hashable {
     public static func load(from url: URL) throws -> Recipe {
         let value: JSONValue
         do {
-            value = try JSONValue.load(contentsOf: url)
+            value = try JSONValue.load(contentsOf: url, maxBytes: CheckpointLimits.maxConfigBytes)
         } catch let error as SafeTensorsError {
             throw ConversionError(error.description)
         }
