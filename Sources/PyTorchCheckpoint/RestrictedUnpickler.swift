@@ -1,0 +1,401 @@
+import SafeTensors
+
+/// A pickle interpreter that knows only what a tensor state dict needs. It never imports or
+/// calls anything: globals resolve to a closed list (`TorchGlobal`), and `REDUCE` on one of them
+/// builds a plain description (an ordered dict, a tensor record). Any other opcode or global is
+/// refused with an error that names it.
+struct RestrictedUnpickler {
+    /// Bounds on the work one pickle may cause.
+    struct Limits: Sendable {
+        var maxStackDepth = 1 << 20
+        var maxMemoEntries = 1 << 20
+        var maxMarkDepth = 64
+    }
+
+    /// A reference-typed container, so a memoised list sees later `APPENDS` the way Python's
+    /// shared objects do.
+    final class Box<Contents> {
+        var contents: Contents
+        init(_ contents: Contents) { self.contents = contents }
+    }
+
+    /// A dict with string keys (all a state dict and its `_metadata` use), in insertion order.
+    final class Dict {
+        private(set) var entries: [(key: String, value: Value)] = []
+        private var indexByKey: [String: Int] = [:]
+
+        var isEmpty: Bool { entries.isEmpty }
+
+        func set(_ key: String, _ value: Value) {
+            if let index = indexByKey[key] {
+                entries[index].value = value
+            } else {
+                indexByKey[key] = entries.count
+                entries.append((key, value))
+            }
+        }
+    }
+
+    enum Value {
+        case none
+        case bool(Bool)
+        case int(Int)
+        case float(Double)
+        case string(String)
+        case tuple([Value])
+        case list(Box<[Value]>)
+        /// A dict or `collections.OrderedDict`, keys in insertion order.
+        case dict(Dict)
+        case global(TorchGlobal)
+        /// What `BINPERSID` produced: a storage entry of the archive.
+        case storage(StorageReference)
+        case tensor(TensorRecord)
+
+        var typeName: String {
+            switch self {
+            case .none: "None"
+            case .bool: "bool"
+            case .int: "int"
+            case .float: "float"
+            case .string: "str"
+            case .tuple: "tuple"
+            case .list: "list"
+            case .dict: "dict"
+            case .global(let global): global.qualifiedName
+            case .storage: "storage"
+            case .tensor: "tensor"
+            }
+        }
+    }
+
+    struct StorageReference: Hashable {
+        let key: String
+        let storageType: TorchGlobal
+        let elementCount: Int
+    }
+
+    struct TensorRecord {
+        let storage: StorageReference
+        let storageOffset: Int
+        let shape: [Int]
+        let strides: [Int]
+    }
+
+    private let bytes: UnsafeRawBufferPointer
+    private let file: String
+    private let limits: Limits
+    private var position = 0
+    private var stack: [Value] = []
+    private var marks: [Int] = []
+    private var memo: [Int: Value] = [:]
+
+    private init(bytes: UnsafeRawBufferPointer, file: String, limits: Limits) {
+        self.bytes = bytes
+        self.file = file
+        self.limits = limits
+    }
+
+    /// Runs the pickle to its `STOP` and returns the value it leaves.
+    static func load(_ bytes: UnsafeRawBufferPointer, file: String, limits: Limits = Limits()) throws(PyTorchCheckpointError) -> Value {
+        var machine = RestrictedUnpickler(bytes: bytes, file: file, limits: limits)
+        return try machine.run()
+    }
+
+    private func fail(_ problem: String) -> PyTorchCheckpointError {
+        PyTorchCheckpointError(file: file, problem: "pickle: \(problem)")
+    }
+
+    // MARK: - Reading operands
+
+    private mutating func take(_ count: Int) throws(PyTorchCheckpointError) -> UnsafeRawBufferPointer {
+        guard count >= 0, count <= bytes.count - position else {
+            throw fail("truncated at byte \(position) (needs \(count) more bytes, \(bytes.count - position) left)")
+        }
+        defer { position += count }
+        return UnsafeRawBufferPointer(rebasing: bytes[position..<(position + count)])
+    }
+
+    private mutating func integer<T: FixedWidthInteger>(_ type: T.Type) throws(PyTorchCheckpointError) -> T {
+        let raw = try take(MemoryLayout<T>.size)
+        return T(littleEndian: raw.loadUnaligned(as: T.self))
+    }
+
+    private mutating func line() throws(PyTorchCheckpointError) -> String {
+        guard let end = bytes[position...].firstIndex(of: UInt8(ascii: "\n")), end - position <= 256 else {
+            throw fail("truncated or overlong GLOBAL operand at byte \(position)")
+        }
+        let raw = try take(end - position)
+        position += 1
+        guard let text = String(validatingUTF8Bytes: raw) else { throw fail("GLOBAL operand at byte \(position) is not UTF-8") }
+        return text
+    }
+
+    private mutating func utf8(length: Int) throws(PyTorchCheckpointError) -> String {
+        let raw = try take(length)
+        guard let text = String(validatingUTF8Bytes: raw) else { throw fail("string at byte \(position - length) is not valid UTF-8") }
+        return text
+    }
+
+    // MARK: - Stack
+
+    private mutating func push(_ value: Value) throws(PyTorchCheckpointError) {
+        guard stack.count < limits.maxStackDepth else { throw fail("stack deeper than \(limits.maxStackDepth) values") }
+        stack.append(value)
+    }
+
+    private mutating func pop() throws(PyTorchCheckpointError) -> Value {
+        guard let value = stack.popLast(), stack.count >= (marks.last ?? 0) else { throw fail("stack underflow at byte \(position)") }
+        return value
+    }
+
+    private mutating func popToMark() throws(PyTorchCheckpointError) -> [Value] {
+        guard let mark = marks.popLast() else { throw fail("no MARK before byte \(position)") }
+        defer { stack.removeSubrange(mark...) }
+        return Array(stack[mark...])
+    }
+
+    private mutating func top() throws(PyTorchCheckpointError) -> Value {
+        guard let value = stack.last, stack.count > (marks.last ?? 0) else { throw fail("stack underflow at byte \(position)") }
+        return value
+    }
+
+    private mutating func memoize(_ index: Int) throws(PyTorchCheckpointError) {
+        guard index >= 0 else { throw fail("negative memo index \(index)") }
+        if memo[index] == nil, memo.count >= limits.maxMemoEntries {
+            throw fail("memo holds more than \(limits.maxMemoEntries) values")
+        }
+        memo[index] = try top()
+    }
+
+    private mutating func recall(_ index: Int) throws(PyTorchCheckpointError) {
+        guard let value = memo[index] else { throw fail("memo index \(index) was never stored (byte \(position))") }
+        try push(value)
+    }
+
+    // MARK: - The machine
+
+    private mutating func run() throws(PyTorchCheckpointError) -> Value {
+        while true {
+            let at = position
+            let opcode = try take(1)[0]
+            switch opcode {
+            case 0x80:  // PROTO
+                let version = try take(1)[0]
+                guard version <= 5 else { throw fail("unsupported pickle protocol \(version)") }
+            case 0x95:  // FRAME: a length hint only
+                _ = try integer(UInt64.self)
+            case UInt8(ascii: "."):  // STOP
+                guard marks.isEmpty, stack.count == 1 else { throw fail("STOP with \(stack.count) values on the stack") }
+                return stack[0]
+            case UInt8(ascii: "("):  // MARK
+                guard marks.count < limits.maxMarkDepth else { throw fail("MARKs nested deeper than \(limits.maxMarkDepth)") }
+                marks.append(stack.count)
+            case UInt8(ascii: "N"): try push(.none)
+            case 0x88: try push(.bool(true))  // NEWTRUE
+            case 0x89: try push(.bool(false))  // NEWFALSE
+            case UInt8(ascii: "K"): try push(.int(Int(try integer(UInt8.self))))  // BININT1
+            case UInt8(ascii: "M"): try push(.int(Int(try integer(UInt16.self))))  // BININT2
+            case UInt8(ascii: "J"): try push(.int(Int(try integer(Int32.self))))  // BININT
+            case 0x8A:  // LONG1: little-endian two's complement, at most 8 bytes here
+                let length = Int(try take(1)[0])
+                guard length <= 8 else { throw fail("integer of \(length) bytes at byte \(at) is too large") }
+                let raw = try take(length)
+                var value: UInt64 = 0
+                for (shift, byte) in raw.enumerated() { value |= UInt64(byte) << (8 * UInt64(shift)) }
+                if length > 0, length < 8, raw[length - 1] & 0x80 != 0 { value |= ~0 << (8 * UInt64(length)) }
+                try push(.int(Int(Int64(bitPattern: value))))
+            case UInt8(ascii: "G"):  // BINFLOAT, big-endian
+                try push(.float(Double(bitPattern: UInt64(bigEndian: try take(8).loadUnaligned(as: UInt64.self)))))
+            case UInt8(ascii: "X"):  // BINUNICODE
+                try push(.string(try utf8(length: Int(try integer(UInt32.self)))))
+            case 0x8C:  // SHORT_BINUNICODE
+                try push(.string(try utf8(length: Int(try take(1)[0]))))
+            case 0x8D:  // BINUNICODE8
+                let length = try integer(UInt64.self)
+                guard let count = Int(exactly: length) else { throw fail("string of \(length) bytes at byte \(at)") }
+                try push(.string(try utf8(length: count)))
+            case UInt8(ascii: ")"): try push(.tuple([]))  // EMPTY_TUPLE
+            case 0x85: try push(.tuple([try pop()]))  // TUPLE1
+            case 0x86:  // TUPLE2
+                let second = try pop(), first = try pop()
+                try push(.tuple([first, second]))
+            case 0x87:  // TUPLE3
+                let third = try pop(), second = try pop(), first = try pop()
+                try push(.tuple([first, second, third]))
+            case UInt8(ascii: "t"): try push(.tuple(try popToMark()))  // TUPLE
+            case UInt8(ascii: "]"): try push(.list(Box([])))  // EMPTY_LIST
+            case UInt8(ascii: "}"): try push(.dict(Dict()))  // EMPTY_DICT
+            case UInt8(ascii: "a"):  // APPEND
+                let item = try pop()
+                try append([item], at: at)
+            case UInt8(ascii: "e"):  // APPENDS
+                let items = try popToMark()
+                try append(items, at: at)
+            case UInt8(ascii: "s"):  // SETITEM
+                let value = try pop(), key = try pop()
+                try setItems([key, value], at: at)
+            case UInt8(ascii: "u"):  // SETITEMS
+                let items = try popToMark()
+                try setItems(items, at: at)
+            case UInt8(ascii: "q"): try memoize(Int(try integer(UInt8.self)))  // BINPUT
+            case UInt8(ascii: "r"): try memoize(Int(try integer(UInt32.self)))  // LONG_BINPUT
+            case 0x94: try memoize(memo.count)  // MEMOIZE
+            case UInt8(ascii: "h"): try recall(Int(try integer(UInt8.self)))  // BINGET
+            case UInt8(ascii: "j"): try recall(Int(try integer(UInt32.self)))  // LONG_BINGET
+            case UInt8(ascii: "0"): _ = try pop()  // POP
+            case UInt8(ascii: "c"):  // GLOBAL "module\nname\n"
+                let module = try line(), name = try line()
+                try push(.global(try resolve(module: module, name: name)))
+            case 0x93:  // STACK_GLOBAL
+                let nameValue = try pop(), moduleValue = try pop()
+                guard case .string(let module) = moduleValue, case .string(let name) = nameValue else {
+                    throw fail("STACK_GLOBAL at byte \(at) without two strings")
+                }
+                try push(.global(try resolve(module: module, name: name)))
+            case UInt8(ascii: "Q"):  // BINPERSID
+                try push(.storage(try storage(from: try pop())))
+            case UInt8(ascii: "R"):  // REDUCE
+                let arguments = try pop(), callable = try pop()
+                try push(try reduce(callable, arguments, at: at))
+            case UInt8(ascii: "b"):  // BUILD
+                let state = try pop()
+                let target = try top()
+                // OrderedDict state dicts carry `_metadata` (module versions) as an attribute; it is not needed.
+                guard case .dict = target, case .dict = state else {
+                    throw fail("BUILD at byte \(at) sets state on a \(target.typeName); only a state dict's attributes are accepted")
+                }
+            default:
+                throw fail("opcode \(Self.opcodeName(opcode)) at byte \(at) is not allowed in a tensor state dict")
+            }
+        }
+    }
+
+    private mutating func append(_ items: [Value], at offset: Int) throws(PyTorchCheckpointError) {
+        guard case .list(let list) = try top() else { throw fail("APPEND(S) at byte \(offset) on a \(try top().typeName), not a list") }
+        list.contents += items
+    }
+
+    private mutating func setItems(_ items: [Value], at offset: Int) throws(PyTorchCheckpointError) {
+        guard items.count % 2 == 0 else { throw fail("SETITEMS at byte \(offset) with an odd number of values") }
+        guard case .dict(let dict) = try top() else { throw fail("SETITEM(S) at byte \(offset) on a \(try top().typeName), not a dict") }
+        for pair in stride(from: 0, to: items.count, by: 2) {
+            let key = items[pair]
+            guard case .string(let name) = key else { throw fail("dict key at byte \(offset) is a \(key.typeName), not a string") }
+            dict.set(name, items[pair + 1])
+        }
+    }
+
+    private func resolve(module: String, name: String) throws(PyTorchCheckpointError) -> TorchGlobal {
+        guard let global = TorchGlobal(module: module, name: name) else {
+            throw fail("refuses global '\(module).\(name)': only the globals of a tensor state dict are allowed")
+        }
+        return global
+    }
+
+    /// `('storage', <storage type>, key, location, element count)`, as torch's zip format writes it.
+    private func storage(from persistentID: Value) throws(PyTorchCheckpointError) -> StorageReference {
+        guard case .tuple(let fields) = persistentID, fields.count == 5, case .string("storage") = fields[0],
+              case .global(let type) = fields[1], type.storageDType != nil,
+              case .string(let key) = fields[2], case .string = fields[3], case .int(let count) = fields[4]
+        else { throw fail("persistent id is not a ('storage', type, key, location, size) tuple") }
+        guard count >= 0 else { throw fail("storage '\(key)' has a negative size \(count)") }
+        return StorageReference(key: key, storageType: type, elementCount: count)
+    }
+
+    private func reduce(_ callable: Value, _ arguments: Value, at offset: Int) throws(PyTorchCheckpointError) -> Value {
+        guard case .global(let global) = callable else {
+            throw fail("REDUCE at byte \(offset) calls a \(callable.typeName), not an allowed global")
+        }
+        guard case .tuple(let args) = arguments else { throw fail("REDUCE at byte \(offset) without an argument tuple") }
+        switch global {
+        case .orderedDict:
+            guard args.isEmpty else { throw fail("collections.OrderedDict called with arguments at byte \(offset)") }
+            return .dict(Dict())
+        case .rebuildTensorV2:
+            // (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
+            guard args.count == 6 || args.count == 7, case .storage(let storage) = args[0], case .int(let storageOffset) = args[1],
+                  let shape = Self.integers(args[2]), let strides = Self.integers(args[3]), case .bool = args[4]
+            else { throw fail("torch._utils._rebuild_tensor_v2 at byte \(offset) has unexpected arguments") }
+            guard case .dict(let hooks) = args[5], hooks.isEmpty else {
+                throw fail("tensor at byte \(offset) carries backward hooks")
+            }
+            if args.count == 7 {
+                guard case .none = args[6] else { throw fail("tensor at byte \(offset) carries metadata (\(args[6].typeName))") }
+            }
+            return .tensor(TensorRecord(storage: storage, storageOffset: storageOffset, shape: shape, strides: strides))
+        case .rebuildParameter:
+            // (data, requires_grad, backward_hooks)
+            guard args.count == 3, case .tensor(let tensor) = args[0], case .bool = args[1], case .dict(let hooks) = args[2] else {
+                throw fail("torch._utils._rebuild_parameter at byte \(offset) has unexpected arguments")
+            }
+            guard hooks.isEmpty else { throw fail("parameter at byte \(offset) carries backward hooks") }
+            return .tensor(tensor)
+        default:
+            throw fail("REDUCE at byte \(offset) calls \(global.qualifiedName), which only names a storage type")
+        }
+    }
+
+    private static func integers(_ value: Value) -> [Int]? {
+        guard case .tuple(let items) = value else { return nil }
+        var result: [Int] = []
+        for item in items {
+            guard case .int(let number) = item else { return nil }
+            result.append(number)
+        }
+        return result
+    }
+
+    private static let opcodeNames: [UInt8: String] = [
+        UInt8(ascii: "I"): "INT", UInt8(ascii: "L"): "LONG", UInt8(ascii: "S"): "STRING", UInt8(ascii: "T"): "BINSTRING",
+        UInt8(ascii: "U"): "SHORT_BINSTRING", UInt8(ascii: "V"): "UNICODE", UInt8(ascii: "F"): "FLOAT",
+        UInt8(ascii: "l"): "LIST", UInt8(ascii: "d"): "DICT", UInt8(ascii: "i"): "INST", UInt8(ascii: "o"): "OBJ",
+        UInt8(ascii: "p"): "PUT", UInt8(ascii: "g"): "GET", UInt8(ascii: "P"): "PERSID", UInt8(ascii: "1"): "POP_MARK",
+        UInt8(ascii: "2"): "DUP", 0x81: "NEWOBJ", 0x92: "NEWOBJ_EX", 0x82: "EXT1", 0x83: "EXT2", 0x84: "EXT4",
+        0x8B: "LONG4", 0x8E: "BINBYTES8", 0x8F: "EMPTY_SET", 0x90: "ADDITEMS", 0x91: "FROZENSET",
+        UInt8(ascii: "B"): "BINBYTES", UInt8(ascii: "C"): "SHORT_BINBYTES", 0x96: "BYTEARRAY8",
+        0x97: "NEXT_BUFFER", 0x98: "READONLY_BUFFER",
+    ]
+
+    static func opcodeName(_ opcode: UInt8) -> String {
+        let hex = "0x" + String(opcode, radix: 16, uppercase: true)
+        return opcodeNames[opcode].map { "\($0) (\(hex))" } ?? hex
+    }
+}
+
+/// The only globals a tensor state dict may name.
+enum TorchGlobal: Hashable, Sendable {
+    case orderedDict
+    case rebuildTensorV2
+    case rebuildParameter
+    case storage(String)
+
+    private static let storageTypes: [String: DType] = [
+        "FloatStorage": .f32, "HalfStorage": .f16, "BFloat16Storage": .bf16, "DoubleStorage": .f64,
+        "LongStorage": .i64, "IntStorage": .i32, "ShortStorage": .i16, "CharStorage": .i8,
+        "ByteStorage": .u8, "BoolStorage": .bool,
+    ]
+
+    init?(module: String, name: String) {
+        switch (module, name) {
+        case ("collections", "OrderedDict"): self = .orderedDict
+        case ("torch._utils", "_rebuild_tensor_v2"): self = .rebuildTensorV2
+        case ("torch._utils", "_rebuild_parameter"): self = .rebuildParameter
+        case ("torch", _) where Self.storageTypes[name] != nil: self = .storage(name)
+        default: return nil
+        }
+    }
+
+    var qualifiedName: String {
+        switch self {
+        case .orderedDict: "collections.OrderedDict"
+        case .rebuildTensorV2: "torch._utils._rebuild_tensor_v2"
+        case .rebuildParameter: "torch._utils._rebuild_parameter"
+        case .storage(let name): "torch.\(name)"
+        }
+    }
+
+    /// The element type of a storage type; nil for the other globals.
+    var storageDType: DType? {
+        if case .storage(let name) = self { Self.storageTypes[name] } else { nil }
+    }
+}
