@@ -29,7 +29,7 @@ let package = Package(
         // A model directory: typed config, tensor store (single or sharded), tokenizer files, name resolution.
         .target(
             name: "Checkpoint",
-            dependencies: ["SafeTensors", "Zstd", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["SafeTensors", "PyTorchCheckpoint", "Zstd", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // PyTorch `.bin` checkpoints (torch zip format) through a restricted unpickler that never runs code.
         .target(name: "PyTorchCheckpoint", dependencies: ["SafeTensors"]),
