@@ -1,14 +1,18 @@
 import Foundation
+import PyTorchCheckpoint
 import SafeTensors
 
 /// The weights of a model directory: `model.safetensors`, or the shards named by
-/// `model.safetensors.index.json`. Tensor data stays memory-mapped; nothing is copied until
-/// asked for. Immutable, so safe to share between threads.
+/// `model.safetensors.index.json`, or else PyTorch's `pytorch_model.bin` or the shards named by
+/// `pytorch_model.bin.index.json`. Safetensors data stays memory-mapped; nothing is copied until
+/// asked for. A `.bin` is read through the restricted unpickler (no code runs) and held as an
+/// in-memory safetensors image, so everything downstream reads one format. Immutable, so safe
+/// to share between threads.
 public final class TensorStore: @unchecked Sendable {
     public let directory: URL
     /// The weight files, shard order (one file when not sharded).
     public let files: [SafeTensorsFile]
-    /// The index, for a sharded checkpoint.
+    /// The index, for a sharded checkpoint (`pytorch_model.bin.index.json` has the same shape).
     public let index: SafeTensorsIndex?
     /// All tensors, file by file, each file in data-offset order.
     public let tensors: [TensorInfo]
@@ -18,6 +22,8 @@ public final class TensorStore: @unchecked Sendable {
         let manager = FileManager.default
         let single = directory.appendingPathComponent("model.safetensors")
         let indexURL = directory.appendingPathComponent(SafeTensorsIndex.defaultFileName)
+        let binary = directory.appendingPathComponent(PyTorchCheckpointFile.defaultFileName)
+        let binaryIndexURL = directory.appendingPathComponent(PyTorchShardedCheckpoint.indexFileName)
         do {
             if manager.fileExists(atPath: indexURL.path) {
                 let sharded = try ShardedSafeTensors(indexURL: indexURL)
@@ -29,13 +35,25 @@ public final class TensorStore: @unchecked Sendable {
                 files = [file]
                 index = nil
                 tensors = file.tensors
+            } else if manager.fileExists(atPath: binaryIndexURL.path) {
+                let sharded = try PyTorchShardedCheckpoint(indexURL: binaryIndexURL)
+                files = try sharded.shards.map { try $0.safeTensors() }
+                index = sharded.index
+                tensors = files.flatMap(\.tensors)
+            } else if manager.fileExists(atPath: binary.path) {
+                let file = try PyTorchCheckpointFile(contentsOf: binary).safeTensors()
+                files = [file]
+                index = nil
+                tensors = file.tensors
             } else {
-                let legacy = ["pytorch_model.bin", "tf_model.h5", "flax_model.msgpack"]
+                let other = ["tf_model.h5", "flax_model.msgpack"]
                     .filter { manager.fileExists(atPath: directory.appendingPathComponent($0).path) }
-                let hint = legacy.isEmpty ? "" : " (\(legacy.joined(separator: ", ")) is not supported; convert it to safetensors first)"
-                throw CheckpointError(directory.path, "no model.safetensors or \(SafeTensorsIndex.defaultFileName)\(hint)")
+                let hint = other.isEmpty ? "" : " (\(other.joined(separator: ", ")) is not supported; convert it to safetensors first)"
+                throw CheckpointError(directory.path, "no model.safetensors, \(PyTorchCheckpointFile.defaultFileName) or a shard index\(hint)")
             }
         } catch let error as SafeTensorsError {
+            throw CheckpointError(error.file, error.problem)
+        } catch let error as PyTorchCheckpointError {
             throw CheckpointError(error.file, error.problem)
         }
         var fileByTensor: [String: SafeTensorsFile] = [:]
@@ -61,7 +79,8 @@ public final class TensorStore: @unchecked Sendable {
     /// The files of the checkpoint on disk, relative to `directory`: weight files, then the index.
     public var fileNames: [String] {
         let weights = files.map { URL(fileURLWithPath: $0.name).lastPathComponent }
-        return index == nil ? weights : weights + [SafeTensorsIndex.defaultFileName]
+        guard let index else { return weights }
+        return weights + [URL(fileURLWithPath: index.name).lastPathComponent]
     }
 
     private func file(for name: String) throws -> SafeTensorsFile {
