@@ -54,11 +54,11 @@ def convert(source: Path, target: Path, length: int) -> None:
         leftover.unlink()
 
 
-def record_golden(model_dir: Path, golden: Path, length: int) -> float:
+def record_golden(model_dir: Path, golden: Path, length: int, overrides: dict) -> float:
     import torch
     from lsg_converter.camembert.modeling_lsg_camembert import LSGCamembertModel
 
-    model = LSGCamembertModel.from_pretrained(str(model_dir), add_pooling_layer=False).eval()
+    model = LSGCamembertModel.from_pretrained(str(model_dir), add_pooling_layer=False, **overrides).eval()
     generator = torch.Generator().manual_seed(common.BASE_SEED + 9002)
     input_ids = torch.randint(7, 256, (1, length), generator=generator)
     input_ids[0, 0], input_ids[0, -1] = 5, 6
@@ -69,7 +69,7 @@ def record_golden(model_dir: Path, golden: Path, length: int) -> float:
     seconds = time.monotonic() - started
     metadata = {
         "format_version": "1", "case": golden.name[: -len(".safetensors.zst")], "family": "camembert",
-        "model": str(model_dir), "model_class": "LSGCamembertModel", "attention": "lsg", "overrides": "{}",
+        "model": str(model_dir), "model_class": "LSGCamembertModel", "attention": "lsg", "overrides": json.dumps(overrides, sort_keys=True),
         "head": "base", "shape": "max", "lengths": json.dumps([length]), "atol": str(ATOL),
         "compare": "positions where attention_mask is 1", "lsh_projections": "0",
         "seed": str(common.BASE_SEED + 9002), "generator": "golden/tools/large_model_check.py",
@@ -97,6 +97,7 @@ def main() -> int:
     parser.add_argument("--work", type=Path, required=True, help="scratch directory outside the repository")
     parser.add_argument("--lsg-convert", type=Path, help="our binary; without it only the reference side runs")
     parser.add_argument("--length", type=int, default=4096)
+    parser.add_argument("--sparsity-type", help="override the converted model's sparsity type (default: norm)")
     options = parser.parse_args()
     common.quiet_libraries()
     common.configure_torch()
@@ -105,12 +106,14 @@ def main() -> int:
     if HERE in work.parents or work == HERE:
         parser.error("--work must be outside golden/")
     source, converted = work / "camembert-base-random", work / f"lsg-camembert-base-random-{options.length}"
-    golden = work / f"camembert-base-random-{options.length}.safetensors.zst"
+    overrides = {"sparsity_type": options.sparsity_type} if options.sparsity_type else {}
+    suffix = f"-{options.sparsity_type}" if options.sparsity_type else ""
+    golden = work / f"camembert-base-random-{options.length}{suffix}.safetensors.zst"
     for path in (source, converted):
         shutil.rmtree(path, ignore_errors=True)
     build_source(source)
     convert(source, converted, options.length)
-    seconds = record_golden(converted, golden, options.length)
+    seconds = record_golden(converted, golden, options.length, overrides)
     print(f"reference: {options.length} tokens in {seconds:.1f} s (1 thread); golden {golden}", flush=True)
     if options.lsg_convert:
         return run_ours(options.lsg_convert, converted, golden)
