@@ -80,6 +80,26 @@ def record_golden(model_dir: Path, golden: Path, length: int, overrides: dict) -
     return seconds
 
 
+def reference_noise_floor(model_dir: Path, golden: Path, overrides: dict) -> float:
+    """How far the reference moves when every weight gets noise of 1e-6 x its tensor's mean |w|.
+
+    `norm` sparsity picks the top keys by norm; with 4096 tokens and 12 layers some choices are so
+    close that float32 rounding alone decides them, so a correct encoder can differ by this much.
+    """
+    import torch
+    from lsg_converter.camembert.modeling_lsg_camembert import LSGCamembertModel
+    from safetensors.torch import load
+
+    tensors = load(common.zstd_decompress(golden.read_bytes()))
+    model = LSGCamembertModel.from_pretrained(str(model_dir), add_pooling_layer=False, **overrides).eval()
+    common.seed_all(9003)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.add_(1e-6 * parameter.abs().mean() * torch.randn_like(parameter))
+        hidden = model(input_ids=tensors["input_ids"], attention_mask=tensors["attention_mask"]).last_hidden_state
+    return float((hidden - tensors["expected.last_hidden_state"]).abs().max())
+
+
 def run_ours(binary: Path, model_dir: Path, golden: Path) -> int:
     command = ["/usr/bin/time", "-v", str(binary), "validate", str(model_dir), "--golden", str(golden),
                "--atol", str(ATOL)]
@@ -98,6 +118,8 @@ def main() -> int:
     parser.add_argument("--lsg-convert", type=Path, help="our binary; without it only the reference side runs")
     parser.add_argument("--length", type=int, default=4096)
     parser.add_argument("--sparsity-type", help="override the converted model's sparsity type (default: norm)")
+    parser.add_argument("--noise-floor", action="store_true",
+                        help="also report the reference's own change under 1e-6 relative weight noise")
     options = parser.parse_args()
     common.quiet_libraries()
     common.configure_torch()
@@ -115,6 +137,9 @@ def main() -> int:
     convert(source, converted, options.length)
     seconds = record_golden(converted, golden, options.length, overrides)
     print(f"reference: {options.length} tokens in {seconds:.1f} s (1 thread); golden {golden}", flush=True)
+    if options.noise_floor:
+        print(f"reference noise floor: max |diff| {reference_noise_floor(converted, golden, overrides):.3g} "
+              "with 1e-6 relative weight noise", flush=True)
     if options.lsg_convert:
         return run_ours(options.lsg_convert, converted, golden)
     return 0
