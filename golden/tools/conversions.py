@@ -1,6 +1,7 @@
 """Reference conversions of the fixtures for a matrix of options (golden/conversions/<case>/)."""
 from __future__ import annotations
 
+import contextlib
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -202,29 +203,24 @@ def random_tensor_report(first: Path, second: Path) -> dict:
     return report
 
 
-def with_reference_code(source: str):
+@contextlib.contextmanager
+def reference_code_beside(source: str):
     """LSG sources need their modeling file beside config.json when the reference loads them with
     trust_remote_code; it is copied in for the run only and never committed."""
-    import contextlib
+    directory = Path(source)
+    if not directory.name.startswith("lsg-"):
+        yield
+        return
+    import lsg_converter
 
-    @contextlib.contextmanager
-    def scope():
-        directory = Path(source)
-        if not directory.name.startswith("lsg-"):
-            yield
-            return
-        import lsg_converter
-
-        family = directory.name.split("-tiny")[0][len("lsg-"):].replace("-", "_")
-        module = Path(lsg_converter.__file__).parent / family / f"modeling_lsg_{family}.py"
-        target = directory / module.name
-        shutil.copyfile(module, target)
-        try:
-            yield
-        finally:
-            target.unlink()
-
-    return scope()
+    family = directory.name.split("-tiny")[0][len("lsg-"):].replace("-", "_")
+    module = Path(lsg_converter.__file__).parent / family / f"modeling_lsg_{family}.py"
+    target = directory / module.name
+    shutil.copyfile(module, target)
+    try:
+        yield
+    finally:
+        target.unlink()
 
 
 def generate(log) -> list[dict]:
@@ -233,15 +229,14 @@ def generate(log) -> list[dict]:
         case_dir = CONVERSIONS_DIR / case.name
         run_dir = WORK_DIR / case.name
         common.remove_tree(run_dir)
-        with with_reference_code(case.source):
+        with reference_code_beside(case.source):
             special = run_reference(case, run_dir, case.seed_offset + index)
-            random_report = {}
-            if case.random_global_init or case.source.endswith("130pos") or case.architecture == "CamembertModel":
-                second = WORK_DIR / (case.name + "-reseeded")
-                common.remove_tree(second)
-                run_reference(case, second, case.seed_offset + index + 500)
-                random_report = random_tensor_report(run_dir, second)
-                common.remove_tree(second)
+            # Every case runs twice with different seeds: whatever differs is random by nature.
+            second = WORK_DIR / (case.name + "-reseeded")
+            common.remove_tree(second)
+            run_reference(case, second, case.seed_offset + index + 500)
+            random_report = random_tensor_report(run_dir, second)
+            common.remove_tree(second)
         records.append(store_case(case, run_dir, case_dir, special, random_report, case.seed_offset + index))
         common.remove_tree(run_dir)
         log(f"conversion {case.name}: {len(records[-1]['files'])} files")
