@@ -92,6 +92,7 @@ struct SparseLayout: Sendable {
 
     let selection: Selection
     let factor: Int
+    let blockSize: Int
     /// Sparse tokens per head.
     let count: Int
     /// Per block, the sparse tokens it sees (before and after), already clipped to `0..<count`.
@@ -99,6 +100,7 @@ struct SparseLayout: Sendable {
 
     init(lsg: LSGConfig, tokenCount: Int, blockCount: Int) throws(EncoderError) {
         factor = lsg.sparsityFactor
+        blockSize = lsg.blockSize
         let chunk = min(lsg.blockSize, lsg.sparseBlockSize)
         func requireChunks() throws(EncoderError) {
             guard tokenCount % chunk == 0 else {
@@ -145,6 +147,31 @@ struct SparseLayout: Sendable {
         windows = try Self.windows(
             sparseCount: count, blockSize: lsg.blockSize, sparseBlockSize: lsg.sparseBlockSize, factor: factor,
             blockCount: blockCount)
+    }
+
+    /// The tokens sparse token `index` of `head` is made from: the one token it copies (all,
+    /// stride, block_stride), the group pooled into it (pooling, bos_pooling), or the chunk it is
+    /// picked or hashed from (norm, lsh: which tokens of the chunk depends on the data).
+    func sourceTokens(of index: Int, head: Int) -> Range<Int> {
+        switch selection {
+        case .all:
+            return index..<(index + 1)
+        case .stride:
+            let token = index * factor + head % factor
+            return token..<(token + 1)
+        case .blockStride:
+            let perBlock = blockSize / factor
+            let token = (index % perBlock + head * perBlock) % blockSize + index / perBlock * blockSize
+            return token..<(token + 1)
+        case .pooling, .bosPooling:
+            return (index * factor)..<((index + 1) * factor)
+        case .norm(let chunk, let keep):
+            let start = index / keep * chunk
+            return start..<(start + chunk)
+        case .lsh(let chunk, let bucketCounts):
+            let start = index / bucketCounts.last! * chunk
+            return start..<(start + chunk)
+        }
     }
 
     /// The reference pads the sparse sequence, cuts it into overlapping windows (one per block)

@@ -39,7 +39,7 @@ struct SelfAttention: Sendable {
         case .full:
             fullAttention(queries: 0..<layout.rows, buffers)
         case .blocks(let blocks):
-            if let sparse = blocks.sparse { selectSparseTokens(sparse, blockSize: blocks.blockSize, buffers, projections) }
+            if let sparse = blocks.sparse { selectSparseTokens(sparse, buffers, projections) }
             fullAttention(queries: 0..<layout.globalCount, buffers)
             blockAttention(blocks, buffers)
         }
@@ -56,7 +56,7 @@ struct SelfAttention: Sendable {
     }
 
     private func selectSparseTokens(
-        _ sparse: SparseLayout, blockSize: Int, _ buffers: AttentionBuffers, _ projections: [[Float]]
+        _ sparse: SparseLayout, _ buffers: AttentionBuffers, _ projections: [[Float]]
     ) {
         let layout = self.layout
         splitter.forEach(layout.heads, scratch: { SparseScratch() }) { head, scratch in
@@ -66,7 +66,7 @@ struct SelfAttention: Sendable {
                 values: buffers.sparseValues[head * sparse.count * layout.headSize],
                 mask: buffers.sparseMask[head * sparse.count], count: sparse.count)
             SparseSelection.select(
-                sparse, head: head, blockSize: blockSize, tokens: tokenView, into: output, projections: projections,
+                sparse, head: head, tokens: tokenView, into: output, projections: projections,
                 scratch: &scratch)
         }
     }

@@ -45,22 +45,12 @@ enum SparseSelection {
     static let maskValue = -Float.greatestFiniteMagnitude
 
     static func select(
-        _ layout: SparseLayout, head: Int, blockSize: Int, tokens: HeadTokens, into output: HeadSparseTokens,
+        _ layout: SparseLayout, head: Int, tokens: HeadTokens, into output: HeadSparseTokens,
         projections: [[Float]], scratch: inout SparseScratch
     ) {
         switch layout.selection {
-        case .all:
-            gather(tokens, into: output) { $0 }
-        case .stride:
-            let factor = layout.factor
-            gather(tokens, into: output) { $0 * factor + head % factor }
-        case .blockStride:
-            let perBlock = blockSize / layout.factor
-            gather(tokens, into: output) { index in
-                let block = index / perBlock
-                let j = index % perBlock
-                return (j + head * perBlock) % blockSize + block * blockSize
-            }
+        case .all, .stride, .blockStride:
+            gather(tokens, into: output) { layout.sourceTokens(of: $0, head: head).lowerBound }
         case .norm(let chunk, let keep):
             selectByNorm(tokens, chunk: chunk, keep: keep, into: output, scratch: &scratch)
         case .pooling:
