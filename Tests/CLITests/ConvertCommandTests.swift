@@ -49,7 +49,7 @@ struct ConvertCommandTests {
         (["--from", "x", "--max-shard-size", "lots"], "--max-shard-size 'lots' is not a size"),
         (["--from", "x", "--global-stride", "0"], "global stride must be positive"),
         (["--max-length", "4096"], "no source model given (--from)"),
-        (["--from", "no-such-org/no-such-model"], "no-such-org/no-such-model: not found"),
+        (["--from", "./no-such-model"], "./no-such-model: not found"),
     ])
     func optionErrors(_ arguments: [String], _ message: String) throws {
         let scratch = try ScratchDirectory()

@@ -217,8 +217,9 @@ struct TensorStoreTests {
     @Test func aDirectoryWithoutWeightsIsAClearError() throws {
         let scratch = try scratchDirectory()
         defer { try? FileManager.default.removeItem(at: scratch) }
-        try Data().write(to: scratch.appendingPathComponent("pytorch_model.bin"))
+        try Data("{}".utf8).write(to: scratch.appendingPathComponent("config.json"))
         let error = #expect(throws: CheckpointError.self) { try TensorStore(directory: scratch) }
-        #expect(error?.description == "\(scratch.path): no model.safetensors or model.safetensors.index.json (pytorch_model.bin is not supported; convert it to safetensors first)")
+        #expect(error?.description.hasPrefix("\(scratch.path): no model.safetensors") == true, "\(String(describing: error))")
+        #expect(error?.description.contains("\n") == false)
     }
 }
