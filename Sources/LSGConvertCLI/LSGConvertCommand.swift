@@ -11,6 +11,7 @@ public struct LSGConvertCommand: AsyncParsableCommand {
             InspectCommand.self,
             EncodeCommand.self,
             ValidateCommand.self,
+            DiffCommand.self,
         ],
         defaultSubcommand: ConvertCommand.self
     )
