@@ -1,6 +1,8 @@
+import Checkpoint
 import Foundation
 import Hub
 import Testing
+import TestSupport
 
 @Suite struct HubSettingsTests {
     @Test func defaultsWithAnEmptyEnvironment() throws {
@@ -23,5 +25,19 @@ import Testing
     @Test func refusesAnEndpointThatIsNotHTTP() {
         #expect(throws: (any Error).self) { try HubSettings(environment: ["HF_ENDPOINT": "file:///etc"]) }
         #expect(throws: (any Error).self) { try HubSettings(environment: ["HF_ENDPOINT": "not a url"]) }
+    }
+
+    @Test func aBadEndpointMattersOnlyWhenTheHubIsNeeded() throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let locator = ModelLocator(environment: ["HF_HUB_CACHE": scratch.file("cache").path], currentDirectory: scratch.url,
+                                   fetcher: HubDownloader(environment: ["HF_ENDPOINT": "ftp://mirror"], progress: .silent))
+        #expect(try locator.resolve(goldenDirectory.appendingPathComponent("fixtures/camembert-tiny").path).origin == .localDirectory)
+        #expect(throws: CheckpointError.self) { try locator.resolve("org/model") }
+        do {
+            _ = try locator.resolve("org/model")
+        } catch {
+            #expect("\(error)" == "HF_ENDPOINT: 'ftp://mirror' is not an http(s) URL")
+        }
     }
 }
