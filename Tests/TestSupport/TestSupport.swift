@@ -19,8 +19,10 @@ public struct CommandResult: Sendable {
 }
 
 /// Runs the `lsg-convert` binary built next to the test bundle. Output goes through files, so a
-/// large output can never block the child on a full pipe.
-public func runTool(_ arguments: [String], in directory: URL? = nil) throws -> CommandResult {
+/// large output can never block the child on a full pipe. `environment` is added to (and
+/// overrides) the inherited environment.
+public func runTool(_ arguments: [String], in directory: URL? = nil,
+                    environment: [String: String] = [:]) throws -> CommandResult {
     let scratch = try ScratchDirectory()
     defer { scratch.remove() }
     let outputURL = scratch.file("stdout")
@@ -37,6 +39,9 @@ public func runTool(_ arguments: [String], in directory: URL? = nil) throws -> C
     process.executableURL = try toolBinary()
     process.arguments = arguments
     if let directory { process.currentDirectoryURL = directory }
+    if !environment.isEmpty {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     process.standardOutput = output
     process.standardError = error
     process.standardInput = FileHandle.nullDevice
