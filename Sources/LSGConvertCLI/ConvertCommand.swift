@@ -1,5 +1,7 @@
 import ArgumentParser
+import Checkpoint
 import Foundation
+import Hub
 import LSGConversion
 import SafeTensors
 
@@ -19,8 +21,11 @@ struct ConvertCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .customLong("from"), help: "Model directory, or a Hugging Face name found in the local cache (may come from --recipe).")
+    @Option(name: .customLong("from"), help: "Model directory, or a Hugging Face model name: taken from the hub cache, else downloaded from HF_ENDPOINT (may come from --recipe).")
     var source: String?
+
+    @Option(help: "Hub revision of a model name: branch, tag or commit hash (default main).")
+    var revision: String?
 
     @Option(help: "New maximum sequence length (default 4096).")
     var maxLength: Int?
@@ -142,6 +147,7 @@ struct ConvertCommand: ParsableCommand {
     /// Option problems, found before any file is read.
     func validate() throws {
         if let seed, seed < 0 { throw ConversionError("--seed must not be negative (got \(seed))") }
+        if let revision, revision.isEmpty { throw ConversionError("--revision must not be empty") }
         let options = try ConversionOptions(json: try overrides())
         // With --recipe the source may come from the recipe, read later.
         if let problem = options.problems(requiringSource: recipe == nil).first { throw ConversionError(problem) }
@@ -155,6 +161,7 @@ struct ConvertCommand: ParsableCommand {
         conversion.force = force
         conversion.dryRun = dryRun
         conversion.validate = !skipValidation
+        conversion.locator = ModelLocator(revision: revision ?? "main", fetcher: HubDownloader())
         let progress = ProgressLine()
         conversion.progress = { progress.show($0) }
         let context = try conversion.run()
