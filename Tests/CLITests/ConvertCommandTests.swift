@@ -61,6 +61,52 @@ struct ConvertCommandTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path).isEmpty)
     }
 
+    enum BrokenSource: String, CaseIterable, Sendable {
+        case unsupportedModelType, relativePositions, missingTensor
+
+        var expectedMessage: String {
+            switch self {
+            case .unsupportedModelType: "config.json: model_type 'gpt2' is not supported"
+            case .relativePositions: "config.json: position_embedding_type 'relative_key_query' is not supported"
+            case .missingTensor: "missing 1 tensor(s) BertForPreTraining needs: bert.encoder.layer.0.output.dense.bias"
+            }
+        }
+
+        /// A copy of the bert fixture broken this way.
+        func make(in directory: URL) throws -> URL {
+            let source = directory.appendingPathComponent("source")
+            try FileManager.default.copyItem(at: goldenDirectory.appendingPathComponent("fixtures/bert-tiny"), to: source)
+            let configURL = source.appendingPathComponent("config.json")
+            var config = try #require(try JSONValue.load(contentsOf: configURL).objectValue)
+            switch self {
+            case .unsupportedModelType: config["model_type"] = "gpt2"
+            case .relativePositions: config["position_embedding_type"] = "relative_key_query"
+            case .missingTensor:
+                let weights = source.appendingPathComponent("model.safetensors")
+                let file = try SafeTensorsFile(contentsOf: weights)
+                var writer = SafeTensorsWriter(metadata: ["format": "pt"])
+                for tensor in file.tensors where tensor.name != "bert.encoder.layer.0.output.dense.bias" {
+                    try writer.add(tensor.name, floats: try file.floats(tensor.name), shape: tensor.shape)
+                }
+                try writer.write(to: weights)
+            }
+            try Data(JSONValue.object(config).pythonJSONString().utf8).write(to: configURL)
+            return source
+        }
+    }
+
+    @Test("a source we cannot convert: one line, non-zero exit, nothing written", arguments: BrokenSource.allCases)
+    func brokenSource(_ broken: BrokenSource) throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let source = try broken.make(in: scratch.url)
+        let result = try runTool(["--from", source.path, "--max-length", "1024"], in: scratch.url)
+        #expect(result.status != 0)
+        #expect(result.errorLines.count == 1, "\(result.standardError)")
+        #expect(result.standardError.contains(broken.expectedMessage), "\(result.standardError)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path) == ["source"])
+    }
+
     @Test func existingNonEmptyOutputIsRefusedUnlessForced() throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
