@@ -39,13 +39,15 @@ let package = Package(
         .target(name: "Golden", dependencies: ["SafeTensors", "Zstd", "LSGEncoder", "Checkpoint"]),
         // Stage protocol, pipeline, recipes, built-in stages.
         .target(name: "LSGConversion", dependencies: ["Checkpoint", "SafeTensors", "Golden", "LSGEncoder"]),
+        // Pictures of LSG attention patterns (SVG), drawn from the encoder's attention layout.
+        .target(name: "AttentionPlot", dependencies: ["LSGEncoder", "Checkpoint"]),
         // Hugging Face hub downloads into the standard cache (URLSession, sha256 checks, resume).
         .target(name: "Hub", dependencies: ["Checkpoint", "SafeTensors", .product(name: "Crypto", package: "swift-crypto")]),
         // The command line: thin ArgumentParser commands over the libraries.
         .target(
             name: "LSGConvertCLI",
             dependencies: [
-                "SafeTensors", "Zstd", "Checkpoint", "LSGEncoder", "Golden", "LSGConversion", "Hub",
+                "SafeTensors", "Zstd", "Checkpoint", "LSGEncoder", "Golden", "LSGConversion", "Hub", "AttentionPlot",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -67,6 +69,7 @@ let package = Package(
         .testTarget(name: "GoldenTests", dependencies: ["Golden", "SafeTensors", "Zstd"]),
         .testTarget(name: "LSGConversionTests", dependencies: ["LSGConversion", "Checkpoint", "SafeTensors", "Golden"]),
         .testTarget(name: "CLITests", dependencies: ["LSGConvertCLI", "SafeTensors", "TestSupport"]),
+        .testTarget(name: "AttentionPlotTests", dependencies: ["AttentionPlot", "LSGEncoder", "Checkpoint"]),
         .testTarget(name: "HubTests", dependencies: ["Hub", "Checkpoint", "TestSupport"]),
         // Shared by the test targets: repository paths, scratch directories, running the built tool.
         .target(

@@ -12,6 +12,7 @@ public struct LSGConvertCommand: AsyncParsableCommand {
             EncodeCommand.self,
             ValidateCommand.self,
             DiffCommand.self,
+            PatternCommand.self,
         ],
         defaultSubcommand: ConvertCommand.self
     )
