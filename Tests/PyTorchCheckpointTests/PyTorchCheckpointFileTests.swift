@@ -89,4 +89,74 @@ import Testing
             #expect(try swapped.withBytes(of: name, Array.init) == (try little.withBytes(of: name, Array.init)), "\(name)")
         }
     }
+
+    @Test func zip64ArchivesRead() throws {
+        let source = try Data(contentsOf: try Fixtures.url("state_dict.bin"))
+        let entries = try source.withUnsafeBytes { bytes in
+            try ZipArchive(bytes: bytes, file: "fixture").entries.map { ($0.name, Array(bytes[$0.range])) }
+        }
+        let zip64 = ZipFixture.archive(entries.map { (name: $0.0, bytes: $0.1) }, zip64: true)
+        let file = try PyTorchCheckpointFile(data: zip64, name: "zip64")
+        let original = try PyTorchCheckpointFile(data: source, name: "original")
+        #expect(file.names == original.names)
+        for name in original.names {
+            #expect(try file.withBytes(of: name, Array.init) == (try original.withBytes(of: name, Array.init)), "\(name)")
+        }
+    }
+}
+
+/// Sharded `.bin` indexes follow the safetensors sharding rules.
+@Suite struct ShardedCheckpointTests {
+    static let shardNames = ["pytorch_model-00001-of-00002.bin", "pytorch_model-00002-of-00002.bin"]
+
+    /// A copy of the sharded fixture whose index is `change`d.
+    static func refuse(_ change: (inout [String: String]) -> Void) throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pt-shards-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for name in shardNames {
+            try FileManager.default.copyItem(at: try Fixtures.url("camembert-tiny-sharded/\(name)"), to: directory.appendingPathComponent(name))
+        }
+        let index = try JSONValue.load(contentsOf: try Fixtures.url("camembert-tiny-sharded/pytorch_model.bin.index.json"))
+        var weightMap = try #require(index["weight_map"]?.objectValue).reduce(into: [String: String]()) { $0[$1.key] = $1.value.stringValue }
+        change(&weightMap)
+        let json = JSONValue.object(["weight_map": .object(JSONObject(weightMap.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }))])
+        let indexURL = directory.appendingPathComponent(PyTorchShardedCheckpoint.indexFileName)
+        try Data(json.compactString().utf8).write(to: indexURL)
+        let error = try #require(throws: PyTorchCheckpointError.self) { try PyTorchShardedCheckpoint(indexURL: indexURL) }
+        #expect(error.file == indexURL.path)
+        return error.problem
+    }
+
+    @Test func shardNamesMayNotLeaveTheDirectory() throws {
+        let problem = try Self.refuse { $0["lm_head.bias"] = "../pytorch_model-00001-of-00002.bin" }
+        #expect(problem.contains("leaves the model directory"))
+    }
+
+    @Test func tensorsMustSitInTheShardTheIndexNames() throws {
+        let problem = try Self.refuse { map in
+            let name = map.first { $0.value == Self.shardNames[0] }!.key
+            map[name] = Self.shardNames[1]
+        }
+        #expect(problem.contains("but the index names pytorch_model-00002-of-00002.bin"))
+    }
+
+    @Test func everyShardTensorMustBeIndexedAndEveryIndexedTensorPresent() throws {
+        #expect(try Self.refuse { $0["lm_head.bias"] = nil }.contains("tensor 'lm_head.bias' of shard"))
+        #expect(try Self.refuse { $0["extra.weight"] = Self.shardNames[0] }.contains("tensor 'extra.weight' is not in shard"))
+    }
+
+    @Test func aTensorInTwoShardsIsRefused() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pt-shards-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // The second shard is the whole model, so it repeats every tensor of the first.
+        try FileManager.default.copyItem(at: try Fixtures.url("camembert-tiny-sharded/\(Self.shardNames[0])"),
+                                         to: directory.appendingPathComponent(Self.shardNames[0]))
+        try FileManager.default.copyItem(at: try Fixtures.url("camembert-tiny/pytorch_model.bin"), to: directory.appendingPathComponent(Self.shardNames[1]))
+        let indexURL = directory.appendingPathComponent(PyTorchShardedCheckpoint.indexFileName)
+        try FileManager.default.copyItem(at: try Fixtures.url("camembert-tiny-sharded/\(PyTorchShardedCheckpoint.indexFileName)"), to: indexURL)
+        let error = try #require(throws: PyTorchCheckpointError.self) { try PyTorchShardedCheckpoint(indexURL: indexURL) }
+        #expect(error.problem.contains("is in two shards"))
+    }
 }

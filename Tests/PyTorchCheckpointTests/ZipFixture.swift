@@ -4,11 +4,14 @@ import Foundation
 
 /// Builds stored (uncompressed) zip archives by hand, for archives torch would never write.
 enum ZipFixture {
-    static func archive(_ entries: [(name: String, bytes: [UInt8])]) -> Data {
+    /// With `zip64`, the central directory saturates sizes and offsets and carries them in zip64
+    /// extra fields, and a zip64 end record with its locator precedes the classic one.
+    static func archive(_ entries: [(name: String, bytes: [UInt8])], zip64: Bool = false) -> Data {
         var output = [UInt8]()
         var central = [UInt8]()
         func u16(_ value: Int, into buffer: inout [UInt8]) { buffer += [UInt8(value & 0xFF), UInt8(value >> 8 & 0xFF)] }
         func u32(_ value: UInt32, into buffer: inout [UInt8]) { for shift in stride(from: 0, to: 32, by: 8) { buffer.append(UInt8(value >> UInt32(shift) & 0xFF)) } }
+        func u64(_ value: UInt64, into buffer: inout [UInt8]) { for shift in stride(from: 0, to: 64, by: 8) { buffer.append(UInt8(value >> UInt64(shift) & 0xFF)) } }
         for entry in entries {
             let name = Array(entry.name.utf8)
             let crc = entry.bytes.withUnsafeBytes { CRC32.checksum($0) }
@@ -22,13 +25,30 @@ enum ZipFixture {
             u32(0x0201_4b50, into: &central)
             u16(20, into: &central); u16(20, into: &central); u16(0, into: &central); u16(0, into: &central)
             u16(0, into: &central); u16(0, into: &central)
-            u32(crc, into: &central); u32(UInt32(entry.bytes.count), into: &central); u32(UInt32(entry.bytes.count), into: &central)
-            u16(name.count, into: &central); u16(0, into: &central); u16(0, into: &central); u16(0, into: &central); u16(0, into: &central)
-            u32(0, into: &central); u32(offset, into: &central)
+            let size = zip64 ? 0xFFFF_FFFF : UInt32(entry.bytes.count)
+            u32(crc, into: &central); u32(size, into: &central); u32(size, into: &central)
+            u16(name.count, into: &central); u16(zip64 ? 28 : 0, into: &central); u16(0, into: &central); u16(0, into: &central); u16(0, into: &central)
+            u32(0, into: &central); u32(zip64 ? 0xFFFF_FFFF : offset, into: &central)
             central += name
+            if zip64 {
+                u16(1, into: &central); u16(24, into: &central)
+                for value in [UInt64(entry.bytes.count), UInt64(entry.bytes.count), UInt64(offset)] { u64(value, into: &central) }
+            }
         }
         let directoryOffset = UInt32(output.count)
         output += central
+        if zip64 {
+            let record = UInt64(output.count)
+            u32(0x0606_4b50, into: &output); u64(44, into: &output); u16(45, into: &output); u16(45, into: &output)
+            u32(0, into: &output); u32(0, into: &output)
+            u64(UInt64(entries.count), into: &output); u64(UInt64(entries.count), into: &output)
+            u64(UInt64(central.count), into: &output); u64(UInt64(directoryOffset), into: &output)
+            u32(0x0706_4b50, into: &output); u32(0, into: &output); u64(record, into: &output); u32(1, into: &output)
+            u32(0x0605_4b50, into: &output)
+            u16(0, into: &output); u16(0, into: &output); u16(0xFFFF, into: &output); u16(0xFFFF, into: &output)
+            u32(0xFFFF_FFFF, into: &output); u32(0xFFFF_FFFF, into: &output); u16(0, into: &output)
+            return Data(output)
+        }
         u32(0x0605_4b50, into: &output)
         u16(0, into: &output); u16(0, into: &output); u16(entries.count, into: &output); u16(entries.count, into: &output)
         u32(UInt32(central.count), into: &output); u32(directoryOffset, into: &output); u16(0, into: &output)
