@@ -184,7 +184,12 @@ private struct Fetch {
         let blob = layout.blob(etag)
         try layout.checkInside(blob)
         if !FileManager.default.fileExists(atPath: blob.path) {
-            try downloadBlob(file: file, etag: etag, size: size, from: location, layout: layout)
+            let lock = try FileLock(layout.lock(etag))
+            defer { lock.release() }
+            // Another process may have finished it while this one waited for the lock.
+            if !FileManager.default.fileExists(atPath: blob.path) {
+                try downloadBlob(file: file, etag: etag, size: size, from: location, layout: layout)
+            }
         }
         try link(target, to: HubCacheLayout.linkTarget(file: file, etag: etag))
     }
@@ -272,13 +277,12 @@ private struct Fetch {
         }
     }
 
-    /// `snapshots/<commit>/<file>` -> `target`, created beside and renamed into place.
+    /// `snapshots/<commit>/<file>` -> `target`, created beside under a unique name and renamed into place.
     private func link(_ url: URL, to target: String) throws {
         let manager = FileManager.default
         try manager.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).link-\(ProcessInfo.processInfo.processIdentifier)")
-        try? manager.removeItem(at: temporary)
+            .appendingPathComponent(".\(url.lastPathComponent).link-\(UUID().uuidString)")
         try manager.createSymbolicLink(atPath: temporary.path, withDestinationPath: target)
         guard rename(temporary.path, url.path) == 0 else {
             let reason = String(cString: strerror(errno))
@@ -341,5 +345,30 @@ private struct Fetch {
     static func rangeStart(_ header: String?) -> Int? {
         guard let header, header.hasPrefix("bytes ") else { return nil }
         return header.dropFirst(6).split(separator: "-").first.flatMap { Int($0) }
+    }
+}
+
+/// An exclusive `flock` on a lock file, held until released.
+private final class FileLock {
+    private let descriptor: Int32
+
+    init(_ url: URL) throws {
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        descriptor = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw CheckpointError(url.path, "cannot open the download lock (\(String(cString: strerror(errno))))")
+        }
+        while flock(descriptor, LOCK_EX) != 0 {
+            guard errno == EINTR else {
+                let reason = String(cString: strerror(errno))
+                close(descriptor)
+                throw CheckpointError(url.path, "cannot take the download lock (\(reason))")
+            }
+        }
+    }
+
+    func release() {
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
     }
 }

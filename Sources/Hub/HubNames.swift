@@ -70,6 +70,12 @@ struct HubCacheLayout {
         repository.appendingPathComponent("snapshots", isDirectory: true).appendingPathComponent(commit, isDirectory: true)
     }
     func ref(_ revision: String) -> URL { repository.appendingPathComponent("refs").appendingPathComponent(revision) }
+    /// `<cache>/.locks/models--org--name/<etag>.lock`, the lock huggingface_hub takes around a blob
+    /// download (flock), so concurrent downloads of the same blob, ours or Python's, wait for each other.
+    func lock(_ etag: String) -> URL {
+        repository.deletingLastPathComponent().appendingPathComponent(".locks")
+            .appendingPathComponent(repository.lastPathComponent).appendingPathComponent(etag + ".lock")
+    }
     func noExist(_ commit: String, _ file: String) -> URL {
         repository.appendingPathComponent(".no_exist").appendingPathComponent(commit).appendingPathComponent(file)
     }

@@ -190,6 +190,28 @@ import TestSupport
         #expect(hub.requests.first { $0.path == "/cdn/\(etag)" }?.headers["range"] == "bytes=\(partialSize)-")
     }
 
+    @Test func concurrentDownloadsIntoOneCacheAgree() async throws {
+        let sandbox = try CacheSandbox()
+        defer { sandbox.remove() }
+        let hub = try FakeHub(repository: repositoryName, directory: fixture)
+        defer { hub.stop() }
+        let endpoint = hub.endpoint
+        let directories = try await withThrowingTaskGroup(of: URL.self) { group in
+            for _ in 0..<3 {
+                group.addTask { try sandbox.fetch(from: endpoint).directory }
+            }
+            return try await group.reduce(into: [URL]()) { $0.append($1) }
+        }
+        #expect(Set(directories).count == 1)
+        let snapshot = try #require(directories.first)
+        for file in Self.neededFiles {
+            #expect(try Data(contentsOf: snapshot.appendingPathComponent(file)) == hub.files[file], "\(file)")
+        }
+        #expect(!sandbox.allPaths().contains { $0.hasSuffix(".incomplete") })
+        #expect(FileManager.default.fileExists(atPath: sandbox.cache.appendingPathComponent(
+            ".locks/models--test-org--camembert-tiny/\(hub.etag(of: "model.safetensors")).lock").path))
+    }
+
     @Test func aPrivateModelNeedsTheToken() throws {
         let sandbox = try CacheSandbox()
         defer { sandbox.remove() }
