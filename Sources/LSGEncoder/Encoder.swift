@@ -7,12 +7,15 @@ public final class Encoder: Sendable {
     public let heads: Set<EncoderHead>
     let weights: EncoderWeights
 
-    /// Rows per work item of the dense layers; fixed so results do not depend on thread count.
-    static let rowTile = 128
+    /// Largest row count per work item of the dense layers (big enough for OpenBLAS to run
+    /// near its peak).
+    static let maxRowTile = 512
+    /// Row tiles come in multiples of this count, so 1, 2 or 4 workers get equal shares.
+    static let tileGranularity = 4
     /// Vocabulary columns per work item of the MLM decoder.
     static let vocabularyTile = 4096
 
-    public init(configuration: EncoderConfiguration, weights source: WeightSource, heads: Set<EncoderHead> = []) throws {
+    public init(configuration: EncoderConfiguration, weights source: any WeightSource, heads: Set<EncoderHead> = []) throws {
         self.configuration = configuration
         self.heads = heads
         weights = try EncoderWeights(source: source, configuration: configuration, heads: heads)
@@ -90,50 +93,33 @@ public final class Encoder: Sendable {
         x.base.update(repeating: 0, count: layout.rows * h)
         keyMask.base.update(repeating: SparseSelection.maskValue, count: layout.rows)
         keyMask.base.update(repeating: 0, count: g)
-        weights.globalEmbeddings.withUnsafeBufferPointer { global in
-            if g > 0 { x.base.update(from: global.baseAddress!, count: g * h) }
-        }
+        x.base.update(from: weights.globalEmbeddings.pointer, count: g * h)
         let usesPaddingAwarePositions = config.family.positionOffset > 0
         var seen = 0
-        weights.wordEmbeddings.withUnsafeBufferPointer { words in
-            weights.tokenTypeEmbeddings.withUnsafeBufferPointer { types in
-                weights.positionEmbeddings.withUnsafeBufferPointer { positions in
-                    for token in 0..<input.length {
-                        let id = Int(input.inputIds[first + token])
-                        let type = Int(input.tokenTypeIds?[first + token] ?? 0)
-                        let position: Int
-                        if usesPaddingAwarePositions {
-                            if id == config.padTokenId {
-                                position = config.padTokenId
-                            } else {
-                                seen += 1
-                                position = config.padTokenId + seen
-                            }
-                        } else {
-                            position = token
-                        }
-                        let row = x[(g + token) * h]
-                        let word = words.baseAddress! + id * h
-                        let typeRow = types.baseAddress! + type * h
-                        let positionRow = positions.baseAddress! + position * h
-                        for i in 0..<h { row[i] = (word[i] + typeRow[i]) + positionRow[i] }
-                        let present = input.attentionMask?[first + token] ?? 1
-                        keyMask.base[g + token] = Float(1 - present) * SparseSelection.maskValue
-                    }
+        for token in 0..<input.length {
+            let id = Int(input.inputIds[first + token])
+            let type = Int(input.tokenTypeIds?[first + token] ?? 0)
+            let position: Int
+            if usesPaddingAwarePositions {
+                if id == config.padTokenId {
+                    position = config.padTokenId
+                } else {
+                    seen += 1
+                    position = config.padTokenId + seen
                 }
+            } else {
+                position = token
             }
+            let row = x[(g + token) * h]
+            let word = weights.wordEmbeddings.pointer + id * h
+            let typeRow = weights.tokenTypeEmbeddings.pointer + type * h
+            let positionRow = weights.positionEmbeddings.pointer + position * h
+            for i in 0..<h { row[i] = (word[i] + typeRow[i]) + positionRow[i] }
+            let present = input.attentionMask?[first + token] ?? 1
+            keyMask.base[g + token] = Float(1 - present) * SparseSelection.maskValue
         }
         if let lsg = config.lsg, lsg.maskFirstToken { keyMask.base[g] = SparseSelection.maskValue }
-        let norm = weights.embeddingNorm
-        norm.weight.withUnsafeBufferPointer { weight in
-            norm.bias.withUnsafeBufferPointer { bias in
-                for row in 0..<(g + input.length) {
-                    VectorMath.layerNorm(
-                        x[row * h], count: h, weight: weight.baseAddress!, bias: bias.baseAddress!,
-                        eps: config.layerNormEps)
-                }
-            }
-        }
+        Self.normalize(x.base, rows: g + input.length, size: h, weights.embeddingNorm, eps: config.layerNormEps)
     }
 
     /// One draw list per layer (empty unless `lsh` hashing runs), drawn in the reference's order.
@@ -163,27 +149,22 @@ public final class Encoder: Sendable {
         let h = config.hiddenSize
         let intermediate = config.intermediateSize
         let rows = layout.rows
-        let tiles = (rows + Self.rowTile - 1) / Self.rowTile
+        let rowTile = Self.rowTile(rows: rows)
+        let tiles = (rows + rowTile - 1) / rowTile
         splitter.forEach(tiles) { tile in
-            let first = tile * Self.rowTile
-            layer.qkvWeight.withUnsafeBufferPointer { weight in
-                layer.qkvBias.withUnsafeBufferPointer { bias in
-                    BLAS.linear(
-                        rows: min(Self.rowTile, rows - first), x: x[first * h], ldx: h, weight: weight.baseAddress!,
-                        bias: bias.baseAddress!, inputSize: h, outputSize: 3 * h,
-                        y: buffers.qkv[first * 3 * h], ldy: 3 * h)
-                }
-            }
+            let first = tile * rowTile
+            Self.dense(layer.qkvWeight, layer.qkvBias, rows: min(rowTile, rows - first), x: x[first * h],
+                       inputSize: h, outputSize: 3 * h, y: buffers.qkv[first * 3 * h])
         }
         SelfAttention(layout: layout, splitter: splitter).run(buffers, projections: projections)
         let eps = config.layerNormEps
         let activation = config.hiddenAct
-        let scratchSize = Self.rowTile * (h + intermediate)
+        let scratchSize = rowTile * (h + intermediate)
         splitter.forEach(tiles, scratch: { FloatBuffer(count: scratchSize) }) { tile, scratch in
-            let first = tile * Self.rowTile
-            let count = min(Self.rowTile, rows - first)
+            let first = tile * rowTile
+            let count = min(rowTile, rows - first)
             let attended = scratch.base
-            let hidden = scratch[Self.rowTile * h]
+            let hidden = scratch[rowTile * h]
             Self.dense(layer.attentionOutputWeight, layer.attentionOutputBias, rows: count,
                        x: buffers.context[first * h], inputSize: h, outputSize: h, y: attended)
             VectorMath.add(x[first * h], to: attended, count: count * h)
@@ -199,28 +180,28 @@ public final class Encoder: Sendable {
         }
     }
 
+    /// Rows per dense-layer work item for `rows` rows: a function of the size alone, so the
+    /// same products run whatever the thread count.
+    static func rowTile(rows: Int) -> Int {
+        var tiles = (rows + maxRowTile - 1) / maxRowTile
+        if tiles > 1 { tiles = (tiles + tileGranularity - 1) / tileGranularity * tileGranularity }
+        return max(1, (rows + tiles - 1) / tiles)
+    }
+
     private static func dense(
-        _ weight: [Float], _ bias: [Float], rows: Int, x: UnsafeMutablePointer<Float>, inputSize: Int, outputSize: Int,
-        y: UnsafeMutablePointer<Float>
+        _ weight: WeightTensor, _ bias: WeightTensor, rows: Int, x: UnsafePointer<Float>, inputSize: Int,
+        outputSize: Int, y: UnsafeMutablePointer<Float>
     ) {
-        weight.withUnsafeBufferPointer { weight in
-            bias.withUnsafeBufferPointer { bias in
-                BLAS.linear(
-                    rows: rows, x: x, ldx: inputSize, weight: weight.baseAddress!, bias: bias.baseAddress!,
-                    inputSize: inputSize, outputSize: outputSize, y: y, ldy: outputSize)
-            }
-        }
+        BLAS.linear(
+            rows: rows, x: x, ldx: inputSize, weight: weight.pointer, bias: bias.pointer, inputSize: inputSize,
+            outputSize: outputSize, y: y, ldy: outputSize)
     }
 
     private static func normalize(
         _ rows: UnsafeMutablePointer<Float>, rows count: Int, size: Int, _ norm: EncoderWeights.Norm, eps: Float
     ) {
-        norm.weight.withUnsafeBufferPointer { weight in
-            norm.bias.withUnsafeBufferPointer { bias in
-                for row in 0..<count {
-                    VectorMath.layerNorm(rows + row * size, count: size, weight: weight.baseAddress!, bias: bias.baseAddress!, eps: eps)
-                }
-            }
+        for row in 0..<count {
+            VectorMath.layerNorm(rows + row * size, count: size, weight: norm.weight.pointer, bias: norm.bias.pointer, eps: eps)
         }
     }
 
@@ -234,13 +215,13 @@ public final class Encoder: Sendable {
         let h = config.hiddenSize
         let vocabulary = config.vocabSize
         let transformed = FloatBuffer(count: rows * h)
-        let tiles = (rows + Self.rowTile - 1) / Self.rowTile
+        let rowTile = Self.rowTile(rows: rows)
+        let tiles = (rows + rowTile - 1) / rowTile
         hiddenStates.withUnsafeBufferPointer { states in
-            let source = UnsafeMutablePointer(mutating: states.baseAddress!)
-            let shared = SharedPointer(source)
+            let shared = SharedPointer(UnsafeMutablePointer(mutating: states.baseAddress!))
             splitter.forEach(tiles) { tile in
-                let first = tile * Self.rowTile
-                let count = min(Self.rowTile, rows - first)
+                let first = tile * rowTile
+                let count = min(rowTile, rows - first)
                 let y = transformed[first * h]
                 Self.dense(head.denseWeight, head.denseBias, rows: count, x: shared.pointer + first * h,
                            inputSize: h, outputSize: h, y: y)
@@ -251,18 +232,14 @@ public final class Encoder: Sendable {
         let logits = FloatBuffer(count: rows * vocabulary)
         let vocabularyTiles = (vocabulary + Self.vocabularyTile - 1) / Self.vocabularyTile
         splitter.forEach(tiles * vocabularyTiles) { item in
-            let first = (item / vocabularyTiles) * Self.rowTile
-            let count = min(Self.rowTile, rows - first)
+            let first = (item / vocabularyTiles) * rowTile
+            let count = min(rowTile, rows - first)
             let firstWord = (item % vocabularyTiles) * Self.vocabularyTile
             let words = min(Self.vocabularyTile, vocabulary - firstWord)
-            weights.wordEmbeddings.withUnsafeBufferPointer { embeddings in
-                head.decoderBias.withUnsafeBufferPointer { bias in
-                    BLAS.linear(
-                        rows: count, x: transformed[first * h], ldx: h, weight: embeddings.baseAddress! + firstWord * h,
-                        bias: bias.baseAddress! + firstWord, inputSize: h, outputSize: words,
-                        y: logits[first * vocabulary + firstWord], ldy: vocabulary)
-                }
-            }
+            BLAS.linear(
+                rows: count, x: transformed[first * h], ldx: h, weight: weights.wordEmbeddings.pointer + firstWord * h,
+                bias: head.decoderBias.pointer + firstWord, inputSize: h, outputSize: words,
+                y: logits[first * vocabulary + firstWord], ldy: vocabulary)
         }
         return Array(UnsafeBufferPointer(start: logits.base, count: rows * vocabulary))
     }

@@ -133,7 +133,8 @@ enum VectorMath {
         var accumulator = Lanes(repeating: -.infinity)
         var i = 0
         while i + lanes <= count {
-            accumulator = pointwiseMax(accumulator, load(values + i))
+            let next = load(values + i)
+            accumulator.replace(with: next, where: next .> accumulator)
             i += lanes
         }
         var result = accumulator.max()
