@@ -40,6 +40,8 @@ public struct ConversionOptions: Sendable, Hashable, Codable {
     public var dtype: DType?
     /// Largest shard in bytes; nil writes one file unless the source was sharded.
     public var maxShardSize: Int?
+    /// Modeling file copied into the output for `auto_map`; nil points `auto_map` at the hub.
+    public var modelingFile: String?
 
     public init() {}
 
@@ -64,6 +66,7 @@ public struct ConversionOptions: Sendable, Hashable, Codable {
         case architecture
         case dtype
         case maxShardSize = "max_shard_size"
+        case modelingFile = "modeling_file"
     }
 
     /// The option names a recipe or the command line may set.
@@ -96,6 +99,7 @@ public struct ConversionOptions: Sendable, Hashable, Codable {
         architecture = try container.decodeIfPresent(String.self, forKey: .architecture)
         dtype = try container.decodeIfPresent(DType.self, forKey: .dtype)
         maxShardSize = try container.decodeIfPresent(Int.self, forKey: .maxShardSize)
+        modelingFile = try container.decodeIfPresent(String.self, forKey: .modelingFile)
     }
 
     /// The LSG settings of the output: these options over `base` (the source's settings for an
@@ -161,6 +165,13 @@ public struct ConversionOptions: Sendable, Hashable, Codable {
             problems.append("output dtype must be F32, F16 or BF16 (got \(dtype.rawValue))")
         }
         if let maxShardSize, maxShardSize < 1 { problems.append("maximum shard size must be positive (got \(maxShardSize))") }
+        if let modelingFile {
+            do {
+                _ = try LinkModelingCodeStage.checkedModelingFile(modelingFile)
+            } catch {
+                problems.append("\(error)")
+            }
+        }
         return problems
     }
 

@@ -31,10 +31,12 @@ public struct Recipe: Sendable, Hashable {
         self.options = options
     }
 
-    /// The stages of a standard conversion, in order.
+    /// The stages of a standard conversion, in order. The model card follows the validation it
+    /// reports; the manifest comes last so it hashes every file, the card included.
     public static let standardStages: [Step] = [
         "resolve-source", "read-config", "map-architecture", "extend-positions", "add-global-embeddings",
-        "write-config", "copy-tokenizer", "write-checkpoint", "write-manifest", "validate",
+        "write-config", "link-modeling-code", "copy-tokenizer", "write-checkpoint", "validate", "write-model-card",
+        "write-manifest",
     ].map { Step($0) }
 
     /// The standard recipe of a family (the content of `conversions/<family>.json`), or for any

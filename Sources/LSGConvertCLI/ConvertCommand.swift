@@ -87,6 +87,9 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "Write shards of at most this size, e.g. 2GB, 500MB, 200KB.")
     var maxShardSize: String?
 
+    @Option(help: "Copy this modeling file (e.g. modeling_lsg_camembert.py) into the output and point auto_map at it (default: the family's LSG code on the hub).")
+    var modelingFile: String?
+
     @Flag(help: "Replace a non-empty output directory.")
     var force = false
 
@@ -120,6 +123,7 @@ struct ConvertCommand: ParsableCommand {
         set("keep_first_global_token", keepFirstGlobalToken ? true : nil)
         set("resize_lsg", resizeLSG ? true : nil)
         set("architecture", architecture)
+        set("modeling_file", modelingFile)
         if let dtype {
             guard let parsed = Self.dtype(named: dtype) else {
                 throw ConversionError("unknown dtype '\(dtype)' (f32, f16 or bf16)")

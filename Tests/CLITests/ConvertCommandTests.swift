@@ -24,7 +24,9 @@ struct ConvertCommandTests {
         defer { scratch.remove() }
         let output = scratch.file("out")
         // Run from golden/ like the reference, so relative sources and _name_or_path agree.
-        let result = try runTool(arguments + ["--out", output.path], in: goldenDirectory)
+        // With the reference's modeling file (a stand-in of the same name), auto_map is local as in its config.json.
+        let modeling = try referenceModelingStandIn(caseDirectory: caseDirectory, in: scratch.url)
+        let result = try runTool(arguments + ["--modeling-file", modeling.path, "--out", output.path], in: goldenDirectory)
         #expect(result.status == 0, "\(result.standardError)")
         #expect(result.standardOutput.contains("validation: structure"))
         #expect(result.standardError.contains("writing tensors"))

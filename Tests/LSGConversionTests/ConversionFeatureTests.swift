@@ -18,7 +18,7 @@ struct ConversionFeatureTests {
         let fresh = try WeightManifest.verify(directory: output)
         #expect(fresh.isValid, "\(fresh.problems)")
         #expect(fresh.checkedTensors == 43)
-        #expect(fresh.checkedFiles == 6)
+        #expect(fresh.checkedFiles == 7)  // config, 4 tokenizer files, weights, README.md
 
         let manifest = try #require(try WeightManifest.load(from: output))
         #expect(manifest.toolVersion == "test")
@@ -57,7 +57,7 @@ struct ConversionFeatureTests {
         let context = try conversion.run()
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty)
         #expect(context.files.map(\.name) == ["config.json", "tokenizer_config.json", "special_tokens_map.json",
-                                               "tokenizer.json", "vocab.txt", "model.safetensors", "lsg-manifest.json"])
+                                               "tokenizer.json", "vocab.txt", "model.safetensors", "README.md", "lsg-manifest.json"])
         let plan = context.renderPlan()
         #expect(plan.contains("dry run: nothing written"))
         #expect(plan.contains("tiled: bert.embeddings.position_embeddings.weight F32 [1024, 32]"))

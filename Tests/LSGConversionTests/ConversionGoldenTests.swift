@@ -70,9 +70,11 @@ struct ConversionGoldenTests {
     static func convert(_ golden: GoldenCase) throws -> (output: URL, context: ConversionContext, cleanup: URL) {
         let scratch = try ConversionFixtures.temporaryDirectory(golden.name)
         let output = scratch.appendingPathComponent("out")
-        let options = try golden.options(output: output)
+        var options = try golden.options(output: output)
         let config = try ModelConfig.load(from: ConversionFixtures.golden.appendingPathComponent(options.source).appendingPathComponent("config.json"))
         let family = try #require(config.family)
+        // The reference's output holds its modeling_lsg_<family>.py, named by a local auto_map.
+        options.modelingFile = try ConversionFixtures.modelingStandIn(for: family, in: scratch).path
         var conversion = Conversion(options: options, recipe: Recipe.standard(for: family), toolVersion: "test")
         conversion.locator = ModelLocator(environment: [:], currentDirectory: ConversionFixtures.golden)
         let context = try conversion.run()

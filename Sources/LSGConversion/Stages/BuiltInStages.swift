@@ -13,9 +13,15 @@ enum BuiltInStages {
         plain(ExtendPositionsStage.stageName) { ExtendPositionsStage() }
         plain(AddGlobalEmbeddingsStage.stageName) { AddGlobalEmbeddingsStage() }
         plain(WriteConfigStage.stageName) { WriteConfigStage() }
+        registry.register(LinkModelingCodeStage.stageName) { parameters in
+            let reader = try StageParameters(stage: LinkModelingCodeStage.stageName, parameters)
+            try reader.allow(["repository"])
+            return LinkModelingCodeStage(repository: try reader.string("repository"))
+        }
         plain(CopyTokenizerStage.stageName) { CopyTokenizerStage() }
         plain(WriteCheckpointStage.stageName) { WriteCheckpointStage() }
         plain(WriteManifestStage.stageName) { WriteManifestStage() }
         plain(ValidateStage.stageName) { ValidateStage() }
+        plain(WriteModelCardStage.stageName) { WriteModelCardStage() }
     }
 }
