@@ -1,7 +1,7 @@
 import ArgumentParser
 
 /// The `lsg-convert` root command. Subcommands stay thin: each parses options and calls a library.
-public struct LSGConvertCommand: AsyncParsableCommand {
+public struct LSGConvertCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "lsg-convert",
         abstract: "Convert short-context encoder checkpoints into LSG long-context checkpoints, and prove them right.",
