@@ -71,8 +71,9 @@ private struct Fetch {
                     + "(snapshot \(cached.directory.path)); unset HF_HUB_OFFLINE to download it")
             }
         } else if settings.offline {
-            throw CheckpointError(name, "HF_HUB_OFFLINE is set and the cache lacks \(ConversionFiles.config) and the weights "
-                + "at revision \(revision) (no \(layout.ref(revision).path)); unset HF_HUB_OFFLINE to download them")
+            throw CheckpointError(name, "not found: no local directory, and HF_HUB_OFFLINE is set while the cache lacks "
+                + "\(ConversionFiles.config) and the weights at revision \(revision) (no \(layout.ref(revision).path)); "
+                + "unset HF_HUB_OFFLINE to download them")
         }
         return try download(name, revision: revision, layout: layout)
     }
@@ -305,7 +306,8 @@ private struct Fetch {
         case (404, "EntryNotFound"?):
             throw CheckpointError(subject, "file not found at revision \(revision) on \(settings.endpoint.absoluteString) (404)\(message)")
         case (404, _):
-            throw CheckpointError(subject, "model not found on \(settings.endpoint.absoluteString) (404)\(message)")
+            throw CheckpointError(subject, "no local directory of that name, and model not found on "
+                + "\(settings.endpoint.absoluteString) (404)\(message)")
         case (401, _), (403, _):
             let hint = code == "GatedRepo" ? "the model is gated: accept its conditions on the hub, then set HF_TOKEN"
                 : settings.token == nil ? "the model is private, gated or missing; set HF_TOKEN to a token with access"

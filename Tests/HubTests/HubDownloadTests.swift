@@ -238,7 +238,8 @@ import TestSupport
         defer { hub.stop() }
 
         let model = try #require(errorMessage { _ = try sandbox.fetch("test-org/missing", from: hub.endpoint) })
-        #expect(model == "test-org/missing: model not found on \(hub.endpoint.absoluteString) (404): 'Repository not found'")
+        #expect(model == "test-org/missing: no local directory of that name, and model not found on "
+            + "\(hub.endpoint.absoluteString) (404): 'Repository not found'")
         let revision = try #require(errorMessage { _ = try sandbox.fetch(from: hub.endpoint, revision: "v9") })
         #expect(revision.hasPrefix("\(repositoryName): revision v9 not found on"))
         #expect(!FileManager.default.fileExists(atPath: sandbox.cache.path))
