@@ -12,7 +12,7 @@ public struct AttentionPatternPlot: Sendable {
     public let matrixSide: Double
     /// Top-left corner of the matrix.
     public let matrixX: Double = 90
-    public let matrixY: Double = 78
+    public let matrixY: Double = 92
 
     /// Default cell budget: a 16384-token pattern stays well under 1 MB.
     public static let defaultMaxCells = 400
@@ -57,7 +57,9 @@ public struct AttentionPatternPlot: Sendable {
         var document = SVGDocument(width: width, height: legendTop + Double(legend.count) * 20 + 16)
         document.rect(x: 0, y: 0, width: document.width, height: document.height, fill: "#ffffff")
         document.text(title, x: 16, y: 24, ["font-size": "16", "font-weight": "bold"])
-        document.text(subtitle, x: 16, y: 46, ["font-size": "12"])
+        for (index, line) in subtitle.enumerated() {
+            document.text(line, x: 16, y: 46 + Double(index) * 16, ["font-size": "12"])
+        }
 
         document.rect(x: matrixX, y: matrixY, width: matrixSide, height: matrixSide, fill: Self.colour(of: .none),
                       ["stroke": "#444444", "stroke-width": "1"])
@@ -156,13 +158,15 @@ public struct AttentionPatternPlot: Sendable {
             + "sparsity \(lsg.sparsityType.rawValue)"
     }
 
-    var subtitle: String {
-        var parts = ["rows: queries, columns: keys (global tokens first)", "head \(pattern.head)"]
-        if pattern.sparseIsCandidateSet { parts.append("sparse shows candidates: the selection depends on the input") }
+    /// Two lines: what the axes are, then how to read the colours and cells.
+    var subtitle: [String] {
+        var reading: [String] = []
+        if pattern.sparseIsCandidateSet { reading.append("sparse shows candidates: the selection depends on the input") }
         if grid.positionsPerCell > 1 {
-            parts.append("1 cell = \(grid.positionsPerCell)×\(grid.positionsPerCell) positions, strongest kind shown")
+            reading.append("1 cell = \(grid.positionsPerCell)×\(grid.positionsPerCell) positions, strongest kind shown")
         }
-        return parts.joined(separator: "; ")
+        let axes = "rows: queries, columns: keys (global tokens first); head \(pattern.head)"
+        return reading.isEmpty ? [axes] : [axes, reading.joined(separator: "; ")]
     }
 
     struct LegendLine {
