@@ -50,7 +50,7 @@ struct PatternCommand: ParsableCommand {
             guard let settings = config.lsg else {
                 throw CheckpointError(directory.appendingPathComponent("config.json").path, "not an LSG config (no LSG settings to draw)")
             }
-            base = settings
+            base = settings.normalized  // as the encoder reads a stored config
         }
         let pattern = try AttentionPattern(lsg: lsg.overrides.applied(to: base), length: maxLength, head: head)
         let svg = AttentionPatternPlot(pattern, maxCells: maxCells).svg()

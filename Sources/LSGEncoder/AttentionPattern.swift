@@ -54,22 +54,20 @@ public struct AttentionPattern: Sendable {
 
     private let blocks: BlockLayout?
 
-    /// The pattern of `head` for `length` tokens with `lsg` (nil: a plain full-attention model),
-    /// or the encoder's error for an impossible configuration.
+    /// The pattern of `head` for `length` tokens with `lsg` as the encoder would run it (nil: a
+    /// plain full-attention model), or the encoder's error for an impossible configuration.
     public init(lsg: LSGConfig?, length: Int, head: Int = 0) throws(EncoderError) {
         guard length > 0 else { throw EncoderError("the length must be positive (got \(length))") }
         guard head >= 0 else { throw EncoderError("the head must not be negative (got \(head))") }
-        let normalized = lsg?.normalized
-        if let normalized, let problem = normalized.problems.first { throw EncoderError(problem) }
         // The layout reads only the heads and the LSG settings; the other sizes are placeholders.
         let configuration = try EncoderConfiguration(
             family: .roberta, hiddenSize: 1, numAttentionHeads: 1, numHiddenLayers: 0, intermediateSize: 1,
             layerNormEps: 1e-5, vocabSize: 1, typeVocabSize: 1, padTokenId: 0, maxPositionEmbeddings: length + 2,
-            hiddenAct: .gelu, lsg: normalized)
+            hiddenAct: .gelu, lsg: lsg)
         let layout = try AttentionLayout(configuration: configuration, length: length)
         self.length = length
         self.head = head
-        self.lsg = normalized
+        self.lsg = lsg
         globalCount = layout.globalCount
         tokenCount = layout.tokenCount
         switch layout.mode {

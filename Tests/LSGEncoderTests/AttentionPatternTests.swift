@@ -70,6 +70,7 @@ struct AttentionPatternTests {
     func errors() {
         #expect(throws: EncoderError.self) { try AttentionPattern(lsg: Self.lsg(block: 6, sparseBlock: 6, factor: 4, type: .norm), length: 64) }
         #expect(throws: EncoderError.self) { try AttentionPattern(lsg: LSGConfig(), length: 0) }
+        #expect(throws: EncoderError.self) { try AttentionPattern(lsg: Self.lsg(block: 8, sparseBlock: 8, factor: 2, type: .norm, globals: 513), length: 64) }
         var fixed = LSGConfig()
         fixed.adaptive = false
         #expect(throws: EncoderError.self) { try AttentionPattern(lsg: fixed, length: 300) }
