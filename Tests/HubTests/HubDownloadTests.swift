@@ -47,6 +47,8 @@ import TestSupport
         #expect(requests.filter { $0.method == "HEAD" }.count == 6)
         #expect(requests.filter { $0.method == "GET" && $0.path.hasPrefix("/cdn/") }.count == 2)
         #expect(requests.allSatisfy { $0.headers["authorization"] == nil })
+        // Sizes must be the real ones: no transparent compression.
+        #expect(requests.allSatisfy { $0.headers["accept-encoding"] == "identity" })
         #expect(capture.output.contains("downloading model.safetensors ("))
         #expect(capture.output.contains("downloaded model.safetensors:"))
         // What the conversion opens.
@@ -228,7 +230,26 @@ import TestSupport
         hub.server.resetRequests()
         let resolved = try sandbox.fetch(from: hub.endpoint, token: "hf_secret")
         #expect(resolved.origin == .huggingFaceHub)
+        // Same host for the CDN here, so the token goes along, as huggingface_hub sends it.
         #expect(hub.requests.allSatisfy { $0.headers["authorization"] == "Bearer hf_secret" })
+    }
+
+    @Test func theTokenIsNeverSentToAnotherHost() throws {
+        let sandbox = try CacheSandbox()
+        defer { sandbox.remove() }
+        // The CDN redirect names the same server as `localhost`: another host for the client.
+        let hub = try FakeHub(repository: repositoryName, directory: fixture, token: "hf_secret") { _, response in
+            guard let location = response.header("Location") else { return response }
+            var changed = response
+            changed.setHeader("Location", location.replacingOccurrences(of: "127.0.0.1", with: "localhost"))
+            return changed
+        }
+        defer { hub.stop() }
+        _ = try sandbox.fetch(from: hub.endpoint, token: "hf_secret")
+        let cdn = hub.requests.filter { $0.path.hasPrefix("/cdn/") }
+        #expect(cdn.count == 2)
+        #expect(cdn.allSatisfy { $0.headers["authorization"] == nil && $0.headers["host"]?.hasPrefix("localhost:") == true })
+        #expect(hub.requests.filter { !$0.path.hasPrefix("/cdn/") }.allSatisfy { $0.headers["authorization"] == "Bearer hf_secret" })
     }
 
     @Test func anUnknownModelOrRevisionGivesAOneLineError() throws {

@@ -7,7 +7,7 @@ import Foundation
 /// regular files, and for LFS files `X-Linked-Etag` (the sha256), `X-Linked-Size` and a 302 to
 /// `/cdn/<sha256>`, which honours `Range: bytes=N-`. Unknown repositories, revisions and files
 /// get 404 with the hub's `X-Error-Code`. With a token, requests without `Authorization:
-/// Bearer <token>` get 401. `tamper` rewrites any response, to play a hostile or broken server.
+/// Bearer <token>` get 401 (except CDN downloads). `tamper` rewrites any response, to play a hostile or broken server.
 public final class FakeHub: @unchecked Sendable {
     public typealias Request = FakeHTTPServer.Request
     public typealias Response = FakeHTTPServer.Response
@@ -67,7 +67,8 @@ public final class FakeHub: @unchecked Sendable {
     }
 
     private func respond(to request: Request) -> Response {
-        if let token, request.headers["authorization"] != "Bearer \(token)" {
+        // CDN links are signed: they need no token, as on the real hub.
+        if let token, !request.path.hasPrefix("/cdn/"), request.headers["authorization"] != "Bearer \(token)" {
             return error(401, "RepositoryNotFound", "Invalid credentials in Authorization header")
         }
         let path = request.path
