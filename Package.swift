@@ -41,8 +41,8 @@ let package = Package(
         .target(name: "LSGConversion", dependencies: ["Checkpoint", "SafeTensors", "Golden", "LSGEncoder"]),
         // Pictures of LSG attention patterns (SVG), drawn from the encoder's attention layout.
         .target(name: "AttentionPlot", dependencies: ["LSGEncoder", "Checkpoint"]),
-        // Hugging Face hub downloads into the standard cache (URLSession, sha256 checks, resume).
-        .target(name: "Hub", dependencies: ["Checkpoint", "SafeTensors", .product(name: "Crypto", package: "swift-crypto")]),
+        // Hugging Face hub downloads into the standard cache (URLSession, sha256 checks via Checkpoint, resume).
+        .target(name: "Hub", dependencies: ["Checkpoint", "SafeTensors"]),
         // The command line: thin ArgumentParser commands over the libraries.
         .target(
             name: "LSGConvertCLI",
