@@ -229,19 +229,21 @@ public final class Encoder: Sendable {
                 Self.normalize(y, rows: count, size: h, head.norm, eps: config.layerNormEps)
             }
         }
-        let logits = FloatBuffer(count: rows * vocabulary)
         let vocabularyTiles = (vocabulary + Self.vocabularyTile - 1) / Self.vocabularyTile
-        splitter.forEach(tiles * vocabularyTiles) { item in
-            let first = (item / vocabularyTiles) * rowTile
-            let count = min(rowTile, rows - first)
-            let firstWord = (item % vocabularyTiles) * Self.vocabularyTile
-            let words = min(Self.vocabularyTile, vocabulary - firstWord)
-            BLAS.linear(
-                rows: count, x: transformed[first * h], ldx: h, weight: weights.wordEmbeddings.pointer + firstWord * h,
-                bias: head.decoderBias.pointer + firstWord, inputSize: h, outputSize: words,
-                y: logits[first * vocabulary + firstWord], ldy: vocabulary)
+        return [Float](unsafeUninitializedCapacity: rows * vocabulary) { buffer, initialized in
+            let logits = SharedPointer(buffer.baseAddress!)
+            splitter.forEach(tiles * vocabularyTiles) { item in
+                let first = (item / vocabularyTiles) * rowTile
+                let count = min(rowTile, rows - first)
+                let firstWord = (item % vocabularyTiles) * Self.vocabularyTile
+                let words = min(Self.vocabularyTile, vocabulary - firstWord)
+                BLAS.linear(
+                    rows: count, x: transformed[first * h], ldx: h, weight: weights.wordEmbeddings.pointer + firstWord * h,
+                    bias: head.decoderBias.pointer + firstWord, inputSize: h, outputSize: words,
+                    y: logits.pointer + first * vocabulary + firstWord, ldy: vocabulary)
+            }
+            initialized = rows * vocabulary
         }
-        return Array(UnsafeBufferPointer(start: logits.base, count: rows * vocabulary))
     }
 
     /// tanh(dense(first token)) per sequence.
