@@ -45,7 +45,7 @@ struct SelfAttention: Sendable {
         }
     }
 
-    private var scale: Float { Float(Double(layout.headSize).squareRoot()) }
+    private var inverseScale: Float { 1 / Float(Double(layout.headSize).squareRoot()) }
 
     private func headTokens(_ head: Int, _ buffers: AttentionBuffers) -> HeadTokens {
         let h = layout.hiddenSize
@@ -160,18 +160,18 @@ struct SelfAttention: Sendable {
         let width = segments.reduce(0) { $0 + $1.count }
         var column = 0
         for segment in segments {
+            // Scaling by 1/√d inside the product rounds like the reference's division when √d is
+            // a power of two (head sizes 64, 16, 4, ...) and within an ulp otherwise.
             BLAS.gemm(
-                m: count, n: segment.count, k: d, a: queries, lda: layout.qkvStride, b: segment.keys,
+                m: count, n: segment.count, k: d, alpha: inverseScale, a: queries, lda: layout.qkvStride, b: segment.keys,
                 ldb: segment.stride, transposeB: true, beta: 0, c: scores + column, ldc: width)
             column += segment.count
         }
-        let scale = self.scale
         for row in 0..<count {
             let scoreRow = scores + row * width
             var column = 0
             for segment in segments {
-                let part = scoreRow + column
-                for j in 0..<segment.count { part[j] = part[j] / scale + segment.mask[j] }
+                VectorMath.add(segment.mask, to: scoreRow + column, count: segment.count)
                 column += segment.count
             }
             VectorMath.softmax(scoreRow, count: width)
