@@ -5,33 +5,34 @@ import LSGEncoder
 import SafeTensors
 
 /// The LSG attention settings a command can override (shared by `convert`, `encode` and
-/// `validate`); each left out keeps the checkpoint's value.
+/// `validate`); each left out keeps the checkpoint's value (for `convert`: the recipe's, then
+/// the reference default named in the help).
 struct LSGOptions: ParsableArguments {
-    @Option(help: "Local attention block size (default 128).")
+    @Option(help: "Local attention block size (reference default 128).")
     var blockSize: Int?
 
-    @Option(help: "Sparse attention block size; 0 disables sparse attention (default 128).")
+    @Option(help: "Sparse attention block size; 0 disables sparse attention (reference default 128).")
     var sparseBlockSize: Int?
 
-    @Option(help: "Sparsity factor; must divide the block size (default 2).")
+    @Option(help: "Sparsity factor; must divide the block size (reference default 2).")
     var sparsityFactor: Int?
 
-    @Option(help: "Sparse selection: none, norm, pooling, lsh, stride, block_stride, bos_pooling (default norm).")
+    @Option(help: "Sparse selection: none, norm, pooling, lsh, stride, block_stride, bos_pooling (reference default norm).")
     var sparsityType: String?
 
-    @Option(help: "Number of global tokens, 1 to 512 (default 1).")
+    @Option(help: "Number of global tokens, 1 to 512 (reference default 1).")
     var numGlobalTokens: Int?
 
     @Flag(inversion: .prefixedNo, help: "Mask the first token (it duplicates the first global token).")
     var maskFirstToken: Bool?
 
-    @Flag(inversion: .prefixedNo, help: "Copy the first global output onto the first token (default on).")
+    @Flag(inversion: .prefixedNo, help: "Copy the first global output onto the first token (reference default on).")
     var poolWithGlobal: Bool?
 
-    @Flag(inversion: .prefixedNo, help: "Pad sequences to a block multiple automatically (default on).")
+    @Flag(inversion: .prefixedNo, help: "Pad sequences to a block multiple automatically (reference default on).")
     var adaptive: Bool?
 
-    @Option(help: "LSH pre-rounds (sparsity type lsh; default 1).")
+    @Option(help: "LSH pre-rounds (sparsity type lsh; reference default 1).")
     var lshNumPreRounds: Int?
 
     func validate() throws {
@@ -59,7 +60,7 @@ struct EncoderRunOptions: ParsableArguments {
     @Option(help: "Worker threads (results do not depend on it; default: all cores).")
     var threads: Int?
 
-    @Option(help: "Seed of the LSH projections (sparsity type lsh; default 0).")
+    @Option(help: "Seed of the LSH projections (sparsity type lsh).")
     var seed: UInt64 = 0
 
     @Option(help: "Replay LSH projections from a safetensors file (lsh.projection.0, 1, ...).")

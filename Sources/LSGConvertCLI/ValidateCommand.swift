@@ -33,7 +33,7 @@ struct ValidateCommand: ParsableCommand {
     @Option(help: "Absolute tolerance (default: each golden file's own, 1e-4).")
     var atol: Double?
 
-    @Option(help: "Relative tolerance (default 0).")
+    @Option(help: "Relative tolerance.")
     var rtol: Double = 0
 
     @Option(help: "With --against: fail when the mean cosine similarity is below this.")
