@@ -209,6 +209,12 @@ enum SparseSelection {
         }
     }
 
+    /// `count` zeros, reusing the array's storage.
+    private static func reset(_ values: inout [Float], count: Int) {
+        values.removeAll(keepingCapacity: true)
+        values.append(contentsOf: repeatElement(0, count: count))
+    }
+
     /// One hashing round from `roundKeys[0]` (inputCount rows) into `buckets` rows, left in
     /// `roundKeys[0]` again.
     private static func hashRound(
@@ -244,9 +250,9 @@ enum SparseSelection {
             }
             scratch.bucketIndex.append(bucket)
         }
-        scratch.roundKeys[1] = Array(repeating: 0, count: buckets * d)
-        scratch.roundValues[1] = Array(repeating: 0, count: buckets * d)
-        scratch.roundMask[1] = Array(repeating: 0, count: buckets)
+        reset(&scratch.roundKeys[1], count: buckets * d)
+        reset(&scratch.roundValues[1], count: buckets * d)
+        reset(&scratch.roundMask[1], count: buckets)
         for row in 0..<inputCount {
             let bucket = scratch.bucketIndex[row]
             for i in 0..<d {
