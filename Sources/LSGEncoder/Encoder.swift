@@ -207,7 +207,7 @@ public final class Encoder: Sendable {
 
     // MARK: heads
 
-    /// dense → activation → LayerNorm → tied decoder (+ bias), for every output row.
+    /// dense → activation → LayerNorm → decoder (+ bias), for every output row.
     private func maskedLMLogits(
         _ head: EncoderWeights.MaskedLMHead, hiddenStates: [Float], rows: Int, splitter: WorkSplitter
     ) -> [Float] {
@@ -238,7 +238,7 @@ public final class Encoder: Sendable {
                 let firstWord = (item % vocabularyTiles) * Self.vocabularyTile
                 let words = min(Self.vocabularyTile, vocabulary - firstWord)
                 BLAS.linear(
-                    rows: count, x: transformed[first * h], ldx: h, weight: weights.wordEmbeddings.pointer + firstWord * h,
+                    rows: count, x: transformed[first * h], ldx: h, weight: head.decoderWeight.pointer + firstWord * h,
                     bias: head.decoderBias.pointer + firstWord, inputSize: h, outputSize: words,
                     y: logits.pointer + first * vocabulary + firstWord, ldy: vocabulary)
             }

@@ -17,11 +17,13 @@ public struct EncoderConfiguration: Sendable, Hashable {
     public var hiddenAct: Activation
     /// LSG attention settings as the model runs with them; nil for the original full-attention model.
     public var lsg: LSGConfig?
+    /// Whether the MLM decoder reuses the word embeddings (`tie_word_embeddings`, default true).
+    public var tiesWordEmbeddings: Bool
 
     public init(
         family: ModelFamily, hiddenSize: Int, numAttentionHeads: Int, numHiddenLayers: Int,
         intermediateSize: Int, layerNormEps: Float, vocabSize: Int, typeVocabSize: Int, padTokenId: Int,
-        maxPositionEmbeddings: Int, hiddenAct: Activation, lsg: LSGConfig?
+        maxPositionEmbeddings: Int, hiddenAct: Activation, lsg: LSGConfig?, tiesWordEmbeddings: Bool = true
     ) throws(EncoderError) {
         self.family = family
         self.hiddenSize = hiddenSize
@@ -35,6 +37,7 @@ public struct EncoderConfiguration: Sendable, Hashable {
         self.maxPositionEmbeddings = maxPositionEmbeddings
         self.hiddenAct = hiddenAct
         self.lsg = lsg
+        self.tiesWordEmbeddings = tiesWordEmbeddings
         try validate()
     }
 
@@ -67,7 +70,8 @@ public struct EncoderConfiguration: Sendable, Hashable {
                 numHiddenLayers: modelConfig.numHiddenLayers, intermediateSize: modelConfig.intermediateSize,
                 layerNormEps: Float(modelConfig.layerNormEps), vocabSize: modelConfig.vocabSize,
                 typeVocabSize: modelConfig.typeVocabSize, padTokenId: modelConfig.padTokenId ?? 0,
-                maxPositionEmbeddings: modelConfig.maxPositionEmbeddings, hiddenAct: activation, lsg: lsg)
+                maxPositionEmbeddings: modelConfig.maxPositionEmbeddings, hiddenAct: activation, lsg: lsg,
+                tiesWordEmbeddings: modelConfig.tieWordEmbeddings)
         } catch {
             throw EncoderError("\(name): \(error.description)")
         }

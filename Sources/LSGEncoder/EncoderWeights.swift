@@ -84,6 +84,8 @@ struct EncoderWeights: Sendable {
         let norm: Norm
         /// The BERT head uses the model's activation; the RoBERTa head always exact GELU.
         let activation: Activation
+        /// `[vocab, hidden]`: the word embeddings when tied, else the stored decoder.
+        let decoderWeight: WeightTensor
         let decoderBias: WeightTensor
     }
 
@@ -161,6 +163,9 @@ struct EncoderWeights: Sendable {
                     weight: try reader.tensor(head + normName + ".weight", shape: [h]),
                     bias: try reader.tensor(head + normName + ".bias", shape: [h])),
                 activation: isBert ? config.hiddenAct : .gelu,
+                decoderWeight: config.tiesWordEmbeddings
+                    ? wordEmbeddings
+                    : try reader.tensor(isBert ? "cls.predictions.decoder.weight" : "lm_head.decoder.weight", shape: [config.vocabSize, h]),
                 decoderBias: try reader.tensor(anyOf: biasNames, shape: [config.vocabSize]))
         } else {
             maskedLM = nil

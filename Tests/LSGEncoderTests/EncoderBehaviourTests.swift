@@ -70,6 +70,18 @@ struct EncoderBehaviourTests {
         }
     }
 
+    @Test("an untied MLM decoder is read from its own tensor")
+    func untiedDecoder() throws {
+        let model = try ModelDirectory(url: goldenRoot.appendingPathComponent("fixtures/roberta-tiny"))
+        var configuration = try EncoderConfiguration(modelConfig: model.config, name: "config.json")
+        configuration.tiesWordEmbeddings = false
+        #expect {
+            try Encoder(configuration: configuration, weights: model.tensors, heads: [.mlm])
+        } throws: { error in
+            "\(error)".contains("missing tensor 'lm_head.decoder.weight'")
+        }
+    }
+
     @Test("LSG overrides are refused for a checkpoint without LSG attention")
     func overridesNeedLSG() throws {
         let model = try ModelDirectory(url: goldenRoot.appendingPathComponent("fixtures/camembert-tiny"))
