@@ -28,10 +28,10 @@ struct PatternCommand: ParsableCommand {
     @Option(help: "Start from the LSG settings of this model directory or cached name.")
     var model: String?
 
-    @Option(help: "Attention head to draw (stride and block_stride differ per head; default 0).")
+    @Option(help: "Attention head to draw (stride and block_stride differ per head).")
     var head: Int = 0
 
-    @Option(help: "Most cells per side; longer sequences are downsampled (default \(AttentionPatternPlot.defaultMaxCells)).")
+    @Option(help: "Most cells per side; longer sequences are downsampled.")
     var maxCells: Int = AttentionPatternPlot.defaultMaxCells
 
     @OptionGroup var lsg: LSGOptions
