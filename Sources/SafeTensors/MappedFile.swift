@@ -13,7 +13,8 @@ final class MappedFile: @unchecked Sendable {
     /// Opens and maps `path`. A file shorter than 8 bytes is not mapped (mmap refuses empty
     /// files); its bytes are read instead so the header check can report them.
     init(path: String) throws(SafeTensorsError) {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO must not wait for a writer (fstat then refuses it).
+        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard descriptor >= 0 else {
             throw SafeTensorsError(file: path, problem: "cannot open: \(String(cString: strerror(errno)))")
         }
