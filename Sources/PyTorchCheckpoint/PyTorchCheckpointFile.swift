@@ -25,7 +25,15 @@ public final class PyTorchCheckpointFile: @unchecked Sendable {
     public convenience init(contentsOf url: URL, limits: Limits = Limits()) throws {
         let data: Data
         do {
+            // Reading a FIFO or device would block or never end; only regular files are weights
+            // (reached through symlinks too, as in the Hugging Face cache).
+            let type = try FileManager.default.attributesOfItem(atPath: url.resolvingSymlinksInPath().path)[.type] as? FileAttributeType
+            guard type == .typeRegular else {
+                throw PyTorchCheckpointError(file: url.path, problem: "not a regular file")
+            }
             data = try Data(contentsOf: url, options: .alwaysMapped)
+        } catch let error as PyTorchCheckpointError {
+            throw error
         } catch {
             throw PyTorchCheckpointError(file: url.path, problem: "cannot read: \(error.localizedDescription)")
         }

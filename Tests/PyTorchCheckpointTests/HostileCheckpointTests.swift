@@ -30,6 +30,22 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: Fixtures.payloadMarker))
     }
 
+    @Test func aFIFOIsRefusedWithoutBlocking() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("pt-fifo-\(UUID().uuidString).bin").path
+        #expect(mkfifo(path, 0o600) == 0)
+        defer { unlink(path) }
+        #expect(throws: PyTorchCheckpointError(file: path, problem: "not a regular file")) {
+            try PyTorchCheckpointFile(contentsOf: URL(fileURLWithPath: path))
+        }
+    }
+
+    @Test func aSymlinkToACheckpointReads() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("pt-link-\(UUID().uuidString).bin").path
+        try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: try Fixtures.url("state_dict.bin").path)
+        defer { unlink(path) }
+        #expect(try PyTorchCheckpointFile(contentsOf: URL(fileURLWithPath: path)).tensors.count == 15)
+    }
+
     @Test func everyTruncationIsAnErrorNotACrash() throws {
         let data = try Data(contentsOf: try Fixtures.url("state_dict.bin"))
         for length in stride(from: 0, to: data.count, by: 7) {
