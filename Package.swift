@@ -61,7 +61,7 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"], resources: [.copy("Resources")]),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"], resources: [.copy("Resources")]),
         .testTarget(name: "ZstdTests", dependencies: ["Zstd"]),
         .testTarget(name: "PyTorchCheckpointTests", dependencies: ["PyTorchCheckpoint", "SafeTensors"], resources: [.copy("Resources")]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "SafeTensors"]),
@@ -71,6 +71,8 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["LSGConvertCLI", "SafeTensors", "TestSupport"]),
         .testTarget(name: "AttentionPlotTests", dependencies: ["AttentionPlot", "LSGEncoder", "Checkpoint"]),
         .testTarget(name: "HubTests", dependencies: ["Hub", "Checkpoint", "TestSupport"]),
+        // Hostile inputs through the CLI, interrupted conversions, determinism.
+        .testTarget(name: "ReliabilityTests", dependencies: ["TestSupport", "SafeTensors", "Checkpoint", "LSGConversion"]),
         // Shared by the test targets: repository paths, scratch directories, running the built tool.
         .target(
             name: "TestSupport",
