@@ -3,25 +3,6 @@ import Testing
 
 @testable import SafeTensors
 
-/// Builds safetensors byte images by hand, including malformed ones.
-struct SafeTensorsBytes {
-    /// A file whose header is `headerJSON` (padded to 8 bytes) followed by `data`.
-    static func file(header headerJSON: String, data: [UInt8] = [], pad: Bool = true) -> Data {
-        var header = Array(headerJSON.utf8)
-        if pad { header += Array(repeating: UInt8(ascii: " "), count: (8 - header.count % 8) % 8) }
-        return file(headerLength: UInt64(header.count), header: header, data: data)
-    }
-
-    /// A file with an arbitrary declared header length.
-    static func file(headerLength: UInt64, header: [UInt8], data: [UInt8] = []) -> Data {
-        var bytes = Data()
-        withUnsafeBytes(of: headerLength.littleEndian) { bytes.append(contentsOf: $0) }
-        bytes.append(contentsOf: header)
-        bytes.append(contentsOf: data)
-        return bytes
-    }
-}
-
 /// A fresh directory under the system temporary directory, removed by `remove()`.
 struct TemporaryDirectory {
     let url: URL

@@ -54,7 +54,8 @@ public func runTool(_ arguments: [String], in directory: URL? = nil,
     )
 }
 
-private func toolBinary() throws -> URL {
+/// The `lsg-convert` executable built next to the test bundle (for tests that drive a Process).
+public func toolBinary() throws -> URL {
     // `swift build` puts the executable in the same folder as the test bundle.
     var directory = Bundle.main.bundleURL
     for _ in 0..<3 {
