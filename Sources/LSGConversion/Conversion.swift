@@ -9,7 +9,8 @@ extension ValidateStage: ValidatingStage {}
 /// Runs a recipe safely: options are checked before anything is read; the source is never
 /// written; a non-empty output is refused unless forced; the output is built in a temporary
 /// sibling directory and renamed into place only when every stage succeeded, and the temporary
-/// directory is removed on failure and on SIGINT/SIGTERM.
+/// directory is removed on failure and on SIGINT/SIGTERM; one left by a killed run is removed
+/// by the next run into the same output (see `OutputStaging`).
 public struct Conversion {
     public var options: ConversionOptions
     public var recipe: Recipe
@@ -53,19 +54,30 @@ public struct Conversion {
 
         let parent = output.deletingLastPathComponent()
         let createdParents = try Self.createDirectories(parent)
-        let staging = parent.appendingPathComponent(".\(output.lastPathComponent).partial-\(ProcessInfo.processInfo.processIdentifier)")
-        let cleanup = createdParents.reversed() + [staging]
-        SignalCleanup.shared.protect(cleanup)
+        let removeParents = { @Sendable in
+            for url in createdParents.reversed() { try? FileManager.default.removeItem(at: url) }
+        }
+        let staleRemoved = OutputStaging.removeStale(for: output)
+        let staging: OutputStaging
+        do {
+            staging = try OutputStaging(output: output)
+        } catch {
+            removeParents()
+            throw error
+        }
+        let cleanup = SignalCleanup.shared.protect {
+            if staging.discard() { removeParents() }
+        }
         defer { SignalCleanup.shared.release(cleanup) }
         do {
-            try? FileManager.default.removeItem(at: staging)
-            try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: false)
-            let context = makeContext(staging: staging, output: output, resolved: resolved)
+            let context = makeContext(staging: staging.directory, output: output, resolved: resolved)
+            context.report.warnings += staleRemoved
             try pipeline.run(context)
-            try Self.moveIntoPlace(staging, output)
+            try staging.commit()
             return context
         } catch {
-            for url in [staging] + createdParents.reversed() { try? FileManager.default.removeItem(at: url) }
+            staging.discard()
+            removeParents()
             throw error
         }
     }
@@ -116,59 +128,5 @@ public struct Conversion {
             }
         }
         return missing
-    }
-
-    /// Renames the finished staging directory to `output`, replacing an existing one (--force)
-    /// only once the new output is complete.
-    private static func moveIntoPlace(_ staging: URL, _ output: URL) throws {
-        let manager = FileManager.default
-        var old: URL?
-        if manager.fileExists(atPath: output.path) {
-            let aside = staging.deletingLastPathComponent()
-                .appendingPathComponent(".\(output.lastPathComponent).replaced-\(ProcessInfo.processInfo.processIdentifier)")
-            try? manager.removeItem(at: aside)
-            try manager.moveItem(at: output, to: aside)
-            old = aside
-        }
-        do {
-            try manager.moveItem(at: staging, to: output)
-        } catch {
-            if let old { try? manager.moveItem(at: old, to: output) }
-            throw ConversionError("\(output.path): cannot move the finished output into place (\(error.localizedDescription))")
-        }
-        if let old { try? manager.removeItem(at: old) }
-    }
-}
-
-/// Removes registered temporary paths when the process gets SIGINT or SIGTERM, then exits
-/// with 128 + the signal number.
-final class SignalCleanup: @unchecked Sendable {
-    static let shared = SignalCleanup()
-
-    private let lock = NSLock()
-    private var paths: [URL] = []
-    private var sources: [DispatchSourceSignal] = []
-    private let queue = DispatchQueue(label: "lsg-convert.signal-cleanup")
-
-    func protect(_ urls: [URL]) {
-        lock.withLock {
-            paths += urls
-            guard sources.isEmpty else { return }
-            for signalNumber in [SIGINT, SIGTERM] {
-                signal(signalNumber, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
-                source.setEventHandler { [unowned self] in
-                    let pending = lock.withLock { paths }
-                    for url in pending.reversed() { try? FileManager.default.removeItem(at: url) }
-                    exit(128 + signalNumber)
-                }
-                source.resume()
-                sources.append(source)
-            }
-        }
-    }
-
-    func release(_ urls: [URL]) {
-        lock.withLock { paths.removeAll { urls.contains($0) } }
     }
 }
