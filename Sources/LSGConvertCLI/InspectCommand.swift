@@ -14,12 +14,21 @@ struct InspectCommand: ParsableCommand {
     @Flag(help: "Print a JSON document instead of the table.")
     var json = false
 
+    @Flag(help: "Count NaN and infinite values in every float tensor; exit 1 when there are any.")
+    var checkFinite = false
+
     func run() throws {
-        let inspection = try CheckpointInspection(path: URL(fileURLWithPath: path))
+        let inspection = try CheckpointInspection(path: URL(fileURLWithPath: path), checkFinite: checkFinite)
         if json {
             print(inspection.json.pythonJSONString(indent: 2, sortKeys: false, ensureASCII: false))
         } else {
             print(inspection.renderTable(), terminator: "")
+            if checkFinite { print(inspection.renderFiniteness(), terminator: "") }
+        }
+        let nonFinite = inspection.nonFiniteTensors
+        if !nonFinite.isEmpty {
+            FileHandle.standardError.write(Data("\(path): \(nonFinite.count) tensors hold NaN or infinite values\n".utf8))
+            throw ExitCode.failure
         }
     }
 }
