@@ -34,6 +34,8 @@ public struct ConversionOptions: Sendable, Hashable, Codable {
     public var keepFirstGlobalToken: Bool = false
     /// LSG sources: only resize the position table, keep the global rows.
     public var resizeLSG: Bool = false
+    /// Convert even when the tensors outputs are computed from hold NaN or infinity.
+    public var allowNonFinite: Bool = false
     /// Architecture (class name) to convert to; nil takes the first of `config.json`.
     public var architecture: String?
     /// Stored dtype of the output; nil keeps each tensor's source dtype.
@@ -63,6 +65,7 @@ public struct ConversionOptions: Sendable, Hashable, Codable {
         case seed
         case keepFirstGlobalToken = "keep_first_global_token"
         case resizeLSG = "resize_lsg"
+        case allowNonFinite = "allow_non_finite"
         case architecture
         case dtype
         case maxShardSize = "max_shard_size"
@@ -96,6 +99,7 @@ public struct ConversionOptions: Sendable, Hashable, Codable {
         seed = try container.decodeIfPresent(UInt64.self, forKey: .seed) ?? seed
         keepFirstGlobalToken = try container.decodeIfPresent(Bool.self, forKey: .keepFirstGlobalToken) ?? keepFirstGlobalToken
         resizeLSG = try container.decodeIfPresent(Bool.self, forKey: .resizeLSG) ?? resizeLSG
+        allowNonFinite = try container.decodeIfPresent(Bool.self, forKey: .allowNonFinite) ?? allowNonFinite
         architecture = try container.decodeIfPresent(String.self, forKey: .architecture)
         dtype = try container.decodeIfPresent(DType.self, forKey: .dtype)
         maxShardSize = try container.decodeIfPresent(Int.self, forKey: .maxShardSize)

@@ -35,7 +35,7 @@ public struct Recipe: Sendable, Hashable {
     /// reports; the manifest comes last so it hashes every file, the card included.
     public static let standardStages: [Step] = [
         "resolve-source", "read-config", "map-architecture", "extend-positions", "add-global-embeddings",
-        "write-config", "link-modeling-code", "copy-tokenizer", "write-checkpoint", "validate", "write-model-card",
+        "check-finite", "write-config", "link-modeling-code", "copy-tokenizer", "write-checkpoint", "validate", "write-model-card",
         "write-manifest",
     ].map { Step($0) }
 

@@ -75,6 +75,9 @@ struct ConvertCommand: ParsableCommand {
     @Flag(name: .customLong("resize-lsg"), help: "LSG source: only resize the position table.")
     var resizeLSG = false
 
+    @Flag(help: "Convert even when the tensors the new rows are computed from hold NaN or infinity.")
+    var allowNonFinite = false
+
     @Option(help: "Architecture to convert to, e.g. CamembertForMaskedLM (default: config.json's).")
     var architecture: String?
 
@@ -122,6 +125,7 @@ struct ConvertCommand: ParsableCommand {
         set("seed", seed)
         set("keep_first_global_token", keepFirstGlobalToken ? true : nil)
         set("resize_lsg", resizeLSG ? true : nil)
+        set("allow_non_finite", allowNonFinite ? true : nil)
         set("architecture", architecture)
         set("modeling_file", modelingFile)
         if let dtype {

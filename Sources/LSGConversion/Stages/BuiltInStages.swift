@@ -12,6 +12,7 @@ enum BuiltInStages {
         plain(MapArchitectureStage.stageName) { MapArchitectureStage() }
         plain(ExtendPositionsStage.stageName) { ExtendPositionsStage() }
         plain(AddGlobalEmbeddingsStage.stageName) { AddGlobalEmbeddingsStage() }
+        plain(CheckFiniteStage.stageName) { CheckFiniteStage() }
         plain(WriteConfigStage.stageName) { WriteConfigStage() }
         registry.register(LinkModelingCodeStage.stageName) { parameters in
             let reader = try StageParameters(stage: LinkModelingCodeStage.stageName, parameters)
