@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "lsg-convert", targets: ["lsg-convert"]),
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
         .library(name: "Checkpoint", targets: ["Checkpoint"]),
+        .library(name: "PyTorchCheckpoint", targets: ["PyTorchCheckpoint"]),
         .library(name: "LSGEncoder", targets: ["LSGEncoder"]),
         .library(name: "LSGConversion", targets: ["LSGConversion"]),
         .library(name: "Golden", targets: ["Golden"]),
