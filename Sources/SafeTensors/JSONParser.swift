@@ -122,7 +122,8 @@ private struct JSONParser {
             let keyStart = position
             guard current == UInt8(ascii: "\"") else { throw fail("expected a string key") }
             let key = try parseString()
-            if object[key] != nil { throw fail("duplicate key \"\(key)\"", at: keyStart) }
+            // The key JSON-escaped: a key holding a newline must not break the one-line message.
+            if object[key] != nil { throw fail("duplicate key \(JSONValue.string(key).compactString())", at: keyStart) }
             skipWhitespace()
             guard current == UInt8(ascii: ":") else { throw fail("expected ':' after an object key") }
             position += 1

@@ -177,4 +177,12 @@ import Testing
             _ = try JSONValue.load(contentsOf: directory.file("none.json"))
         }
     }
+
+    /// Regression (FuzzConfig smoke run): a duplicate key holding an escaped newline made the
+    /// parse error span two lines.
+    @Test func duplicateKeyErrorStaysOnOneLine() {
+        #expect(throws: JSONParseError(message: #"duplicate key "a\nb""#, offset: 10)) {
+            try JSONValue.parse(#"{"a\nb":1,"a\nb":2}"#)
+        }
+    }
 }
