@@ -15,16 +15,19 @@ extension CheckpointInspection {
     }
 
     /// The human view: tensors grouped by module, then totals per dtype and the config summary.
-    public func renderTable() -> String {
+    /// `provenance` describes where a tensor came from (from a conversion's manifest), when known.
+    public func renderTable(provenance: (String) -> String? = { _ in nil }) -> String {
         var lines: [String] = []
         lines.append("files: " + files.joined(separator: ", "))
-        let rows = tensors.map { tensor in
+        let origins = tensors.map { provenance($0.name) }
+        let showProvenance = origins.contains { $0 != nil }
+        let rows = zip(tensors, origins).map { tensor, origin in
             [
                 tensor.name, tensor.dtype.rawValue, "[" + tensor.shape.map(String.init).joined(separator: ", ") + "]",
                 Self.grouped(tensor.parameters), Self.grouped(tensor.bytes), String(tensor.sha256.prefix(12)),
-            ]
+            ] + (showProvenance ? [origin ?? "-"] : [])
         }
-        let header = ["name", "dtype", "shape", "params", "bytes", "sha256"]
+        let header = ["name", "dtype", "shape", "params", "bytes", "sha256"] + (showProvenance ? ["provenance"] : [])
         let widths = header.indices.map { column in
             ([header] + rows).map { $0[column].count }.max() ?? 0
         }
@@ -37,7 +40,7 @@ extension CheckpointInspection {
         }
         var currentModule: String?
         lines.append("")
-        lines.append(format(header))
+        lines.append("  " + format(header))
         for (tensor, row) in zip(tensors, rows) {
             let module = Self.moduleName(of: tensor.name)
             if module != currentModule {
