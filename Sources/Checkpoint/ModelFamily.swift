@@ -70,8 +70,7 @@ public enum ModelFamily: String, Sendable, CaseIterable, Codable {
     public var autoMap: [(autoClass: String, lsgClass: String)] {
         var entries: [(String, String)] = [("AutoConfig", "\(lsgModule).LSG\(classStem)Config")]
         for head in Architecture.Head.allCases where head.isAvailable(in: self) {
-            guard let autoClass = head.autoClass else { continue }
-            entries.append((autoClass, "\(lsgModule).LSG\(Architecture(family: self, head: head).className)"))
+            entries.append((head.autoClass, "\(lsgModule).LSG\(Architecture(family: self, head: head).className)"))
         }
         return entries.sorted { $0.0 < $1.0 }
     }
@@ -88,8 +87,8 @@ public struct Architecture: Sendable, Hashable {
             self != .preTraining || family == .bert
         }
 
-        /// The transformers Auto class that loads this head, if any.
-        var autoClass: String? {
+        /// The transformers Auto class that loads this head.
+        public var autoClass: String {
             switch self {
             case .base: return "AutoModel"
             case .maskedLM: return "AutoModelForMaskedLM"

@@ -32,18 +32,7 @@ public struct ModelCard: Sendable {
     public static let fileName = "README.md"
 
     /// The transformers Auto class for the converted architecture.
-    public var autoClass: String {
-        switch architecture.head {
-        case .base: return "AutoModel"
-        case .maskedLM: return "AutoModelForMaskedLM"
-        case .causalLM: return "AutoModelForCausalLM"
-        case .preTraining: return "AutoModelForPreTraining"
-        case .multipleChoice: return "AutoModelForMultipleChoice"
-        case .questionAnswering: return "AutoModelForQuestionAnswering"
-        case .sequenceClassification: return "AutoModelForSequenceClassification"
-        case .tokenClassification: return "AutoModelForTokenClassification"
-        }
-    }
+    public var autoClass: String { architecture.head.autoClass }
 
     var pipelineTag: String? {
         switch architecture.head {
