@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "LSGEncoderTests", dependencies: ["LSGEncoder", "Golden", "Checkpoint", "SafeTensors"]),
         .testTarget(name: "GoldenTests", dependencies: ["Golden", "SafeTensors", "Zstd"]),
         .testTarget(name: "LSGConversionTests", dependencies: ["LSGConversion", "Checkpoint", "SafeTensors", "Golden"]),
-        .testTarget(name: "CLITests", dependencies: ["LSGConvertCLI", "SafeTensors", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["LSGConvertCLI", "SafeTensors", "Checkpoint", "Golden", "Zstd", "TestSupport"]),
         .testTarget(name: "AttentionPlotTests", dependencies: ["AttentionPlot", "LSGEncoder", "Checkpoint"]),
         .testTarget(name: "HubTests", dependencies: ["Hub", "Checkpoint", "TestSupport"]),
         // Hostile inputs through the CLI, interrupted conversions, determinism.

@@ -8,7 +8,7 @@ public struct GoldenManifest: Codable, Sendable {
         public let path: String
         public let sha256: String
         public let size: Int
-        /// The data directory the file lives in (`fixtures`, `conversions`, `models`, `encoder`).
+        /// The data directory the file lives in (`fixtures`, `conversions`, `models`, `encoder`, `readback`).
         public let kind: String
     }
 
@@ -65,6 +65,21 @@ public struct GoldenManifest: Codable, Sendable {
         }
     }
 
+    /// A run of the reference on a checkpoint our converter wrote (`golden/tools/readback.py`).
+    public struct ReadbackCase: Codable, Sendable, Hashable {
+        public let name: String
+        public let family: String
+        /// `reference` (the reference's LSG classes) or `auto` (transformers' Auto classes with remote code).
+        public let loader: String
+        public let head: String
+        public let path: String
+
+        enum CodingKeys: String, CodingKey {
+            case name = "case"
+            case family, loader, head, path
+        }
+    }
+
     public let formatVersion: Int
     public let rule: String
     public let command: String
@@ -75,6 +90,7 @@ public struct GoldenManifest: Codable, Sendable {
     public let randomByNature: RandomByNature
     public let encoderCases: [EncoderCase]
     public let conversions: [ConversionCase]
+    public let readbackCases: [ReadbackCase]
     /// Sorted by path.
     public let files: [File]
 
@@ -84,10 +100,11 @@ public struct GoldenManifest: Codable, Sendable {
         case randomByNature = "random_by_nature"
         case encoderCases = "encoder_cases"
         case conversions, files
+        case readbackCases = "readback_cases"
     }
 
     /// The directories whose every file the manifest lists; nothing outside them is data.
-    public static let dataDirectories = ["fixtures", "conversions", "models", "encoder"]
+    public static let dataDirectories = ["fixtures", "conversions", "models", "encoder", "readback"]
     public static let fileName = "MANIFEST.json"
     public static let supportedFormatVersion = 1
 

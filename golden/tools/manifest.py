@@ -1,22 +1,36 @@
 """golden/MANIFEST.json: every data file with its sha256 and size, plus how it was made."""
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 from . import common
 
 GENERATOR_SOURCES = ("generate.py", "requirements.txt", "tools/__init__.py", "tools/common.py", "tools/corpus.py",
-                     "tools/fixtures.py", "tools/conversions.py", "tools/encoder_cases.py", "tools/manifest.py")
-FILE_RULE = ("'files' lists every file under fixtures/, conversions/, models/ and encoder/ (the data directories), "
-             "sorted by path; paths are relative to golden/. MANIFEST.json itself, the documentation and the "
-             "generator sources are not data; the generator sources are hashed under generator.sources for "
+                     "tools/fixtures.py", "tools/conversions.py", "tools/encoder_cases.py", "tools/manifest.py",
+                     "tools/readback.py")
+# Written by tools/readback.py (it needs our own converter), kept as they are by generate.py.
+READBACK_DIRECTORY = "readback"
+FILE_RULE = ("'files' lists every file under fixtures/, conversions/, models/, encoder/ and readback/ (the data "
+             "directories), sorted by path; paths are relative to golden/. MANIFEST.json itself, the documentation "
+             "and the generator sources are not data; the generator sources are hashed under generator.sources for "
              "information only.")
+READBACK_RULE = ("readback/ holds outputs of the reference run on checkpoints written by lsg-convert: each case "
+                 "records the lsg-convert arguments (conversion) and the sha256 of the files the reference loaded "
+                 "(model_files); written by 'python golden/tools/readback.py --lsg-convert BIN --record'")
 
 
-def write(root: Path, data_directories, fixtures, conversions, encoder_cases) -> None:
+def write(root: Path, data_directories, fixtures, conversions, encoder_cases, readback_cases=None) -> None:
+    """Writes MANIFEST.json. Without readback_cases, those of the existing manifest are kept."""
     here = Path(__file__).resolve().parent.parent
+    if readback_cases is None:
+        readback_cases = _kept_readback_cases(root, here)
+    data_directories = tuple(data_directories) + ((READBACK_DIRECTORY,) if READBACK_DIRECTORY not in data_directories else ())
     files = []
     for directory in data_directories:
+        if not (root / directory).is_dir():
+            continue
         for path in common.relative_files(root / directory):
             relative = path.relative_to(root).as_posix()
             files.append({"path": relative, "sha256": common.sha256_file(path), "size": path.stat().st_size,
@@ -53,15 +67,28 @@ def write(root: Path, data_directories, fixtures, conversions, encoder_cases) ->
             "encoder_cases_by_sparsity_type": _count_by([r for r in encoder_cases if r["attention"] == "lsg"],
                                                         "sparsity_type"),
             "encoder_cases_with_lsh_projections": sum(1 for r in encoder_cases if r["lsh_projections"]),
+            "readback_cases": len(readback_cases),
             "files": len(files),
             "bytes": sum(entry["size"] for entry in files),
         },
         "fixtures": fixtures,
         "encoder_cases": encoder_cases,
         "conversions": [{"case": r["case"], "random_by_nature": r["random_by_nature"]} for r in conversions],
+        "readback_rule": READBACK_RULE,
+        "readback_cases": readback_cases,
         "files": files,
     }
     common.write_json(root / "MANIFEST.json", manifest)
+
+
+def _kept_readback_cases(root: Path, here: Path) -> list:
+    """The readback cases of root's manifest; a fresh tree (generate.py --out) gets golden/'s, files included."""
+    previous = root / "MANIFEST.json"
+    if not previous.exists():
+        previous = here / "MANIFEST.json"
+        if root.resolve() != here.resolve() and (here / READBACK_DIRECTORY).is_dir():
+            shutil.copytree(here / READBACK_DIRECTORY, root / READBACK_DIRECTORY, dirs_exist_ok=True)
+    return json.loads(previous.read_text()).get("readback_cases", []) if previous.exists() else []
 
 
 def _count_by(records, key) -> dict:
