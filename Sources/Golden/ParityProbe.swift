@@ -82,6 +82,31 @@ public struct ParityProbe: Sendable {
         return best - offset
     }
 
+    /// The thresholds this probe misses, one sentence each (empty when it meets them all).
+    public func failures(minimumMeanCosine: Double?, minimumTop1Agreement: Double?) -> [String] {
+        var failures: [String] = []
+        if let minimumMeanCosine, meanCosine < minimumMeanCosine {
+            failures.append("mean cosine similarity \(String(format: "%.6f", meanCosine)) is below \(minimumMeanCosine)")
+        }
+        if let minimumTop1Agreement {
+            if let top1Agreement {
+                if top1Agreement < minimumTop1Agreement {
+                    failures.append("MLM top-1 agreement \(String(format: "%.4f", top1Agreement)) is below \(minimumTop1Agreement)")
+                }
+            } else {
+                failures.append("a minimum MLM top-1 agreement is set but a model has no MLM head")
+            }
+        }
+        return failures
+    }
+
+    /// The figures on one line.
+    public var summary: String {
+        var line = "parity with the source on a \(length)-token probe: hidden-state cosine mean \(String(format: "%.6f", meanCosine)), min \(String(format: "%.6f", minimumCosine))"
+        if let top1Agreement { line += ", MLM top-1 agreement \(String(format: "%.2f", top1Agreement * 100)) %" }
+        return line
+    }
+
     public var text: String {
         var lines = ["Comparing with the source model on a \(length)-token probe (first token excluded):"]
         lines.append("\t-hidden states: cosine similarity mean \(String(format: "%.6f", meanCosine)), min \(String(format: "%.6f", minimumCosine))")

@@ -88,6 +88,21 @@ public struct ValidationReport: Sendable {
 
     public var passed: Bool { errors.isEmpty && comparisons.allSatisfy(\.passed) }
 
+    /// The result on one line: passed with the largest difference, or the first problem.
+    public var summary: String {
+        if let error = errors.first { return "\(title): failed: \(error)" }
+        if let failing = comparisons.first(where: { !$0.passed }) {
+            guard failing.shapeMatches else {
+                return "\(title): failed: \(failing.name) has shape \(failing.actualShape), expected \(failing.expectedShape)"
+            }
+            return "\(title): failed: \(failing.name) differs by up to \(String(format: "%.3e", failing.maxAbsoluteDifference)) (atol \(failing.atol)), \(failing.mismatches) of \(failing.comparedCount) values outside"
+        }
+        let worst = comparisons.map(\.maxAbsoluteDifference).max() ?? 0
+        let values = comparisons.map(\.comparedCount).reduce(0, +)
+        let names = comparisons.map(\.name).joined(separator: ", ")
+        return "\(title): passed (\(names): max difference \(String(format: "%.3e", worst)) over \(values) values)"
+    }
+
     public var text: String {
         var lines = ["Validating \(title):"]
         for comparison in comparisons { lines += comparison.lines }

@@ -22,6 +22,9 @@ public struct Recipe: Sendable, Hashable {
     public var stages: [Step]
     /// Option defaults (keys of `ConversionOptions`, snake_case).
     public var options: JSONObject
+    /// The directory of the recipe file, which relative paths in stage parameters start from;
+    /// nil for a recipe not read from a file (the current directory).
+    public var baseDirectory: URL?
 
     public init(name: String, description: String, family: ModelFamily?, stages: [Step], options: JSONObject = [:]) {
         self.name = name
@@ -35,8 +38,8 @@ public struct Recipe: Sendable, Hashable {
     /// reports; the manifest comes last so it hashes every file, the card included.
     public static let standardStages: [Step] = [
         "resolve-source", "read-config", "map-architecture", "extend-positions", "add-global-embeddings",
-        "check-finite", "write-config", "link-modeling-code", "copy-tokenizer", "write-checkpoint", "validate", "write-model-card",
-        "write-manifest",
+        "check-finite", "write-config", "link-modeling-code", "copy-tokenizer", "write-checkpoint", "validate",
+        "validate-encoder", "write-model-card", "write-manifest",
     ].map { Step($0) }
 
     /// The standard recipe of a family (the content of `conversions/<family>.json`), or for any
@@ -74,7 +77,9 @@ public struct Recipe: Sendable, Hashable {
             throw ConversionError(error.description)
         }
         do {
-            return try Recipe(json: value)
+            var recipe = try Recipe(json: value)
+            recipe.baseDirectory = url.deletingLastPathComponent()
+            return recipe
         } catch let error as ConversionError {
             throw ConversionError("\(url.path): \(error.message)")
         }
@@ -144,6 +149,6 @@ public struct Recipe: Sendable, Hashable {
 
     /// Builds the stages from `registry`.
     public func makeStages(registry: StageRegistry = .shared) throws -> [any Stage] {
-        try stages.map { try registry.make($0.stage, parameters: $0.parameters ?? [:]) }
+        try stages.map { try registry.make($0.stage, parameters: $0.parameters ?? [:], baseDirectory: baseDirectory) }
     }
 }

@@ -13,7 +13,7 @@ public protocol Stage {
 /// recipe gives none). The built-in stages are always there; library users add their own.
 /// Safe to use from any thread.
 public final class StageRegistry: @unchecked Sendable {
-    public typealias Factory = @Sendable (_ parameters: JSONObject) throws -> any Stage
+    public typealias Factory = @Sendable (_ parameters: StageParameters) throws -> any Stage
 
     /// The registry recipes are resolved against by default.
     public static let shared = StageRegistry(builtIns: true)
@@ -32,12 +32,13 @@ public final class StageRegistry: @unchecked Sendable {
 
     public var names: [String] { lock.withLock { factories.keys.sorted() } }
 
-    /// Builds the stage `name` with `parameters`.
-    public func make(_ name: String, parameters: JSONObject = JSONObject()) throws -> any Stage {
+    /// Builds the stage `name` with `parameters`; relative paths in them are resolved against
+    /// `baseDirectory` (the recipe file's directory) when given, else the current directory.
+    public func make(_ name: String, parameters: JSONObject = JSONObject(), baseDirectory: URL? = nil) throws -> any Stage {
         guard let factory = lock.withLock({ factories[name] }) else {
             throw ConversionError("unknown stage '\(name)' (registered: \(names.joined(separator: ", ")))")
         }
-        return try factory(parameters)
+        return try factory(StageParameters(stage: name, parameters, baseDirectory: baseDirectory))
     }
 }
 
@@ -45,10 +46,13 @@ public final class StageRegistry: @unchecked Sendable {
 public struct StageParameters {
     public let stage: String
     public let object: JSONObject
+    /// Where relative paths point from: the recipe file's directory; nil for the current directory.
+    public let baseDirectory: URL?
 
-    public init(stage: String, _ object: JSONObject) throws {
+    public init(stage: String, _ object: JSONObject, baseDirectory: URL? = nil) {
         self.stage = stage
         self.object = object
+        self.baseDirectory = baseDirectory
     }
 
     /// Refuses parameters the stage does not know (a typo would otherwise be ignored).
@@ -75,6 +79,27 @@ public struct StageParameters {
         guard let value = object[key], value != .null else { return nil }
         guard let string = value.stringValue else { throw mismatch(key, value, "a string") }
         return string
+    }
+
+    public func double(_ key: String) throws -> Double? {
+        guard let value = object[key], value != .null else { return nil }
+        guard let double = value.doubleValue else { throw mismatch(key, value, "a number") }
+        return double
+    }
+
+    /// A list of file paths (a single string is a list of one), resolved against `baseDirectory`.
+    public func paths(_ key: String) throws -> [URL] {
+        guard let value = object[key], value != .null else { return [] }
+        let strings: [String]
+        if let single = value.stringValue {
+            strings = [single]
+        } else if let array = value.arrayValue, let all = Optional(array.compactMap(\.stringValue)), all.count == array.count {
+            strings = all
+        } else {
+            throw mismatch(key, value, "a path or a list of paths")
+        }
+        let base = URL(fileURLWithPath: baseDirectory?.path ?? FileManager.default.currentDirectoryPath, isDirectory: true)
+        return strings.map { URL(fileURLWithPath: $0, relativeTo: base).standardizedFileURL }
     }
 
     private func mismatch(_ key: String, _ value: JSONValue, _ expected: String) -> ConversionError {

@@ -86,17 +86,7 @@ struct ValidateCommand: ParsableCommand {
             let source = try ModelDirectory(resolved: ModelLocator().resolve(against))
             let probe = try ParityProbe(lsg: directory, source: source, overrides: lsg.overrides, options: options)
             print(probe.text)
-            var failures: [String] = []
-            if let minCosine, probe.meanCosine < minCosine {
-                failures.append("mean cosine similarity \(probe.meanCosine) is below \(minCosine)")
-            }
-            if let minTop1 {
-                if let agreement = probe.top1Agreement {
-                    if agreement < minTop1 { failures.append("MLM top-1 agreement \(agreement) is below \(minTop1)") }
-                } else {
-                    failures.append("--min-top1 given but a model has no MLM head")
-                }
-            }
+            let failures = probe.failures(minimumMeanCosine: minCosine, minimumTop1Agreement: minTop1)
             for failure in failures { print("\t-[x] \(failure)") }
             if !failures.isEmpty { throw ExitCode(1) }
             return

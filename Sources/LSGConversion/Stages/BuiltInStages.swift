@@ -3,7 +3,7 @@ enum BuiltInStages {
     static func register(in registry: StageRegistry) {
         func plain(_ name: String, _ make: @escaping @Sendable () -> any Stage) {
             registry.register(name) { parameters in
-                try StageParameters(stage: name, parameters).allow([])
+                try parameters.allow([])
                 return make()
             }
         }
@@ -15,14 +15,21 @@ enum BuiltInStages {
         plain(CheckFiniteStage.stageName) { CheckFiniteStage() }
         plain(WriteConfigStage.stageName) { WriteConfigStage() }
         registry.register(LinkModelingCodeStage.stageName) { parameters in
-            let reader = try StageParameters(stage: LinkModelingCodeStage.stageName, parameters)
-            try reader.allow(["repository"])
-            return LinkModelingCodeStage(repository: try reader.string("repository"))
+            try parameters.allow(["repository"])
+            return LinkModelingCodeStage(repository: try parameters.string("repository"))
         }
         plain(CopyTokenizerStage.stageName) { CopyTokenizerStage() }
         plain(WriteCheckpointStage.stageName) { WriteCheckpointStage() }
         plain(WriteManifestStage.stageName) { WriteManifestStage() }
         plain(ValidateStage.stageName) { ValidateStage() }
+        registry.register(ValidateEncoderStage.stageName) { parameters in
+            try parameters.allow(["golden", "min_cosine", "min_top1", "probe_length"])
+            return ValidateEncoderStage(
+                goldenFiles: try parameters.paths("golden"),
+                minimumMeanCosine: try parameters.double("min_cosine") ?? ValidateEncoderStage.defaultMinimumMeanCosine,
+                minimumTop1Agreement: try parameters.double("min_top1"),
+                probeLength: try parameters.int("probe_length"))
+        }
         plain(WriteModelCardStage.stageName) { WriteModelCardStage() }
     }
 }

@@ -1,0 +1,81 @@
+import Checkpoint
+import Foundation
+import Golden
+import LSGEncoder
+
+/// Runs the written checkpoint through our LSG encoder. With golden files (the recipe's `golden`
+/// parameter, paths relative to the recipe file), each recorded case must reproduce the outputs
+/// the reference recorded. Without, the converted model is compared with its source on a probe
+/// both can read (`ParityProbe`): the conversion fails when the mean cosine similarity of their
+/// hidden states falls below `min_cosine` (or the MLM top-1 agreement below `min_top1`, when set).
+/// The default threshold catches a broken conversion, not the small drift LSG attention brings;
+/// a recipe can raise it. Skipped in a dry run.
+public struct ValidateEncoderStage: Stage, ValidatingStage {
+    public static let stageName = "validate-encoder"
+    public static let defaultMinimumMeanCosine = 0.5
+    public var name: String { Self.stageName }
+
+    public var goldenFiles: [URL]
+    public var minimumMeanCosine: Double
+    public var minimumTop1Agreement: Double?
+    /// Probe length; nil for the source's limit.
+    public var probeLength: Int?
+
+    public init(goldenFiles: [URL] = [], minimumMeanCosine: Double = Self.defaultMinimumMeanCosine,
+                minimumTop1Agreement: Double? = nil, probeLength: Int? = nil) {
+        self.goldenFiles = goldenFiles
+        self.minimumMeanCosine = minimumMeanCosine
+        self.minimumTop1Agreement = minimumTop1Agreement
+        self.probeLength = probeLength
+    }
+
+    public func run(_ context: ConversionContext) throws {
+        guard let directory = context.stagingDirectory else { return }
+        let converted = try ModelDirectory(url: directory)
+        let threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        if goldenFiles.isEmpty {
+            try compareWithSource(converted, context.requireSource(), threads: threads, context: context)
+        } else {
+            try checkGoldens(converted, threads: threads, context: context)
+        }
+    }
+
+    private func checkGoldens(_ converted: ModelDirectory, threads: Int, context: ConversionContext) throws {
+        var failures: [String] = []
+        for url in goldenFiles {
+            let report: ValidationReport
+            do {
+                report = try GoldenCase(contentsOf: url).validate(model: converted, threads: threads)
+            } catch {
+                failures.append("\(url.path): \(error)")
+                continue
+            }
+            if report.passed {
+                context.report.validation.append("encoder: \(report.summary)")
+            } else {
+                failures.append(report.summary)
+            }
+        }
+        guard failures.isEmpty else {
+            throw ConversionError("encoder validation failed: " + failures.joined(separator: "; "))
+        }
+    }
+
+    private func compareWithSource(_ converted: ModelDirectory, _ source: ModelDirectory, threads: Int,
+                                   context: ConversionContext) throws {
+        let probe: ParityProbe
+        do {
+            probe = try ParityProbe(lsg: converted, source: source, length: probeLength,
+                                    options: EncodeOptions(threads: threads))
+        } catch let error as ConversionError {
+            throw error
+        } catch {
+            throw ConversionError("encoder validation could not run: \(error)")
+        }
+        let failures = probe.failures(minimumMeanCosine: minimumMeanCosine, minimumTop1Agreement: minimumTop1Agreement)
+        guard failures.isEmpty else {
+            throw ConversionError("encoder validation failed: \(probe.summary): " + failures.joined(separator: "; "))
+        }
+        context.report.validation.append("encoder: \(probe.summary)")
+    }
+}

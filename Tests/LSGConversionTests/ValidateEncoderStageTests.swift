@@ -1,0 +1,77 @@
+import Checkpoint
+import Foundation
+import SafeTensors
+import Testing
+
+@testable import LSGConversion
+
+/// The conversion's encoder validation: golden files a recipe names, else parity with the source.
+@Suite struct ValidateEncoderStageTests {
+    let camembertTiny = ConversionFixtures.fixtures.appendingPathComponent("camembert-tiny")
+
+    func run(_ recipe: Recipe, output: URL) throws -> ConversionContext {
+        let options = try ConversionOptions.merged(recipe: recipe, overrides: ["output": .string(output.path)])
+        return try Conversion(options: options, recipe: recipe, toolVersion: "test").run()
+    }
+
+    @Test func bundledRecipeChecksTheGoldenTheReferenceRecordedOnIt() throws {
+        let scratch = try ConversionFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let recipe = try Recipe.resolve("camembert-tiny-4096", in: ConversionFixtures.repository)
+        var withSource = recipe
+        withSource.options["source"] = .string(camembertTiny.path)
+        let context = try run(withSource, output: scratch.appendingPathComponent("out"))
+        let line = try #require(context.report.validation.first { $0.hasPrefix("encoder: ") })
+        #expect(line.contains("golden case bundled-camembert-tiny-4096: passed"), "\(line)")
+    }
+
+    @Test func aGoldenOfAnotherModelFailsTheConversionAndLeavesNoOutput() throws {
+        let scratch = try ConversionFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        var recipe = Recipe.standard(for: .camembert)
+        let index = try #require(recipe.stages.firstIndex { $0.stage == ValidateEncoderStage.stageName })
+        recipe.stages[index].parameters = ["golden": .string("golden/readback/readback-roberta-lsh-b16-s16-f4-g1-padded-batch.safetensors.zst")]
+        recipe.baseDirectory = ConversionFixtures.repository
+        recipe.options = ["source": .string(camembertTiny.path), "max_length": .int(1024)]
+        let output = scratch.appendingPathComponent("out")
+        #expect {
+            try run(recipe, output: output)
+        } throws: { error in
+            "\(error)".contains("encoder validation failed: golden case readback-roberta-lsh-b16-s16-f4-g1-padded-batch: failed")
+        }
+        #expect(!FileManager.default.fileExists(atPath: output.path))
+    }
+
+    @Test func withoutGoldensTheModelIsComparedWithItsSource() throws {
+        let scratch = try ConversionFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        var recipe = Recipe.standard(for: .camembert)
+        recipe.options = ["source": .string(camembertTiny.path), "max_length": .int(1024)]
+        let context = try run(recipe, output: scratch.appendingPathComponent("out"))
+        let line = try #require(context.report.validation.first { $0.hasPrefix("encoder: ") })
+        #expect(line.contains("parity with the source on a 512-token probe: hidden-state cosine mean 0.9"), "\(line)")
+
+        let index = try #require(recipe.stages.firstIndex { $0.stage == ValidateEncoderStage.stageName })
+        recipe.stages[index].parameters = ["min_cosine": .double(1.5), "probe_length": .int(64)]
+        let strict = scratch.appendingPathComponent("strict")
+        #expect {
+            try run(recipe, output: strict)
+        } throws: { error in
+            "\(error)".contains("on a 64-token probe") && "\(error)".contains("is below 1.5")
+        }
+        #expect(!FileManager.default.fileExists(atPath: strict.path))
+    }
+
+    @Test func parametersAreChecked() throws {
+        #expect(throws: ConversionError.self) {
+            try StageRegistry.shared.make(ValidateEncoderStage.stageName, parameters: ["golden": .int(3)])
+        }
+        #expect(throws: ConversionError.self) {
+            try StageRegistry.shared.make(ValidateEncoderStage.stageName, parameters: ["min_cosin": .double(0.9)])
+        }
+        let stage = try StageRegistry.shared.make(
+            ValidateEncoderStage.stageName, parameters: ["golden": .array([.string("a.zst"), .string("/b.zst")])],
+            baseDirectory: URL(fileURLWithPath: "/recipes"))
+        #expect((stage as? ValidateEncoderStage)?.goldenFiles.map(\.path) == ["/recipes/a.zst", "/b.zst"])
+    }
+}
