@@ -1,3 +1,5 @@
+import SafeTensors
+
 /// A problem with a PyTorch checkpoint (`pytorch_model.bin`, its zip archive, its pickle, or a
 /// shard index). Its description is one line: `<file>: <problem>`.
 public struct PyTorchCheckpointError: Error, CustomStringConvertible, Sendable, Equatable {
@@ -6,8 +8,8 @@ public struct PyTorchCheckpointError: Error, CustomStringConvertible, Sendable, 
     public let problem: String
 
     public init(file: String, problem: String) {
-        self.file = file
-        self.problem = problem.split(whereSeparator: \.isNewline).joined(separator: " ")
+        self.file = file.foldedToOneLine
+        self.problem = problem.foldedToOneLine
     }
 
     public var description: String { "\(file): \(problem)" }

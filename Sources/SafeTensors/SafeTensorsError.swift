@@ -6,9 +6,8 @@ public struct SafeTensorsError: Error, CustomStringConvertible, Sendable, Equata
     public let problem: String
 
     public init(file: String, problem: String) {
-        self.file = file
-        // Keep the message on one line whatever the input contained.
-        self.problem = problem.split(whereSeparator: \.isNewline).joined(separator: " ")
+        self.file = file.foldedToOneLine
+        self.problem = problem.foldedToOneLine
     }
 
     public var description: String { "\(file): \(problem)" }
