@@ -38,15 +38,20 @@ extension CheckpointInspection {
                 return (3...4).contains(column) ? pad + cell : cell + pad
             }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
         }
+        // Totals per module in one pass (a module's tensors need not be adjacent in file order).
+        let modules = tensors.map { Self.moduleName(of: $0.name) }
+        var moduleTotals: [String: (tensors: Int, parameters: Int)] = [:]
+        for (module, tensor) in zip(modules, tensors) {
+            moduleTotals[module, default: (0, 0)].tensors += 1
+            moduleTotals[module, default: (0, 0)].parameters += tensor.parameters
+        }
         var currentModule: String?
         lines.append("")
         lines.append("  " + format(header))
-        for (tensor, row) in zip(tensors, rows) {
-            let module = Self.moduleName(of: tensor.name)
+        for (module, row) in zip(modules, rows) {
             if module != currentModule {
-                let members = tensors.filter { Self.moduleName(of: $0.name) == module }
-                let parameters = members.reduce(0) { $0 + $1.parameters }
-                lines.append("\(module) (\(members.count) tensors, \(Self.grouped(parameters)) params)")
+                let totals = moduleTotals[module]!
+                lines.append("\(module) (\(totals.tensors) tensors, \(Self.grouped(totals.parameters)) params)")
                 currentModule = module
             }
             lines.append("  " + format(row))

@@ -23,22 +23,7 @@ struct Header {
             throw fail("header length \(headerLength) runs past the end of the file (\(bytes.count) bytes)")
         }
         let headerBytes = UnsafeRawBufferPointer(rebasing: bytes[8..<(8 + headerLength)])
-        if let offset = firstInvalidUTF8Offset(headerBytes) {
-            throw fail("header is not valid UTF-8 (header byte \(offset))")
-        }
-        let json: JSONValue
-        do {
-            json = try JSONValue.parse(headerBytes)
-        } catch {
-            throw fail("header is not valid JSON: \(error)")
-        }
-        guard case .object(let entries) = json else {
-            throw fail("header is a JSON \(json.typeName), not an object")
-        }
-
-        guard entries.count <= SafeTensorsLimits.maxTensors + 1 else {
-            throw fail("header lists \(entries.count) entries, more than the limit of \(SafeTensorsLimits.maxTensors) tensors")
-        }
+        let entries = try Header.entries(of: headerBytes, fail: fail)
         var metadata: [String: String]?
         var tensors: [TensorInfo] = []
         tensors.reserveCapacity(entries.count)
@@ -84,6 +69,53 @@ struct Header {
         self.dataStart = 8 + headerLength
         self.metadata = metadata
         self.tensors = tensors
+    }
+
+    /// The header's top-level object, refused before parsing when it lists more entries than the
+    /// tensor limit allows (from a scan that allocates nothing).
+    private static func entries(of headerBytes: UnsafeRawBufferPointer, fail: (String) -> SafeTensorsError)
+        throws(SafeTensorsError) -> JSONObject
+    {
+        if let offset = firstInvalidUTF8Offset(headerBytes) {
+            throw fail("header is not valid UTF-8 (header byte \(offset))")
+        }
+        let entryCount = JSONValue.topLevelMemberCount(headerBytes)
+        guard entryCount <= SafeTensorsLimits.maxTensors + 1 else {  // the tensors and `__metadata__`
+            throw fail("header lists \(entryCount) entries, more than the limit of \(SafeTensorsLimits.maxTensors) tensors")
+        }
+        let json: JSONValue
+        do {
+            json = try JSONValue.parse(headerBytes)
+        } catch {
+            throw fail("header is not valid JSON: \(error)")
+        }
+        guard case .object(let entries) = json else {
+            throw fail("header is a JSON \(json.typeName), not an object")
+        }
+        return entries
+    }
+
+    /// The size of the whole file the header in `prefix` (its first 8 + header length bytes)
+    /// describes: 8 + header length + the largest tensor end offset. Entries are only skimmed;
+    /// full validation happens when the whole file is read.
+    static func declaredFileSize(prefix bytes: UnsafeRawBufferPointer, file: String) throws(SafeTensorsError) -> Int {
+        func fail(_ problem: String) -> SafeTensorsError { SafeTensorsError(file: file, problem: problem) }
+        guard bytes.count >= 8 else {
+            throw fail("file is \(bytes.count) bytes, too short for the 8-byte header length")
+        }
+        let declared = UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self))
+        guard declared <= UInt64(SafeTensorsLimits.maxHeaderBytes), 8 + Int(declared) <= bytes.count else {
+            throw fail("header length \(declared) does not fit the \(bytes.count - 8) header bytes given")
+        }
+        let headerLength = Int(declared)
+        let entries = try entries(of: UnsafeRawBufferPointer(rebasing: bytes[8..<(8 + headerLength)]), fail: fail)
+        var dataSize = 0
+        for (name, entry) in entries where name != "__metadata__" {
+            if case .int(let end)? = entry["data_offsets"]?.arrayValue?.last { dataSize = max(dataSize, end) }
+        }
+        let (total, overflow) = (8 + headerLength).addingReportingOverflow(dataSize)
+        guard !overflow else { throw fail("data_offsets end \(dataSize) overflows the file size") }
+        return total
     }
 
     private static func metadata(from entry: JSONValue, fail: (String) -> SafeTensorsError) throws(SafeTensorsError)

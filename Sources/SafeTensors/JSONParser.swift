@@ -22,6 +22,47 @@ extension JSONValue {
         return try parser.parseDocument()
     }
 
+    /// Members of the top-level object or array: the commas directly inside it, plus one unless it
+    /// is empty. One pass over the bytes that allocates nothing, so a limit on it refuses a hostile
+    /// document listing millions of entries in milliseconds, before any of them is built. Exact for
+    /// valid JSON; on malformed input only an estimate (the parser refuses such input anyway).
+    static func topLevelMemberCount(_ bytes: UnsafeRawBufferPointer) -> Int {
+        var depth = 0
+        var commas = 0
+        var inString = false
+        var escaped = false
+        var hasMember = false
+        for byte in bytes {
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""):
+                inString = true
+                if depth == 1 { hasMember = true }
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                if depth == 1 { hasMember = true }
+                depth += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                depth -= 1
+            case UInt8(ascii: ","):
+                if depth == 1 { commas += 1 }
+            case 0x20, 0x09, 0x0A, 0x0D:
+                break
+            default:
+                if depth == 1 { hasMember = true }
+            }
+        }
+        return hasMember ? commas + 1 : 0
+    }
+
     public static func parse(_ data: Data, maxDepth: Int = defaultMaxDepth) throws(JSONParseError) -> JSONValue {
         let result: Result<JSONValue, JSONParseError> = data.withUnsafeBytes { bytes in
             Result { () throws(JSONParseError) -> JSONValue in try parse(bytes, maxDepth: maxDepth) }
