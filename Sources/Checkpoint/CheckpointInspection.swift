@@ -1,6 +1,5 @@
 import Foundation
 import SafeTensors
-import Zstd
 
 /// What `inspect` reports about a weights file or a model directory: every tensor with its
 /// dtype, shape, size and the sha256 of its raw bytes, plus totals.
@@ -31,10 +30,7 @@ public struct CheckpointInspection: Sendable {
     public var totalParameters: Int { tensors.reduce(0) { $0 + $1.parameters } }
     public var totalBytes: Int { tensors.reduce(0) { $0 + $1.bytes } }
 
-    /// Largest compressed golden or weights file decompressed in memory (4 GiB).
-    public static let maxDecompressedBytes = 4 << 30
-
-    /// Inspects a `.safetensors` file, a `.safetensors.zst` file, or a model directory;
+    /// Inspects a `.safetensors` file, a `.safetensors.zst` file, a PyTorch `.bin` file, or a model directory;
     /// `checkFinite` also counts the NaN and infinite values of every float tensor.
     public init(path: URL, checkFinite: Bool = false) throws {
         var isDirectory: ObjCBool = false
@@ -49,25 +45,11 @@ public struct CheckpointInspection: Sendable {
             metadata = store.files.first?.metadata
             tensors = try Self.describe(store.files, checkFinite: checkFinite) { URL(fileURLWithPath: $0.name).lastPathComponent }
         } else {
-            let file = try Self.openFile(path)
+            let file = try WeightFiles.openFile(path)
             config = nil
             files = [path.lastPathComponent]
             metadata = file.metadata
             tensors = try Self.describe([file], checkFinite: checkFinite) { _ in path.lastPathComponent }
-        }
-    }
-
-    private static func openFile(_ url: URL) throws -> SafeTensorsFile {
-        do {
-            if url.pathExtension == "zst" {
-                let data = try Zstd.decompressFile(at: url, maxOutputBytes: maxDecompressedBytes)
-                return try SafeTensorsFile(data: data, name: url.path)
-            }
-            return try SafeTensorsFile(contentsOf: url)
-        } catch let error as SafeTensorsError {
-            throw CheckpointError(error.file, error.problem)
-        } catch let error as ZstdError {
-            throw CheckpointError(url.path, error.description.replacingOccurrences(of: "\(url.path): ", with: ""))
         }
     }
 

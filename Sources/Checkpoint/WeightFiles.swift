@@ -16,15 +16,19 @@ public enum WeightFiles {
             throw CheckpointError(url.path, "no such file or directory")
         }
         if isDirectory.boolValue { return try TensorStore(directory: url).files }
+        return [try openFile(url)]
+    }
+
+    /// One weights file, chosen by its extension (`.zst`, `.bin`/`.pt`/`.pth`, else safetensors).
+    public static func openFile(_ url: URL) throws -> SafeTensorsFile {
         do {
             switch url.pathExtension {
             case "zst":
-                let data = try Zstd.decompressFile(at: url, maxOutputBytes: maxDecompressedBytes)
-                return [try SafeTensorsFile(data: data, name: url.path)]
+                return try openCompressed(url)
             case "bin", "pt", "pth":
-                return [try PyTorchCheckpointFile(contentsOf: url).safeTensors()]
+                return try PyTorchCheckpointFile(contentsOf: url).safeTensors()
             default:
-                return [try SafeTensorsFile(contentsOf: url)]
+                return try SafeTensorsFile(contentsOf: url)
             }
         } catch let error as SafeTensorsError {
             throw CheckpointError(error.file, error.problem)
@@ -33,5 +37,32 @@ public enum WeightFiles {
         } catch let error as ZstdError {
             throw CheckpointError(url.path, error.description.replacingOccurrences(of: "\(url.path): ", with: ""))
         }
+    }
+
+    /// A `.safetensors.zst` file, decompressed only as far as both the zstd frame and the
+    /// safetensors header declare: the frame must state its content size (at most
+    /// `maxDecompressedBytes`), and the header, decompressed first, must describe exactly that
+    /// many bytes before the rest is decompressed.
+    static func openCompressed(_ url: URL) throws -> SafeTensorsFile {
+        func fail(_ problem: String) -> CheckpointError { CheckpointError(url.path, problem) }
+        let compressed = try RegularFile.contents(of: url, maxBytes: maxDecompressedBytes)
+        let declared = try Zstd.declaredContentSize(of: compressed)
+        guard declared <= maxDecompressedBytes else {
+            throw fail("the zstd frame declares \(declared) bytes, more than the limit of \(maxDecompressedBytes)")
+        }
+        let first8 = try Zstd.decompressPrefix(compressed, count: min(declared, 8))
+        if let prefixLength = first8.withUnsafeBytes(SafeTensorsFile.prefixLength(first8:)), prefixLength <= declared {
+            let prefix = try Zstd.decompressPrefix(compressed, count: prefixLength)
+            let described = try prefix.withUnsafeBytes { try SafeTensorsFile.declaredFileSize(prefix: $0, name: url.path) }
+            guard described == declared else {
+                throw fail("the zstd frame declares \(declared) bytes but the safetensors header describes \(described)")
+            }
+        }
+        // Otherwise the header length is wrong, which the full validation below reports.
+        let data = try Zstd.decompress(compressed, maxOutputBytes: declared)
+        guard data.count == declared else {
+            throw fail("the zstd frame declares \(declared) bytes but holds \(data.count)")
+        }
+        return try SafeTensorsFile(data: data, name: url.path)
     }
 }

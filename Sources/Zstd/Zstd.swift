@@ -22,11 +22,16 @@ public final class ZstdCompressor {
     private let stream: OpaquePointer
     private var output: [UInt8]
 
-    public init(level: Int32 = 19) throws {
+    /// `contentSize`, when known, is written into the frame header (readers may require it to
+    /// bound their memory before decompressing); the input must then be exactly that long.
+    public init(level: Int32 = 19, contentSize: Int? = nil) throws {
         guard let stream = ZSTD_createCCtx() else { throw ZstdError("cannot allocate a zstd compression context") }
         self.stream = stream
         self.output = [UInt8](repeating: 0, count: ZSTD_CStreamOutSize())
         _ = try ZstdError.check(ZSTD_CCtx_setParameter(stream, ZSTD_c_compressionLevel, level), "zstd level \(level)")
+        if let contentSize {
+            _ = try ZstdError.check(ZSTD_CCtx_setPledgedSrcSize(stream, UInt64(contentSize)), "zstd content size")
+        }
         // A fixed single-threaded configuration keeps the compressed bytes identical from run to run.
         _ = try ZstdError.check(ZSTD_CCtx_setParameter(stream, ZSTD_c_checksumFlag, 1), "zstd checksum flag")
     }
@@ -114,7 +119,7 @@ public final class ZstdDecompressor {
 /// One-shot and file helpers over the streaming types.
 public enum Zstd {
     public static func compress(_ data: Data, level: Int32 = 19) throws -> Data {
-        let compressor = try ZstdCompressor(level: level)
+        let compressor = try ZstdCompressor(level: level, contentSize: data.count)
         var result = Data()
         let append: (UnsafeRawBufferPointer) -> Void = { result.append(contentsOf: $0) }
         try data.withUnsafeBytes { try compressor.compress($0, into: append) }
