@@ -1,4 +1,5 @@
 import Foundation
+import SafeTensors
 
 /// Where a model name or path was found.
 public struct ResolvedModel: Sendable, Hashable {
@@ -82,8 +83,11 @@ public struct ModelLocator: Sendable {
         let commit: String
         if revision.split(separator: "/").contains(where: { $0 == "." || $0 == ".." }) {
             throw CheckpointError(revision, "is not a revision name")
-        } else if let text = try? String(contentsOf: ref, encoding: .utf8) {
-            commit = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        } else if FileManager.default.fileExists(atPath: ref.path) {
+            // A ref holds a 40-character commit hash; anything else (a FIFO, a huge file) is refused.
+            let data: Data
+            do { data = try RegularFile.contents(of: ref, maxBytes: 4096) } catch { throw CheckpointError(error.file, error.problem) }
+            commit = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             guard Self.isCommitHash(commit) else { throw CheckpointError(ref.path, "does not hold a commit hash") }
         } else if Self.isCommitHash(revision) {
             commit = revision

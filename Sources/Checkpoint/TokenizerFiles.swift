@@ -111,6 +111,20 @@ public struct TokenizerFiles: Sendable {
         return Data((text + "\n").utf8)
     }
 
+    /// The bytes of one of the tokenizer files, read whole: a regular file of at most
+    /// `SafeTensorsLimits.maxJSONFileBytes` (a FIFO or a device is refused, never waited on).
+    public func contents(of name: String) throws -> Data {
+        try Self.readFile(directory.appendingPathComponent(name))
+    }
+
+    static func readFile(_ url: URL) throws -> Data {
+        do {
+            return try RegularFile.contents(of: url, maxBytes: SafeTensorsLimits.maxJSONFileBytes)
+        } catch {
+            throw CheckpointError(error.file, error.problem)
+        }
+    }
+
     static func loadJSON(_ url: URL) throws -> JSONValue {
         do {
             return try JSONValue.load(contentsOf: url)
@@ -166,8 +180,8 @@ struct TokenLookup {
             for (token, id) in object { if let id = id.intValue { vocabulary[token] = id } }
         } else if fileNames.contains("vocab.txt") {
             let url = directory.appendingPathComponent("vocab.txt")
-            guard let text = try? String(contentsOf: url, encoding: .utf8) else {
-                throw CheckpointError(url.path, "cannot read as UTF-8 text")
+            guard let text = String(validating: try TokenizerFiles.readFile(url), as: UTF8.self) else {
+                throw CheckpointError(url.path, "is not UTF-8 text")
             }
             for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                 let token = String(line.hasSuffix("\r") ? line.dropLast() : line)

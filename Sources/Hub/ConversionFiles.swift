@@ -48,11 +48,7 @@ enum ConversionFiles {
 
     /// The shard files a weight index names.
     static func shards(ofIndexAt url: URL) throws -> [String] {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw CheckpointError(url.path, "cannot read: \(error.localizedDescription)")
-        }
-        return try SafeTensorsIndex(data: data, name: url.path).shardFiles
+        try SafeTensorsIndex(contentsOf: url).shardFiles
     }
 
     /// The first file a conversion needs that `snapshot` lacks, or nil when it is complete.

@@ -19,14 +19,7 @@ public struct CopyTokenizerStage: Stage {
             try context.write(map, as: "special_tokens_map.json", role: "tokenizer (special tokens as added tokens)")
         }
         for file in tokenizer.fileNames where !context.files.contains(where: { $0.name == file }) {
-            let url = tokenizer.directory.appendingPathComponent(file)
-            let data: Data
-            do {
-                data = try Data(contentsOf: url, options: .mappedIfSafe)
-            } catch {
-                throw ConversionError("\(url.path): cannot read (\(error.localizedDescription))")
-            }
-            try context.write(data, as: file, role: "tokenizer (copied)")
+            try context.write(try tokenizer.contents(of: file), as: file, role: "tokenizer (copied)")
         }
         context.report.changes.append("tokenizer: \(tokenizer.fileNames.count) file(s), model_max_length \(maxLength)")
     }

@@ -106,11 +106,16 @@ public struct LinkModelingCodeStage: Stage {
     }
 
     private static func read(_ url: URL) throws -> String {
+        let data: Data
         do {
-            return try String(contentsOf: url, encoding: .utf8)
+            data = try RegularFile.contents(of: url, maxBytes: CheckpointLimits.maxConfigBytes)
         } catch {
-            throw ConversionError("\(url.path): cannot read as UTF-8 text (\(error.localizedDescription))")
+            throw ConversionError(error.description)
         }
+        guard let text = String(validating: data, as: UTF8.self) else {
+            throw ConversionError("\(url.path): is not UTF-8 text")
+        }
+        return text
     }
 
     /// Whether `source` has a top-level `class Name:` or `class Name(...)`.
