@@ -17,43 +17,22 @@ public final class PyTorchShardedCheckpoint: @unchecked Sendable {
     private let shardByTensor: [String: PyTorchCheckpointFile]
 
     public init(indexURL: URL, limits: PyTorchCheckpointFile.Limits = PyTorchCheckpointFile.Limits()) throws {
+        let directory = indexURL.deletingLastPathComponent()
         let index: SafeTensorsIndex
+        let opened: (shards: [PyTorchCheckpointFile], shardPositionByTensor: [String: Int])
         do {
             index = try SafeTensorsIndex(contentsOf: indexURL)
+            opened = try index.openShards(in: directory, open: { try PyTorchCheckpointFile(contentsOf: $0, limits: limits) },
+                                          tensorNames: { $0.tensors.map(\.name) })
         } catch let error as SafeTensorsError {
             throw PyTorchCheckpointError(file: error.file, problem: error.problem)
         }
-        let directory = indexURL.deletingLastPathComponent()
-        func fail(_ problem: String) -> PyTorchCheckpointError { PyTorchCheckpointError(file: index.name, problem: problem) }
-
-        var shards: [PyTorchCheckpointFile] = []
-        var shardByTensor: [String: PyTorchCheckpointFile] = [:]
-        var tensors: [PyTorchTensor] = []
-        for shardName in index.shardFiles {
-            let shard = try PyTorchCheckpointFile(contentsOf: directory.appendingPathComponent(shardName), limits: limits)
-            for tensor in shard.tensors {
-                if let other = shardByTensor[tensor.name] {
-                    throw fail("tensor '\(tensor.name)' is in two shards, \(URL(fileURLWithPath: other.name).lastPathComponent) and \(shardName)")
-                }
-                guard let named = index.weightMap[tensor.name] else {
-                    throw fail("tensor '\(tensor.name)' of shard \(shardName) is not in the weight_map")
-                }
-                guard named == shardName else {
-                    throw fail("tensor '\(tensor.name)' is in shard \(shardName) but the index names \(named)")
-                }
-                shardByTensor[tensor.name] = shard
-                tensors.append(tensor)
-            }
-            shards.append(shard)
-        }
-        for (tensor, shardName) in index.weightMap.sorted(by: { $0.key < $1.key }) where shardByTensor[tensor] == nil {
-            throw fail("tensor '\(tensor)' is not in shard \(shardName), where the index puts it")
-        }
+        let shards = opened.shards
         self.directory = directory
         self.index = index
         self.shards = shards
-        self.tensors = tensors
-        self.shardByTensor = shardByTensor
+        self.tensors = shards.flatMap(\.tensors)
+        self.shardByTensor = opened.shardPositionByTensor.mapValues { shards[$0] }
     }
 
     public var names: [String] { tensors.map(\.name) }

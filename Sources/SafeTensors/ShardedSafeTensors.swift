@@ -20,36 +20,12 @@ public final class ShardedSafeTensors: @unchecked Sendable {
     public init(indexURL: URL) throws {
         let index = try SafeTensorsIndex(contentsOf: indexURL)
         let directory = indexURL.deletingLastPathComponent()
-        func fail(_ problem: String) -> SafeTensorsError { SafeTensorsError(file: index.name, problem: problem) }
-
-        var shards: [SafeTensorsFile] = []
-        var shardByTensor: [String: SafeTensorsFile] = [:]
-        var tensors: [TensorInfo] = []
-        for shardName in index.shardFiles {
-            let shard = try SafeTensorsFile(contentsOf: directory.appendingPathComponent(shardName))
-            for tensor in shard.tensors {
-                if let other = shardByTensor[tensor.name] {
-                    throw fail("tensor '\(tensor.name)' is in two shards, \((other.name as NSString).lastPathComponent) and \(shardName)")
-                }
-                guard let named = index.weightMap[tensor.name] else {
-                    throw fail("tensor '\(tensor.name)' of shard \(shardName) is not in the weight_map")
-                }
-                guard named == shardName else {
-                    throw fail("tensor '\(tensor.name)' is in shard \(shardName) but the index names \(named)")
-                }
-                shardByTensor[tensor.name] = shard
-                tensors.append(tensor)
-            }
-            shards.append(shard)
-        }
-        for (tensor, shardName) in index.weightMap.sorted(by: { $0.key < $1.key }) where shardByTensor[tensor] == nil {
-            throw fail("tensor '\(tensor)' is not in shard \(shardName), where the index puts it")
-        }
+        let (shards, positions) = try index.openShards(in: directory, open: SafeTensorsFile.init(contentsOf:), tensorNames: \.names)
         self.directory = directory
         self.index = index
         self.shards = shards
-        self.tensors = tensors
-        self.shardByTensor = shardByTensor
+        self.tensors = shards.flatMap(\.tensors)
+        self.shardByTensor = positions.mapValues { shards[$0] }
     }
 
     public var names: [String] { tensors.map(\.name) }
