@@ -153,16 +153,43 @@ struct ConvertCommandTests {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let staging = scratch.file(".out.partial-\(process.processIdentifier)")
-        let deadline = Date().addingTimeInterval(30)
-        while !FileManager.default.fileExists(atPath: staging.appendingPathComponent("config.json").path) && Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.01)
+        let pid = process.processIdentifier
+        let staging = scratch.file(".out.partial-\(pid)")
+        // Look at the run only while it is stopped, so that what is seen (staging written, output
+        // not yet renamed into place) still holds when the signal lands, however loaded the
+        // machine is; the signal stays pending until SIGCONT.
+        var caught = false
+        let deadline = Date().addingTimeInterval(300)
+        while process.isRunning && Date() < deadline {
+            kill(pid, SIGSTOP)
+            guard waitUntilStopped(pid) else { break }
+            if FileManager.default.fileExists(atPath: staging.appendingPathComponent("config.json").path) {
+                kill(pid, signalNumber)
+                kill(pid, SIGCONT)
+                caught = true
+                break
+            }
+            kill(pid, SIGCONT)
+            Thread.sleep(forTimeInterval: 0.005)
         }
-        #expect(FileManager.default.fileExists(atPath: staging.path), "the conversion reached its staging directory")
-        kill(process.processIdentifier, signalNumber)
+        if !caught { process.terminate() }
         process.waitUntilExit()
-        #expect(process.terminationStatus == 128 + signalNumber)
+        #expect(caught, "the conversion was never seen between writing config.json and its final rename")
+        #expect(process.terminationReason == .exit && process.terminationStatus == 128 + signalNumber,
+                "\(process.terminationReason) \(process.terminationStatus)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path).isEmpty)
+    }
+
+    /// Waits until `pid` is in the stopped state (true) or gone (false), from /proc.
+    private func waitUntilStopped(_ pid: Int32) -> Bool {
+        while true {
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let end = stat.lastIndex(of: ")") else { return false }
+            let state = stat[stat.index(end, offsetBy: 2)]
+            if state == "T" || state == "t" { return true }
+            if state == "Z" || state == "X" { return false }
+            Thread.sleep(forTimeInterval: 0.001)
+        }
     }
 }
 

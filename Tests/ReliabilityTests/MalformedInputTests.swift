@@ -114,6 +114,15 @@ struct MalformedInputTests {
             try Data(#"{"metadata": {}, "weight_map": {"roberta.embeddings.word_embeddings.weight": "model-00001-of-00002.safetensors"}}"#.utf8)
                 .write(to: source.appendingPathComponent("model.safetensors.index.json"))
         }, fragments: { path("model-00001-of-00002.safetensors")($0) + ["cannot open"] }),
+        DamagedSource(description: "sentencepiece.bpe.model is a FIFO (the tokenizer copy would block forever)", damage: { source in
+            let url = source.appendingPathComponent("sentencepiece.bpe.model")
+            try FileManager.default.removeItem(at: url)
+            #expect(mkfifo(url.path, 0o600) == 0)
+        }, fragments: { path("sentencepiece.bpe.model")($0) + ["not a regular file"] }),
+        DamagedSource(description: "vocab.txt is a FIFO (the token lookup would block forever)", damage: { source in
+            try FileManager.default.removeItem(at: source.appendingPathComponent("tokenizer.json"))
+            #expect(mkfifo(source.appendingPathComponent("vocab.txt").path, 0o600) == 0)
+        }, fragments: { path("vocab.txt")($0) + ["not a regular file"] }),
         DamagedSource(description: "tokenizer_config.json is not JSON", damage: write("{bos_token: <s>}", to: "tokenizer_config.json"),
                       fragments: { path("tokenizer_config.json")($0) + ["not valid JSON"] }),
     ]
