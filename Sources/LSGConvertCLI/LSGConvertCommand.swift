@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `lsg-convert` root command. Subcommands stay thin: each parses options and calls a library.
 public struct LSGConvertCommand: ParsableCommand {
@@ -18,4 +19,24 @@ public struct LSGConvertCommand: ParsableCommand {
     )
 
     public init() {}
+
+    /// Like ArgumentParser's `main`, except that an error is one line on stderr (`Error: ...`),
+    /// without the usage block ArgumentParser adds to usage errors; help and version print as usual.
+    public static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(code.rawValue)
+            }
+            let message = message(for: error).split(whereSeparator: \.isNewline).joined(separator: " ")
+            if !message.isEmpty {
+                FileHandle.standardError.write(Data("Error: \(message)\n".utf8))
+            }
+            Foundation.exit(code.rawValue)
+        }
+    }
 }

@@ -102,6 +102,14 @@ import Zstd
         }
     }
 
+    @Test func usageErrorsAreOneLineWithoutTheUsageBlock() throws {
+        let result = try runTool(["encode", Self.lsgModel, "--input", "in", "--output", "out", "--sparsity-type", "bogus"])
+        #expect(result.status == 64)
+        #expect(result.errorLines == ["Error: --sparsity-type must be one of none, norm, pooling, lsh, stride, block_stride, bos_pooling (got 'bogus')"])
+        let help = try runTool(["encode", "--help"])
+        #expect(help.status == 0 && help.standardOutput.contains("USAGE: lsg-convert encode"))
+    }
+
     @Test func validateReportsEveryGoldenFileAndFailsOnAnyMismatch() throws {
         let passing = try runTool(["validate", Self.lsgModel, "--golden", Self.lshCase.path, "--golden", Self.defaultsCase.path])
         #expect(passing.status == 0, "\(passing.standardError)")
