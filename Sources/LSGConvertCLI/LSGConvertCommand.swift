@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SafeTensors
 
 /// The `lsg-convert` root command. Subcommands stay thin: each parses options and calls a library.
 public struct LSGConvertCommand: ParsableCommand {
@@ -32,7 +33,7 @@ public struct LSGConvertCommand: ParsableCommand {
                 print(fullMessage(for: error))
                 Foundation.exit(code.rawValue)
             }
-            let message = message(for: error).split(whereSeparator: \.isNewline).joined(separator: " ")
+            let message = message(for: error).foldedToOneLine
             if !message.isEmpty {
                 FileHandle.standardError.write(Data("Error: \(message)\n".utf8))
             }
