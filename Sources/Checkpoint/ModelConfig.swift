@@ -51,29 +51,34 @@ public struct ModelConfig: Sendable, Hashable {
         get { json["vocab_size"]?.intValue ?? 30522 }
         set { json["vocab_size"] = .int(newValue) }
     }
+    /// The key names (and defaults) of the sizes in this family's config class.
+    public var keys: ConfigKeys { family?.configKeys ?? .bertStyle }
+
     public var hiddenSize: Int {
-        get { json["hidden_size"]?.intValue ?? 768 }
-        set { json["hidden_size"] = .int(newValue) }
+        get { json[keys.hiddenSize.name]?.intValue ?? keys.hiddenSize.defaultValue }
+        set { json[keys.hiddenSize.name] = .int(newValue) }
     }
     public var numHiddenLayers: Int {
-        get { json["num_hidden_layers"]?.intValue ?? 12 }
-        set { json["num_hidden_layers"] = .int(newValue) }
+        get { json[keys.numHiddenLayers.name]?.intValue ?? keys.numHiddenLayers.defaultValue }
+        set { json[keys.numHiddenLayers.name] = .int(newValue) }
     }
     public var numAttentionHeads: Int {
-        get { json["num_attention_heads"]?.intValue ?? 12 }
-        set { json["num_attention_heads"] = .int(newValue) }
+        get { json[keys.numAttentionHeads.name]?.intValue ?? keys.numAttentionHeads.defaultValue }
+        set { json[keys.numAttentionHeads.name] = .int(newValue) }
     }
     public var intermediateSize: Int {
-        get { json["intermediate_size"]?.intValue ?? 3072 }
-        set { json["intermediate_size"] = .int(newValue) }
+        get { json[keys.intermediateSize.name]?.intValue ?? keys.intermediateSize.defaultValue }
+        set { json[keys.intermediateSize.name] = .int(newValue) }
     }
     public var hiddenAct: String {
-        get { json["hidden_act"]?.stringValue ?? "gelu" }
-        set { json["hidden_act"] = .string(newValue) }
+        get { json[keys.hiddenAct]?.stringValue ?? "gelu" }
+        set { json[keys.hiddenAct] = .string(newValue) }
     }
+    /// The LayerNorm epsilon; families whose config has no such key use a fixed 1e-12
+    /// (DistilBERT), so setting it there has no effect.
     public var layerNormEps: Double {
-        get { json["layer_norm_eps"]?.doubleValue ?? 1e-12 }
-        set { json["layer_norm_eps"] = .double(newValue) }
+        get { keys.layerNormEps.flatMap { json[$0]?.doubleValue } ?? 1e-12 }
+        set { if let key = keys.layerNormEps { json[key] = .double(newValue) } }
     }
     public var maxPositionEmbeddings: Int {
         get { json["max_position_embeddings"]?.intValue ?? 512 }
@@ -141,12 +146,11 @@ public struct ModelConfig: Sendable, Hashable {
         let isPositiveInt: (JSONValue) -> Bool = { ($0.intValue ?? 0) > 0 }
         let isString: (JSONValue) -> Bool = { $0.stringValue != nil }
         try expect("model_type", isString, "a string")
-        for key in ["vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
-                    "max_position_embeddings", "type_vocab_size"] {
+        for key in ["vocab_size", "max_position_embeddings", "type_vocab_size"] + ConfigKeys.allSizeKeys {
             try expect(key, isPositiveInt, "a positive integer")
         }
         for key in ["pad_token_id", "bos_token_id", "eos_token_id"] { try expect(key, isInt, "an integer") }
-        try expect("hidden_act", isString, "a string")
+        for key in ConfigKeys.allActivationKeys { try expect(key, isString, "a string") }
         try expect("position_embedding_type", isString, "a string")
         try expect("layer_norm_eps", { $0.doubleValue != nil }, "a number")
         try expect("tie_word_embeddings", { $0.boolValue != nil }, "a boolean")
@@ -154,6 +158,51 @@ public struct ModelConfig: Sendable, Hashable {
             value.stringValue != nil || (value.arrayValue?.allSatisfy { $0.stringValue != nil } ?? false)
         }, "a list of class names")
         try LSGConfig.check(object, name: name)
+    }
+}
+
+/// The config.json key names of a family's sizes, with the defaults of its config class.
+public struct ConfigKeys: Sendable, Hashable {
+    public struct SizeKey: Sendable, Hashable {
+        public let name: String
+        public let defaultValue: Int
+        init(_ name: String, default defaultValue: Int) {
+            self.name = name
+            self.defaultValue = defaultValue
+        }
+    }
+
+    public let hiddenSize: SizeKey
+    public let numHiddenLayers: SizeKey
+    public let numAttentionHeads: SizeKey
+    public let intermediateSize: SizeKey
+    public let hiddenAct: String
+    /// nil when the config has no epsilon (DistilBERT's LayerNorms use 1e-12).
+    public let layerNormEps: String?
+
+    /// `BertConfig` and the configs copied from it (RoBERTa, CamemBERT, XLM-R).
+    static let bertStyle = ConfigKeys(
+        hiddenSize: .init("hidden_size", default: 768), numHiddenLayers: .init("num_hidden_layers", default: 12),
+        numAttentionHeads: .init("num_attention_heads", default: 12),
+        intermediateSize: .init("intermediate_size", default: 3072), hiddenAct: "hidden_act", layerNormEps: "layer_norm_eps")
+
+    static let allFamilies: [ConfigKeys] = [.bertStyle, .distilBERT, .electra]
+    /// Every size key of every family, and ELECTRA's `embedding_size`: checked in any config.
+    static var allSizeKeys: [String] {
+        let sizes = allFamilies.flatMap { [$0.hiddenSize.name, $0.numHiddenLayers.name, $0.numAttentionHeads.name, $0.intermediateSize.name] }
+        return Array(Set(sizes + ["embedding_size"])).sorted()
+    }
+    static var allActivationKeys: [String] { Array(Set(allFamilies.map(\.hiddenAct))).sorted() }
+}
+
+extension ModelFamily {
+    /// The key names of the family's config class.
+    public var configKeys: ConfigKeys {
+        switch self {
+        case .distilbert: return .distilBERT
+        case .electra: return .electra
+        case .camembert, .roberta, .xlmRoberta, .bert: return .bertStyle
+        }
     }
 }
 

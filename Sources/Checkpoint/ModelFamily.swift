@@ -6,6 +6,8 @@ public enum ModelFamily: String, Sendable, CaseIterable, Codable {
     case roberta
     case xlmRoberta = "xlm-roberta"
     case bert
+    case distilbert
+    case electra
 
     /// The family for a `config.json` `model_type`, or nil when unsupported.
     public init?(modelType: String) {
@@ -17,7 +19,7 @@ public enum ModelFamily: String, Sendable, CaseIterable, Codable {
     public var positionOffset: Int {
         switch self {
         case .camembert, .roberta, .xlmRoberta: return 2
-        case .bert: return 0
+        case .bert, .distilbert, .electra: return 0
         }
     }
 
@@ -27,7 +29,21 @@ public enum ModelFamily: String, Sendable, CaseIterable, Codable {
         switch self {
         case .camembert, .roberta, .xlmRoberta: return "roberta"
         case .bert: return "bert"
+        case .distilbert: return "distilbert"
+        case .electra: return "electra"
         }
+    }
+
+    /// Whether the embeddings have a token-type table (DistilBERT has none).
+    public var hasTokenTypes: Bool { self != .distilbert }
+
+    /// Whether the reference adds token-type row 0 to every global row (its `use_token_ids`,
+    /// which only the BERT and ELECTRA converters read).
+    public var addsTokenTypeToGlobalRows: Bool { self == .bert || self == .electra }
+
+    /// Tensor names of the embeddings and layers, relative to the encoder prefix.
+    public var encoderTensorNames: EncoderTensorNames {
+        self == .distilbert ? .distilBERT : .bertStyle
     }
 
     /// The class-name stem used by transformers (`CamembertForMaskedLM`, `XLMRobertaModel`).
@@ -37,6 +53,8 @@ public enum ModelFamily: String, Sendable, CaseIterable, Codable {
         case .roberta: return "Roberta"
         case .xlmRoberta: return "XLMRoberta"
         case .bert: return "Bert"
+        case .distilbert: return "DistilBert"
+        case .electra: return "Electra"
         }
     }
 
@@ -47,6 +65,8 @@ public enum ModelFamily: String, Sendable, CaseIterable, Codable {
         case .roberta: return "modeling_lsg_roberta"
         case .xlmRoberta: return "modeling_lsg_xlm_roberta"
         case .bert: return "modeling_lsg_bert"
+        case .distilbert: return "modeling_lsg_distilbert"
+        case .electra: return "modeling_lsg_electra"
         }
     }
 
@@ -57,7 +77,7 @@ public enum ModelFamily: String, Sendable, CaseIterable, Codable {
 
     /// The architecture used when neither the option nor `config.json` names one.
     public var defaultArchitecture: Architecture {
-        Architecture(family: self, head: self == .bert ? .preTraining : .maskedLM)
+        Architecture(family: self, head: self == .bert || self == .electra ? .preTraining : .maskedLM)
     }
 
     /// The architecture for a class name, with or without the `LSG` prefix.
@@ -84,7 +104,11 @@ public struct Architecture: Sendable, Hashable {
         case sequenceClassification, tokenClassification
 
         func isAvailable(in family: ModelFamily) -> Bool {
-            self != .preTraining || family == .bert
+            switch self {
+            case .preTraining: return family == .bert || family == .electra
+            case .causalLM: return family != .distilbert
+            default: return true
+            }
         }
 
         /// The transformers Auto class that loads this head.
@@ -133,8 +157,9 @@ public struct Architecture: Sendable, Hashable {
     /// The prefix of encoder tensors in a checkpoint of this class ("" or "roberta.").
     public var encoderPrefix: String { isBase ? "" : family.basePrefix + "." }
 
-    /// Whether the class builds the encoder with its pooler.
+    /// Whether the class builds the encoder with its pooler (DistilBERT and ELECTRA have none).
     public var hasPooler: Bool {
+        if family == .distilbert || family == .electra { return false }
         switch head {
         case .base, .multipleChoice: return true
         case .preTraining, .sequenceClassification: return family == .bert
@@ -144,6 +169,11 @@ public struct Architecture: Sendable, Hashable {
 
     /// Tensors of the head, as stored by transformers (tied copies excluded).
     public var headTensors: [String] {
+        switch family {
+        case .distilbert: return distilBERTHeadTensors
+        case .electra: return electraHeadTensors
+        default: break
+        }
         func linear(_ name: String) -> [String] { ["\(name).weight", "\(name).bias"] }
         let bertLMHead = ["cls.predictions.bias"] + linear("cls.predictions.transform.dense")
             + linear("cls.predictions.transform.LayerNorm")
@@ -161,30 +191,39 @@ public struct Architecture: Sendable, Hashable {
     }
 
     /// Every tensor the LSG class stores, in the order of its `state_dict` (the order
-    /// transformers shards in): embeddings with the global table, layers, pooler, head.
-    public func storedTensors(numHiddenLayers: Int, tieWordEmbeddings: Bool) -> [String] {
+    /// transformers shards in): embeddings with the global table, the embedding projection
+    /// (ELECTRA with `embedding_size` != `hidden_size`), layers, pooler, head.
+    public func storedTensors(numHiddenLayers: Int, tieWordEmbeddings: Bool, projectsEmbeddings: Bool = false) -> [String] {
         let prefix = encoderPrefix
-        var names = ["word_embeddings.weight", "position_embeddings.weight", "token_type_embeddings.weight",
-                     "LayerNorm.weight", "LayerNorm.bias", "global_embeddings.weight"].map { prefix + "embeddings." + $0 }
-        let layerTensors = ["attention.self.query", "attention.self.key", "attention.self.value",
-                            "attention.output.dense", "attention.output.LayerNorm", "intermediate.dense",
-                            "output.dense", "output.LayerNorm"].flatMap { ["\($0).weight", "\($0).bias"] }
+        let tensors = family.encoderTensorNames
+        var names = tensors.embeddingTensors.map { prefix + $0 }
+        if projectsEmbeddings, let projection = tensors.embeddingProjection {
+            names += [prefix + projection + ".weight", prefix + projection + ".bias"]
+        }
         for layer in 0..<numHiddenLayers {
-            names += layerTensors.map { "\(prefix)encoder.layer.\(layer).\($0)" }
+            names += tensors.layerTensors(layer).map { prefix + $0 }
         }
         if hasPooler { names += ["\(prefix)pooler.dense.weight", "\(prefix)pooler.dense.bias"] }
         var head = headTensors
         if !tieWordEmbeddings, let decoder = tiedDecoderWeight {
-            let lmHeadEnd = head.lastIndex { $0.hasPrefix(family == .bert ? "cls.predictions." : "lm_head.") } ?? head.count - 1
-            head.insert(decoder, at: lmHeadEnd + 1)
+            let module = String(decoder.dropLast(".weight".count))
+            if let bias = head.firstIndex(of: module + ".bias") {
+                head.insert(decoder, at: bias)  // a plain Linear: weight, then bias
+            } else {
+                let lmHeadEnd = head.lastIndex { $0.hasPrefix(family == .bert ? "cls.predictions." : "lm_head.") } ?? head.count - 1
+                head.insert(decoder, at: lmHeadEnd + 1)
+            }
         }
         return names + head
     }
 
     /// The output-embedding matrix tied to the word embeddings (not stored when tied).
     public var tiedDecoderWeight: String? {
-        switch head {
-        case .maskedLM, .causalLM, .preTraining:
+        switch (head, family) {
+        case (.maskedLM, .distilbert): return "vocab_projector.weight"
+        case (.maskedLM, .electra), (.causalLM, .electra): return "generator_lm_head.weight"
+        case (_, .distilbert), (_, .electra): return nil
+        case (.maskedLM, _), (.causalLM, _), (.preTraining, _):
             return family == .bert ? "cls.predictions.decoder.weight" : "lm_head.decoder.weight"
         default: return nil
         }
@@ -193,6 +232,7 @@ public struct Architecture: Sendable, Hashable {
     /// Head tensors that share storage with another head tensor, by stored name: a source
     /// may hold either name, transformers writes only the stored one.
     public var tiedAliases: [String: String] {
+        if family == .distilbert || family == .electra { return [:] }
         switch head {
         case .maskedLM, .causalLM, .preTraining:
             return family == .bert

@@ -42,7 +42,7 @@ public struct TokenizerFiles: Sendable {
     /// Special tokens of the family's tokenizer class when the files do not name them.
     static func defaultTokens(for family: ModelFamily?) -> [String: String] {
         switch family {
-        case .bert?: return ["cls_token": "[CLS]", "mask_token": "[MASK]"]
+        case .bert?, .distilbert?, .electra?: return ["cls_token": "[CLS]", "mask_token": "[MASK]"]
         case nil: return [:]
         default: return ["bos_token": "<s>", "cls_token": "<s>", "mask_token": "<mask>"]
         }

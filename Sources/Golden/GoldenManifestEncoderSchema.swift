@@ -1,3 +1,4 @@
+import Checkpoint
 import Foundation
 import SafeTensors
 
@@ -9,7 +10,7 @@ enum EncoderGoldenSchema {
         "format_version", "case", "family", "model", "model_class", "attention", "overrides", "head", "shape",
         "lengths", "atol", "compare", "lsh_projections", "seed", "generator",
     ]
-    static let families: Set = ["camembert", "roberta", "xlm-roberta", "bert"]
+    static let families = Set(ModelFamily.allCases.map(\.rawValue))
     static let heads: Set = ["mlm", "base"]
     static let attentions: Set = ["lsg", "full"]
     static let shapes: Set = ["short", "adaptive", "max", "padded-batch", "exact-blocks"]

@@ -18,6 +18,8 @@ public struct ModelCard: Sendable {
     public var sourcePositions: Int?
     public var lsg: LSGConfig
     public var modelingCode: LinkModelingCodeStage.Origin?
+    /// Whether the local module `auto_map` names was copied into the output (`--modeling-file`).
+    public var modelingFileIncluded: Bool
     public var toolVersion: String
     public var command: String
     public var recipe: String
@@ -75,8 +77,12 @@ public struct ModelCard: Sendable {
             lines += ["`auto_map` in `config.json` points at `\(module).py` in the hub repository "
                 + "[\(repository)](https://huggingface.co/\(repository)); transformers downloads it on first load. To use a "
                 + "local copy instead, convert again with `--modeling-file path/to/\(module).py`.", ""]
-        case .localFile(let module)?:
+        case .localFile(let module)? where modelingFileIncluded:
             lines += ["`auto_map` in `config.json` points at `\(module).py`, included in this directory.", ""]
+        case .localFile(let module)?:
+            lines += ["`auto_map` in `config.json` points at `\(module).py`, which this directory does not include (no public "
+                + "hub repository is known to hold it): copy the reference's `\(module).py` (PyPI `lsg-converter`) beside "
+                + "`config.json`, or convert again with `--modeling-file path/to/\(module).py`.", ""]
         case nil:
             break
         }
@@ -161,6 +167,10 @@ public struct ModelCard: Sendable {
             return "Alexis Conneau et al., *Unsupervised Cross-lingual Representation Learning at Scale*, ACL 2020, arXiv 1911.02116."
         case .bert:
             return "Jacob Devlin et al., *BERT: Pre-training of Deep Bidirectional Transformers for Language Understanding*, NAACL 2019, arXiv 1810.04805."
+        case .distilbert:
+            return "Victor Sanh et al., *DistilBERT, a distilled version of BERT: smaller, faster, cheaper and lighter*, arXiv 1910.01108."
+        case .electra:
+            return "Kevin Clark et al., *ELECTRA: Pre-training Text Encoders as Discriminators Rather Than Generators*, ICLR 2020, arXiv 2003.10555."
         }
     }
 

@@ -41,8 +41,12 @@ public final class Encoder: Sendable {
         var hiddenStates = [Float](repeating: 0, count: input.batchSize * length * h)
         let buffers = AttentionBuffers(layout: layout)
         let x = FloatBuffer(count: layout.rows * h)
+        let embedded = config.projectsEmbeddings ? FloatBuffer(count: layout.rows * config.embeddingSize) : x
         for sequence in 0..<input.batchSize {
-            embed(input, sequence: sequence, layout: layout, into: x, keyMask: buffers.keyMask)
+            embed(input, sequence: sequence, layout: layout, into: embedded, keyMask: buffers.keyMask)
+            if let projection = weights.embeddingProjection {
+                project(embedded, rows: layout.globalCount + length, projection, into: x, totalRows: layout.rows)
+            }
             for (index, layer) in weights.layers.enumerated() {
                 forward(layer, layout: layout, x: x, buffers: buffers, projections: projections[index], splitter: splitter)
             }
@@ -76,18 +80,22 @@ public final class Encoder: Sendable {
         if let bad = input.inputIds.first(where: { $0 < 0 || $0 >= config.vocabSize }) {
             throw EncoderError("input_ids holds \(bad), outside the vocabulary of \(config.vocabSize)")
         }
+        if input.tokenTypeIds != nil && !config.family.hasTokenTypes {
+            throw EncoderError("token_type_ids given, but \(config.family.rawValue) models have no token types")
+        }
         if let types = input.tokenTypeIds, let bad = types.first(where: { $0 < 0 || $0 >= config.typeVocabSize }) {
             throw EncoderError("token_type_ids holds \(bad), outside the \(config.typeVocabSize) token types")
         }
     }
 
     /// Word + token type + position embeddings of the tokens, the global rows in front,
-    /// LayerNorm over both; rows added by adaptive padding stay zero and masked.
+    /// LayerNorm over both; rows added by adaptive padding stay zero and masked. Rows are
+    /// `embeddingSize` wide.
     private func embed(
         _ input: EncoderInput, sequence: Int, layout: AttentionLayout, into x: FloatBuffer, keyMask: FloatBuffer
     ) {
         let config = configuration
-        let h = config.hiddenSize
+        let h = config.embeddingSize
         let g = layout.globalCount
         let first = sequence * input.length
         x.base.update(repeating: 0, count: layout.rows * h)
@@ -112,14 +120,29 @@ public final class Encoder: Sendable {
             }
             let row = x[(g + token) * h]
             let word = weights.wordEmbeddings.pointer + id * h
-            let typeRow = weights.tokenTypeEmbeddings.pointer + type * h
             let positionRow = weights.positionEmbeddings.pointer + position * h
-            for i in 0..<h { row[i] = (word[i] + typeRow[i]) + positionRow[i] }
+            if let types = weights.tokenTypeEmbeddings {
+                let typeRow = types.pointer + type * h
+                for i in 0..<h { row[i] = (word[i] + typeRow[i]) + positionRow[i] }
+            } else {
+                for i in 0..<h { row[i] = word[i] + positionRow[i] }
+            }
             let present = input.attentionMask?[first + token] ?? 1
             keyMask.base[g + token] = Float(1 - present) * SparseSelection.maskValue
         }
         if let lsg = config.lsg, lsg.maskFirstToken { keyMask.base[g] = SparseSelection.maskValue }
         Self.normalize(x.base, rows: g + input.length, size: h, weights.embeddingNorm, eps: config.layerNormEps)
+    }
+
+    /// `embeddings_project` of the first `rows` embedded rows into `x` (hidden size wide); the
+    /// rest of `x` (adaptive padding, added after the projection by the reference) is zero.
+    private func project(
+        _ embedded: FloatBuffer, rows: Int, _ projection: EncoderWeights.Linear, into x: FloatBuffer, totalRows: Int
+    ) {
+        let h = configuration.hiddenSize
+        let e = configuration.embeddingSize
+        x.base.update(repeating: 0, count: totalRows * h)
+        Self.dense(projection.weight, projection.bias, rows: rows, x: embedded.base, inputSize: e, outputSize: h, y: x.base)
     }
 
     /// One draw list per layer (empty unless `lsh` hashing runs), drawn in the reference's order.
@@ -213,8 +236,9 @@ public final class Encoder: Sendable {
     ) -> [Float] {
         let config = configuration
         let h = config.hiddenSize
+        let w = head.width
         let vocabulary = config.vocabSize
-        let transformed = FloatBuffer(count: rows * h)
+        let transformed = FloatBuffer(count: rows * w)
         let rowTile = Self.rowTile(rows: rows)
         let tiles = (rows + rowTile - 1) / rowTile
         hiddenStates.withUnsafeBufferPointer { states in
@@ -222,11 +246,11 @@ public final class Encoder: Sendable {
             splitter.forEach(tiles) { tile in
                 let first = tile * rowTile
                 let count = min(rowTile, rows - first)
-                let y = transformed[first * h]
+                let y = transformed[first * w]
                 Self.dense(head.denseWeight, head.denseBias, rows: count, x: shared.pointer + first * h,
-                           inputSize: h, outputSize: h, y: y)
-                VectorMath.apply(head.activation, y, count: count * h)
-                Self.normalize(y, rows: count, size: h, head.norm, eps: config.layerNormEps)
+                           inputSize: h, outputSize: w, y: y)
+                VectorMath.apply(head.activation, y, count: count * w)
+                Self.normalize(y, rows: count, size: w, head.norm, eps: config.layerNormEps)
             }
         }
         let vocabularyTiles = (vocabulary + Self.vocabularyTile - 1) / Self.vocabularyTile
@@ -238,8 +262,8 @@ public final class Encoder: Sendable {
                 let firstWord = (item % vocabularyTiles) * Self.vocabularyTile
                 let words = min(Self.vocabularyTile, vocabulary - firstWord)
                 BLAS.linear(
-                    rows: count, x: transformed[first * h], ldx: h, weight: head.decoderWeight.pointer + firstWord * h,
-                    bias: head.decoderBias.pointer + firstWord, inputSize: h, outputSize: words,
+                    rows: count, x: transformed[first * w], ldx: w, weight: head.decoderWeight.pointer + firstWord * w,
+                    bias: head.decoderBias.pointer + firstWord, inputSize: w, outputSize: words,
                     y: logits.pointer + first * vocabulary + firstWord, ldy: vocabulary)
             }
             initialized = rows * vocabulary

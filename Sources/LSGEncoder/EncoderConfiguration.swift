@@ -5,6 +5,9 @@ import Checkpoint
 public struct EncoderConfiguration: Sendable, Hashable {
     public var family: ModelFamily
     public var hiddenSize: Int
+    /// The width of the embeddings (ELECTRA's `embedding_size`); when it differs from the
+    /// hidden size, `embeddings_project` maps the embeddings to it.
+    public var embeddingSize: Int
     public var numAttentionHeads: Int
     public var numHiddenLayers: Int
     public var intermediateSize: Int
@@ -23,10 +26,12 @@ public struct EncoderConfiguration: Sendable, Hashable {
     public init(
         family: ModelFamily, hiddenSize: Int, numAttentionHeads: Int, numHiddenLayers: Int,
         intermediateSize: Int, layerNormEps: Float, vocabSize: Int, typeVocabSize: Int, padTokenId: Int,
-        maxPositionEmbeddings: Int, hiddenAct: Activation, lsg: LSGConfig?, tiesWordEmbeddings: Bool = true
+        maxPositionEmbeddings: Int, hiddenAct: Activation, lsg: LSGConfig?, tiesWordEmbeddings: Bool = true,
+        embeddingSize: Int? = nil
     ) throws(EncoderError) {
         self.family = family
         self.hiddenSize = hiddenSize
+        self.embeddingSize = embeddingSize ?? hiddenSize
         self.numAttentionHeads = numAttentionHeads
         self.numHiddenLayers = numHiddenLayers
         self.intermediateSize = intermediateSize
@@ -54,7 +59,7 @@ public struct EncoderConfiguration: Sendable, Hashable {
             throw EncoderError("\(name): position_embedding_type '\(modelConfig.positionEmbeddingType)' is not supported (only absolute)")
         }
         guard let activation = Activation(rawValue: modelConfig.hiddenAct) else {
-            throw EncoderError("\(name): hidden_act '\(modelConfig.hiddenAct)' is not supported ("
+            throw EncoderError("\(name): \(modelConfig.keys.hiddenAct) '\(modelConfig.hiddenAct)' is not supported ("
                 + Activation.allCases.map(\.rawValue).joined(separator: ", ") + ")")
         }
         var lsg = modelConfig.lsg?.normalized
@@ -71,13 +76,16 @@ public struct EncoderConfiguration: Sendable, Hashable {
                 layerNormEps: Float(modelConfig.layerNormEps), vocabSize: modelConfig.vocabSize,
                 typeVocabSize: modelConfig.typeVocabSize, padTokenId: modelConfig.padTokenId ?? 0,
                 maxPositionEmbeddings: modelConfig.maxPositionEmbeddings, hiddenAct: activation, lsg: lsg,
-                tiesWordEmbeddings: modelConfig.tieWordEmbeddings)
+                tiesWordEmbeddings: modelConfig.tieWordEmbeddings, embeddingSize: modelConfig.embeddingSize)
         } catch {
             throw EncoderError("\(name): \(error.description)")
         }
     }
 
     public var headSize: Int { hiddenSize / numAttentionHeads }
+
+    /// Whether the embeddings go through `embeddings_project` (ELECTRA with a narrower embedding).
+    public var projectsEmbeddings: Bool { embeddingSize != hiddenSize }
 
     /// The longest input the position table allows. RoBERTa-style ids run from pad+1 to pad+length.
     public var maxInputLength: Int {
@@ -88,8 +96,12 @@ public struct EncoderConfiguration: Sendable, Hashable {
         guard hiddenSize > 0, numAttentionHeads > 0, hiddenSize % numAttentionHeads == 0 else {
             throw EncoderError("hidden_size (\(hiddenSize)) must be a positive multiple of num_attention_heads (\(numAttentionHeads))")
         }
-        guard numHiddenLayers >= 0, intermediateSize > 0, vocabSize > 0, typeVocabSize > 0, maxPositionEmbeddings > 0 else {
+        guard numHiddenLayers >= 0, intermediateSize > 0, vocabSize > 0, typeVocabSize > 0, maxPositionEmbeddings > 0,
+              embeddingSize > 0 else {
             throw EncoderError("model sizes must be positive")
+        }
+        guard !projectsEmbeddings || family == .electra else {
+            throw EncoderError("\(family.rawValue) embeddings have the hidden size \(hiddenSize) (got embedding size \(embeddingSize))")
         }
         guard padTokenId >= 0, padTokenId < vocabSize else {
             throw EncoderError("pad_token_id \(padTokenId) is outside the vocabulary of \(vocabSize)")

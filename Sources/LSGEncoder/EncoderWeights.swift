@@ -48,9 +48,9 @@ struct WeightTensor: @unchecked Sendable {
 
 /// Which outputs besides the last hidden state the encoder computes.
 public enum EncoderHead: String, Sendable, CaseIterable {
-    /// Masked-LM logits over the vocabulary (decoder tied to the word embeddings).
+    /// Masked-LM logits over the vocabulary (decoder tied to the word embeddings; ELECTRA's generator head).
     case mlm
-    /// BERT-style pooler: tanh(dense(first token)).
+    /// BERT-style pooler: tanh(dense(first token)); DistilBERT and ELECTRA have none.
     case pooler
 }
 
@@ -79,14 +79,17 @@ struct EncoderWeights: Sendable {
     }
 
     struct MaskedLMHead: Sendable {
+        /// `[width, hidden]`: maps the hidden states to the decoder's input width.
         let denseWeight: WeightTensor
         let denseBias: WeightTensor
         let norm: Norm
-        /// The BERT head uses the model's activation; the RoBERTa head always exact GELU.
+        /// The model's activation (BERT, DistilBERT) or always exact GELU (RoBERTa family, ELECTRA).
         let activation: Activation
-        /// `[vocab, hidden]`: the word embeddings when tied, else the stored decoder.
+        /// `[vocab, width]`: the word embeddings when tied, else the stored decoder.
         let decoderWeight: WeightTensor
         let decoderBias: WeightTensor
+        /// The decoder's input width: the embedding size (ELECTRA's generator), else the hidden size.
+        let width: Int
     }
 
     struct Pooler: Sendable {
@@ -94,12 +97,20 @@ struct EncoderWeights: Sendable {
         let bias: WeightTensor
     }
 
+    struct Linear: Sendable {
+        let weight: WeightTensor
+        let bias: WeightTensor
+    }
+
     let wordEmbeddings: WeightTensor
     let positionEmbeddings: WeightTensor
-    let tokenTypeEmbeddings: WeightTensor
+    /// nil for families without token types (DistilBERT).
+    let tokenTypeEmbeddings: WeightTensor?
     /// The first `num_global_tokens` rows of the global-token table (LSG models only).
     let globalEmbeddings: WeightTensor
     let embeddingNorm: Norm
+    /// `embeddings_project` (`[hidden, embedding]`), when the embeddings are narrower than the hidden size.
+    let embeddingProjection: Linear?
     let layers: [Layer]
     let maskedLM: MaskedLMHead?
     let pooler: Pooler?
@@ -111,72 +122,123 @@ struct EncoderWeights: Sendable {
         self.owners = owners
         let reader = WeightReader(source: source, owners: owners)
         let prefix = try reader.encoderPrefix(family: config.family)
+        let names = config.family.encoderTensorNames
         let h = config.hiddenSize
+        let e = config.embeddingSize
         let encoderTensor = { (name: String, shape: [Int]) throws -> WeightTensor in
             try reader.tensor(prefix + name, shape: shape)
         }
-        func norm(_ name: String) throws -> Norm {
-            Norm(weight: try encoderTensor(name + ".weight", [h]), bias: try encoderTensor(name + ".bias", [h]))
+        func norm(_ name: String, size: Int = h) throws -> Norm {
+            Norm(weight: try encoderTensor(name + ".weight", [size]), bias: try encoderTensor(name + ".bias", [size]))
+        }
+        func linear(_ name: String, inputs: Int, outputs: Int) throws -> Linear {
+            Linear(weight: try encoderTensor(name + ".weight", [outputs, inputs]), bias: try encoderTensor(name + ".bias", [outputs]))
         }
 
-        wordEmbeddings = try encoderTensor("embeddings.word_embeddings.weight", [config.vocabSize, h])
-        positionEmbeddings = try encoderTensor(
-            "embeddings.position_embeddings.weight", [config.maxPositionEmbeddings, h])
-        tokenTypeEmbeddings = try encoderTensor("embeddings.token_type_embeddings.weight", [config.typeVocabSize, h])
-        embeddingNorm = try norm("embeddings.LayerNorm")
+        wordEmbeddings = try encoderTensor(names.wordEmbeddings, [config.vocabSize, e])
+        positionEmbeddings = try encoderTensor(names.positionEmbeddings, [config.maxPositionEmbeddings, e])
+        tokenTypeEmbeddings = try names.tokenTypeEmbeddings.map { try encoderTensor($0, [config.typeVocabSize, e]) }
+        embeddingNorm = try norm(names.embeddingNorm, size: e)
         if let lsg = config.lsg {
-            let name = prefix + "embeddings.global_embeddings.weight"
-            let rows = try reader.rows(name, columns: h, atLeast: lsg.numGlobalTokens)
-            globalEmbeddings = try reader.tensor(name, shape: [rows, h])
+            let name = prefix + names.globalEmbeddings
+            let rows = try reader.rows(name, columns: e, atLeast: lsg.numGlobalTokens)
+            globalEmbeddings = try reader.tensor(name, shape: [rows, e])
         } else {
             globalEmbeddings = owners.own([])
         }
+        if config.projectsEmbeddings {
+            guard let projection = names.embeddingProjection else {
+                throw EncoderError("\(source.sourceName): \(config.family.rawValue) embeddings cannot be projected")
+            }
+            embeddingProjection = try linear(projection, inputs: e, outputs: h)
+        } else {
+            embeddingProjection = nil
+        }
 
         layers = try (0..<config.numHiddenLayers).map { index in
-            let base = "encoder.layer.\(index)."
+            let layer = names.layer(index)
             let i = config.intermediateSize
-            let parts = ["query", "key", "value"].map { base + "attention.self.\($0)" }
+            let parts = [layer.query, layer.key, layer.value]
             let qkvWeight = try owners.stack(parts.map { try encoderTensor($0 + ".weight", [h, h]) })
             let qkvBias = try owners.stack(parts.map { try encoderTensor($0 + ".bias", [h]) })
             return Layer(
                 qkvWeight: qkvWeight, qkvBias: qkvBias,
-                attentionOutputWeight: try encoderTensor(base + "attention.output.dense.weight", [h, h]),
-                attentionOutputBias: try encoderTensor(base + "attention.output.dense.bias", [h]),
-                attentionNorm: try norm(base + "attention.output.LayerNorm"),
-                intermediateWeight: try encoderTensor(base + "intermediate.dense.weight", [i, h]),
-                intermediateBias: try encoderTensor(base + "intermediate.dense.bias", [i]),
-                outputWeight: try encoderTensor(base + "output.dense.weight", [h, i]),
-                outputBias: try encoderTensor(base + "output.dense.bias", [h]),
-                outputNorm: try norm(base + "output.LayerNorm"))
+                attentionOutputWeight: try encoderTensor(layer.attentionOutput + ".weight", [h, h]),
+                attentionOutputBias: try encoderTensor(layer.attentionOutput + ".bias", [h]),
+                attentionNorm: try norm(layer.attentionNorm),
+                intermediateWeight: try encoderTensor(layer.intermediate + ".weight", [i, h]),
+                intermediateBias: try encoderTensor(layer.intermediate + ".bias", [i]),
+                outputWeight: try encoderTensor(layer.output + ".weight", [h, i]),
+                outputBias: try encoderTensor(layer.output + ".bias", [h]),
+                outputNorm: try norm(layer.outputNorm))
         }
 
         if heads.contains(.mlm) {
-            let isBert = config.family == .bert
-            let head = isBert ? "cls.predictions.transform." : "lm_head."
-            let normName = isBert ? "LayerNorm" : "layer_norm"
-            let biasNames = isBert
-                ? ["cls.predictions.bias", "cls.predictions.decoder.bias"] : ["lm_head.bias", "lm_head.decoder.bias"]
+            let names = MaskedLMHeadNames(family: config.family)
+            let width = config.family == .electra ? e : h
             maskedLM = MaskedLMHead(
-                denseWeight: try reader.tensor(head + "dense.weight", shape: [h, h]),
-                denseBias: try reader.tensor(head + "dense.bias", shape: [h]),
+                denseWeight: try reader.tensor(names.dense + ".weight", shape: [width, h]),
+                denseBias: try reader.tensor(names.dense + ".bias", shape: [width]),
                 norm: Norm(
-                    weight: try reader.tensor(head + normName + ".weight", shape: [h]),
-                    bias: try reader.tensor(head + normName + ".bias", shape: [h])),
-                activation: isBert ? config.hiddenAct : .gelu,
+                    weight: try reader.tensor(names.norm + ".weight", shape: [width]),
+                    bias: try reader.tensor(names.norm + ".bias", shape: [width])),
+                activation: names.usesModelActivation ? config.hiddenAct : .gelu,
                 decoderWeight: config.tiesWordEmbeddings
                     ? wordEmbeddings
-                    : try reader.tensor(isBert ? "cls.predictions.decoder.weight" : "lm_head.decoder.weight", shape: [config.vocabSize, h]),
-                decoderBias: try reader.tensor(anyOf: biasNames, shape: [config.vocabSize]))
+                    : try reader.tensor(names.decoder, shape: [config.vocabSize, width]),
+                decoderBias: try reader.tensor(anyOf: names.biases, shape: [config.vocabSize]),
+                width: width)
         } else {
             maskedLM = nil
         }
         if heads.contains(.pooler) {
+            guard config.family != .distilbert && config.family != .electra else {
+                throw EncoderError("\(source.sourceName): \(config.family.rawValue) models have no pooler")
+            }
             pooler = Pooler(
                 weight: try encoderTensor("pooler.dense.weight", [h, h]),
                 bias: try encoderTensor("pooler.dense.bias", [h]))
         } else {
             pooler = nil
         }
+    }
+}
+
+/// Tensor names of each family's masked-LM head (transformers' `BertOnlyMLMHead`,
+/// `RobertaLMHead`, DistilBERT's `vocab_*` modules, `ElectraGeneratorPredictions` +
+/// `generator_lm_head`).
+private struct MaskedLMHeadNames {
+    let dense: String
+    let norm: String
+    let decoder: String
+    /// The stored bias first, then its alias.
+    let biases: [String]
+    let usesModelActivation: Bool
+
+    init(family: ModelFamily) {
+        switch family {
+        case .bert:
+            self.init(dense: "cls.predictions.transform.dense", norm: "cls.predictions.transform.LayerNorm",
+                      decoder: "cls.predictions.decoder.weight",
+                      biases: ["cls.predictions.bias", "cls.predictions.decoder.bias"], usesModelActivation: true)
+        case .distilbert:
+            self.init(dense: "vocab_transform", norm: "vocab_layer_norm", decoder: "vocab_projector.weight",
+                      biases: ["vocab_projector.bias"], usesModelActivation: true)
+        case .electra:
+            self.init(dense: "generator_predictions.dense", norm: "generator_predictions.LayerNorm",
+                      decoder: "generator_lm_head.weight", biases: ["generator_lm_head.bias"], usesModelActivation: false)
+        case .camembert, .roberta, .xlmRoberta:
+            self.init(dense: "lm_head.dense", norm: "lm_head.layer_norm", decoder: "lm_head.decoder.weight",
+                      biases: ["lm_head.bias", "lm_head.decoder.bias"], usesModelActivation: false)
+        }
+    }
+
+    private init(dense: String, norm: String, decoder: String, biases: [String], usesModelActivation: Bool) {
+        self.dense = dense
+        self.norm = norm
+        self.decoder = decoder
+        self.biases = biases
+        self.usesModelActivation = usesModelActivation
     }
 }
 

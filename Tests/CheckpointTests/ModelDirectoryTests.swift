@@ -74,7 +74,7 @@ struct ModelConfigTests {
 
 struct ModelFamilyTests {
     @Test func familiesKnowOffsetsPrefixesAndClasses() throws {
-        #expect(ModelFamily.allCases.map(\.positionOffset) == [2, 2, 2, 0])
+        #expect(ModelFamily.allCases.map(\.positionOffset) == [2, 2, 2, 0, 0, 0])
         #expect(ModelFamily(modelType: "xlm-roberta") == .xlmRoberta)
         #expect(ModelFamily(modelType: "gpt2") == nil)
         let camembert = ModelFamily.camembert

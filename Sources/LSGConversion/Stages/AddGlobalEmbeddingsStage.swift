@@ -6,7 +6,7 @@ import Foundation
 /// - deterministic (default): row 0 += word[bos], rows 1... += word[mask];
 /// - `--random-global-init`: rows drawn from a normal fitted to the word embeddings, row 0 set
 ///   to word[bos], then the positions added;
-/// - bert adds token-type row 0 to every row;
+/// - bert and electra add token-type row 0 to every row (the reference's `use_token_ids`);
 /// - LSG sources: `--keep-first-global-token` keeps the existing row 0, `--resize-lsg` keeps
 ///   the whole table.
 /// `bos` is the tokenizer's bos id, else its cls id, else `config.bos_token_id`; `mask` is the
@@ -50,7 +50,7 @@ public struct AddGlobalEmbeddingsStage: Stage {
 
         let word = try sourceName(of: prefix + "word_embeddings.weight", in: context)
         let positions = try sourceName(of: prefix + "position_embeddings.weight", in: context)
-        let tokenType = target.family == .bert ? try sourceName(of: prefix + "token_type_embeddings.weight", in: context) : nil
+        let tokenType = target.family.addsTokenTypeToGlobalRows ? try sourceName(of: prefix + "token_type_embeddings.weight", in: context) : nil
         let store = source.tensors
         guard let positionInfo = store.info(positions), let wordInfo = store.info(word), positionInfo.shape.count == 2,
               wordInfo.shape.count == 2 else {

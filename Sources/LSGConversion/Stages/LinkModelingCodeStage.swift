@@ -22,13 +22,15 @@ public struct LinkModelingCodeStage: Stage {
     }
 
     /// Published LSG conversions by the reference's author that carry each family's modeling
-    /// file (`ModelFamily.lsgModule`), for transformers >= 4.36.
-    public static func defaultRepository(for family: ModelFamily) -> String {
+    /// file (`ModelFamily.lsgModule`), for transformers >= 4.36; nil when we know of none
+    /// (DistilBERT, ELECTRA).
+    public static func defaultRepository(for family: ModelFamily) -> String? {
         switch family {
         case .camembert: return "ccdv/lsg-camembert-base-4096"
         case .roberta: return "ccdv/lsg-distilroberta-base-4096"
         case .xlmRoberta: return "ccdv/lsg-xlm-roberta-base-4096"
         case .bert: return "ccdv/legal-lsg-small-uncased-4096"
+        case .distilbert, .electra: return nil
         }
     }
 
@@ -73,10 +75,13 @@ public struct LinkModelingCodeStage: Stage {
             try context.write(Data(text.utf8), as: file.lastPathComponent, role: "modeling code (copied, named by auto_map)")
             prefix = file.deletingPathExtension().lastPathComponent
             context.report.changes.append("auto_map: local module \(prefix) (\(file.lastPathComponent) copied into the output)")
-        } else {
-            let repository = self.repository ?? Self.defaultRepository(for: target.family)
+        } else if let repository = self.repository ?? Self.defaultRepository(for: target.family) {
             prefix = "\(repository)--\(target.family.lsgModule)"
             context.report.changes.append("auto_map: \(target.family.lsgModule) from the hub repository \(repository)")
+        } else {
+            // As the reference writes it: the module is expected beside config.json.
+            prefix = target.family.lsgModule
+            context.report.warnings.append("auto_map names the local module \(prefix), but no public hub repository is known to hold \(prefix).py: put the reference's file beside config.json (or convert with --modeling-file) before loading with trust_remote_code=True")
         }
         config["auto_map"] = .object(JSONObject(zip(entries.keys, classes).map { ($0, .string("\(prefix).\($1)")) }))
         context.outputConfig = config

@@ -38,7 +38,8 @@ public struct MapArchitectureStage: Stage {
             throw ConversionError("\(source.url.path): missing tensor \(family.basePrefix).\(wordName) (nor \(wordName) at the root)")
         }
 
-        let stored = target.storedTensors(numHiddenLayers: config.numHiddenLayers, tieWordEmbeddings: config.tieWordEmbeddings)
+        let stored = target.storedTensors(numHiddenLayers: config.numHiddenLayers, tieWordEmbeddings: config.tieWordEmbeddings,
+                                          projectsEmbeddings: config.projectsEmbeddings)
         let headNames = Set(target.headTensors + (target.tiedDecoderWeight.map { [$0] } ?? []))
         let globalName = target.encoderPrefix + "embeddings.global_embeddings.weight"
         let poolerPrefix = target.encoderPrefix + "pooler."
@@ -63,11 +64,11 @@ public struct MapArchitectureStage: Stage {
             } else if outputName == globalName {
                 // Planned here to keep its place in the state_dict order; a later stage fills it.
                 context.tensors.set(PlannedTensor(
-                    name: outputName, dtype: context.options.dtype ?? defaultDType, shape: [512, config.hiddenSize],
+                    name: outputName, dtype: context.options.dtype ?? defaultDType, shape: [512, config.embeddingSize],
                     content: .computed { throw ConversionError("\(globalName) was not initialised: the recipe has no add-global-embeddings stage") },
                     provenance: context.provenance("pending", [])))
             } else if isHead || outputName.hasPrefix(poolerPrefix),
-                      let shape = Self.newModuleShape(outputName, head: target.head, config: config) {
+                      let shape = Self.newModuleShape(outputName, architecture: target, config: config) {
                 initialized.append(outputName)
                 context.tensors.set(Self.newModuleTensor(
                     outputName, shape: shape, dtype: context.options.dtype ?? defaultDType,
@@ -102,7 +103,7 @@ public struct MapArchitectureStage: Stage {
 
     private static func checkEmbeddingShapes(_ context: ConversionContext, config: ModelConfig, prefix: String,
                                              source: ModelDirectory) throws {
-        let hidden = config.hiddenSize
+        let hidden = config.embeddingSize
         let expectations: [(String, Int?)] = [
             ("word_embeddings.weight", config.vocabSize), ("token_type_embeddings.weight", config.typeVocabSize),
             ("position_embeddings.weight", nil),
@@ -118,11 +119,23 @@ public struct MapArchitectureStage: Stage {
     }
 
     /// Shapes of pooler and head tensors from the config, as transformers builds them.
-    static func newModuleShape(_ name: String, head: Architecture.Head, config: ModelConfig) -> [Int]? {
+    static func newModuleShape(_ name: String, architecture: Architecture, config: ModelConfig) -> [Int]? {
+        let head = architecture.head
         let hidden = config.hiddenSize
         let labels = config["id2label"]?.objectValue?.count ?? 2
         let isBias = name.hasSuffix(".bias")
-        func linear(_ outputs: Int) -> [Int] { isBias ? [outputs] : [outputs, hidden] }
+        func linear(_ outputs: Int, inputs: Int = hidden) -> [Int] { isBias ? [outputs] : [outputs, inputs] }
+        switch (architecture.family, name) {
+        case (.distilbert, "vocab_projector.bias"), (.electra, "generator_lm_head.bias"): return [config.vocabSize]
+        case (.distilbert, "vocab_projector.weight"): return [config.vocabSize, hidden]
+        case (.electra, "generator_lm_head.weight"): return [config.vocabSize, config.embeddingSize]
+        case (.electra, _) where name.hasPrefix("generator_predictions.LayerNorm."): return [config.embeddingSize]
+        case (.electra, _) where name.hasPrefix("generator_predictions.dense."): return linear(config.embeddingSize)
+        case (.electra, _) where name.hasPrefix("discriminator_predictions.dense_prediction."): return linear(1)
+        case (.electra, _) where name.hasPrefix("sequence_summary.summary."): return linear(hidden)
+        case (.distilbert, _) where name.hasPrefix("pre_classifier."): return linear(hidden)
+        default: break
+        }
         switch name {
         case "lm_head.bias", "cls.predictions.bias": return [config.vocabSize]
         case "lm_head.decoder.weight", "cls.predictions.decoder.weight": return [config.vocabSize, hidden]

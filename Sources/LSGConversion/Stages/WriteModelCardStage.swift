@@ -25,6 +25,7 @@ public struct WriteModelCardStage: Stage {
             family: target.family, architecture: target, maxLength: context.options.maxLength,
             sourcePositions: context.source.map { $0.config.maxPositionEmbeddings - target.family.positionOffset },
             lsg: lsg, modelingCode: autoMapValue.flatMap(LinkModelingCodeStage.Origin.init(autoMapValue:)),
+            modelingFileIncluded: context.options.modelingFile != nil,
             toolVersion: context.toolVersion, command: try Self.command(for: context), recipe: context.recipe.name,
             warnings: context.report.warnings, validation: context.report.validation,
             validationSkippedBecause: context.isDryRun ? "dry run" : (validationRan ? nil : "the conversion ran without validation stages"),
