@@ -112,6 +112,7 @@ struct ModelFamilyTests {
 struct TokenizerFilesTests {
     @Test("special ids come from the tokenizer files", arguments: [
         ("camembert-tiny", 5, 256), ("roberta-tiny", 0, 360), ("xlm-roberta-tiny", 0, 401), ("bert-tiny", 2, 4),
+        ("distilbert-tiny", 2, 4), ("electra-tiny", 2, 4),
     ])
     func fixtureIds(_ name: String, _ start: Int, _ mask: Int) throws {
         let model = try ModelDirectory(url: fixtures.appendingPathComponent(name))

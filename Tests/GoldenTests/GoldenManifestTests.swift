@@ -24,7 +24,7 @@ import Zstd
         let manifest = try GoldenManifest.load(goldenDirectory: Self.goldenDirectory)
         let cases = manifest.encoderCases
         #expect(cases.count >= 40)
-        #expect(Set(cases.map(\.family)) == ["camembert", "roberta", "xlm-roberta", "bert"])
+        #expect(Set(cases.map(\.family)) == ["camembert", "roberta", "xlm-roberta", "bert", "distilbert", "electra"])
         let sparsity = Set(cases.compactMap(\.sparsityType))
         #expect(sparsity.isSuperset(of: ["none", "norm", "pooling", "lsh", "stride", "block_stride", "bos_pooling"]))
         #expect(cases.contains { $0.sparsityType == "lsh" && $0.lshProjections > 0 })
@@ -35,7 +35,8 @@ import Zstd
         #expect(manifest.reference["transformers"] == "4.36.2")
         #expect(manifest.tolerance.atol == 1e-4)
         let fixtures = Set(manifest.files.filter { $0.kind == "fixtures" }.map { $0.path.split(separator: "/")[1] })
-        #expect(fixtures.isSuperset(of: ["camembert-tiny", "roberta-tiny", "xlm-roberta-tiny", "bert-tiny"]))
+        #expect(fixtures.isSuperset(of: ["camembert-tiny", "roberta-tiny", "xlm-roberta-tiny", "bert-tiny", "distilbert-tiny",
+                                         "electra-tiny"]))
         #expect(manifest.files.reduce(0) { $0 + $1.size } < 8_000_000)
     }
 

@@ -91,6 +91,22 @@ CASES = [
     ConversionCase("bert-tiny-base-model", "fixtures/bert-tiny", architecture="BertModel",
                    note="base model class: weights at the root, pooler kept"),
     ConversionCase("bert-tiny-len640", "fixtures/bert-tiny", max_length=640, store_weights="models"),
+    ConversionCase("distilbert-tiny-default", "fixtures/distilbert-tiny",
+                   note="offset 0; no token types, so nothing is added to the global rows beyond bos/mask"),
+    ConversionCase("distilbert-tiny-len1000-globals3-stride32", "fixtures/distilbert-tiny", max_length=1000,
+                   global_stride=32, model_kwargs={"num_global_tokens": 3, "sparsity_type": "block_stride"}),
+    ConversionCase("distilbert-tiny-base-model", "fixtures/distilbert-tiny", architecture="DistilBertModel",
+                   note="base model class: weights at the root, the MLM head dropped (DistilBERT has no pooler)"),
+    ConversionCase("distilbert-tiny-len512", "fixtures/distilbert-tiny", max_length=512, store_weights="models"),
+    ConversionCase("electra-tiny-default", "fixtures/electra-tiny",
+                   note="ELECTRA generator: 4-wide embeddings and global rows, embeddings_project to 8"),
+    ConversionCase("electra-tiny-len1000-globals16-mask-first-token", "fixtures/electra-tiny", max_length=1000,
+                   global_stride=32, model_kwargs={"num_global_tokens": 16, "mask_first_token": True}),
+    ConversionCase("electra-tiny-base-model", "fixtures/electra-tiny", architecture="ElectraModel",
+                   note="base model class: weights at the root, embeddings_project kept, generator head dropped"),
+    ConversionCase("electra-tiny-discriminator", "fixtures/electra-tiny", architecture="ElectraForPreTraining",
+                   note="generator checkpoint converted to the discriminator class: its head is freshly initialised"),
+    ConversionCase("electra-tiny-len512", "fixtures/electra-tiny", max_length=512, store_weights="models"),
 ]
 
 

@@ -27,6 +27,8 @@ class Family:
     lsg_prefix: str  # class name prefix of the reference classes, e.g. "LSGCamembert"
     plain_prefix: str  # transformers classes for the original model, e.g. "Camembert"
     uses_token_types: bool
+    base_attribute: str = ""  # the encoder attribute of the task-head classes ("bert", "roberta", ...)
+    pooler_option: bool = True  # whether the base class takes add_pooling_layer
 
 
 FAMILIES = {
@@ -39,6 +41,12 @@ FAMILIES = {
                           False),
     "bert": Family("bert", "models/lsg-bert-tiny-640", "fixtures/bert-tiny",
                    "lsg_converter.bert.modeling_lsg_bert", "LSGBert", "Bert", True),
+    "distilbert": Family("distilbert", "models/lsg-distilbert-tiny-512", "fixtures/distilbert-tiny",
+                         "lsg_converter.distilbert.modeling_lsg_distilbert", "LSGDistilBert", "DistilBert", False,
+                         base_attribute="distilbert", pooler_option=False),
+    "electra": Family("electra", "models/lsg-electra-tiny-512", "fixtures/electra-tiny",
+                      "lsg_converter.electra.modeling_lsg_electra", "LSGElectra", "Electra", True,
+                      base_attribute="electra", pooler_option=False),
 }
 
 
@@ -180,8 +188,36 @@ def other_family_cases() -> list[EncoderCase]:
     return cases
 
 
+def new_family_cases() -> list[EncoderCase]:
+    """DistilBERT and ELECTRA (added after the others, so the older cases keep their seeds). Fewer and
+    shorter inputs than the older families, to keep golden/ small: every sparsity type once, the mlm
+    head on a sparse input and on the original model."""
+    cases = []
+    small_padded = Shape("padded-batch", (3 * 16 + 3, 2 * 16 + 5, 9))  # the last row ends in padding chunks
+
+    def add(family, name, shape, head, overrides, quirk=""):
+        cases.append(EncoderCase(f"{family}-{name}-{shape.suffix}", family, shape, head, overrides, quirk=quirk))
+
+    for family in ("distilbert", "electra"):
+        add(family, "norm-b16-s16-f2-g1", just_over(16), "mlm", lsg())
+        add(family, "norm-b16-s16-f2-g1", small_padded, "base", lsg())
+        add(family, "pooling-b16-s16-f4-g3", adaptive(16), "base", lsg(factor=4, kind="pooling", globals_=3))
+        add(family, "lsh-b16-s16-f4-g1", small_padded, "base", lsg(factor=4, kind="lsh"))
+        add(family, "stride-b16-s16-f4-g1", adaptive(16), "base", lsg(factor=4, kind="stride"))
+        add(family, "block-stride-b16-s16-f4-g1", adaptive(16), "base", lsg(factor=4, kind="block_stride"))
+        add(family, "bos-pooling-b16-s16-f4-g1", small_padded, "base", lsg(factor=4, kind="bos_pooling"),
+            quirk=BOS_POOLING_QUIRK)
+        add(family, "none-b16-s16-f2-g1", adaptive(16), "base", lsg(kind="none"))
+        add(family, "mask-first-norm-b16-s16-f4-g3", adaptive(16), "base",
+            lsg(16, 16, 4, "norm", 3, mask_first_token=True))
+        add(family, "no-pool-norm-b16-s0-f2-g1", small_padded, "base", lsg(sparse=0, pool_with_global=False))
+        # One full-attention case: the original model (its MLM head on the short-context checkpoint).
+        cases.append(EncoderCase(f"{family}-original-short", family, Shape("short", (24,)), "mlm", None, original=True))
+    return cases
+
+
 def all_cases() -> list[EncoderCase]:
-    cases = camembert_cases() + other_family_cases()
+    cases = camembert_cases() + other_family_cases() + new_family_cases()
     names = [case.name for case in cases]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
@@ -259,7 +295,7 @@ def run_case(case: EncoderCase, seed: int, model_dir: str | None = None) -> tupl
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     cls = model_class(case)
     kwargs = dict(case.overrides or {})
-    if case.head == "base" and family.name != "bert":
+    if case.head == "base" and family.name != "bert" and family.pooler_option:
         kwargs["add_pooling_layer"] = False  # RoBERTa-style MLM checkpoints carry no pooler
     common.seed_all(seed)
     model = cls.from_pretrained(model_dir, **kwargs).eval()
@@ -268,7 +304,8 @@ def run_case(case: EncoderCase, seed: int, model_dir: str | None = None) -> tupl
     captured = {}
     hook = None
     if case.head == "mlm":
-        base = getattr(model, "bert", None) or getattr(model, "roberta")
+        base = getattr(model, family.base_attribute) if family.base_attribute else (
+            getattr(model, "bert", None) or getattr(model, "roberta"))
         hook = base.register_forward_hook(lambda module, args, output: captured.setdefault("base", output))
     common.seed_all(seed + 1)
     with torch.no_grad(), RandnRecorder() as recorder:

@@ -1,4 +1,4 @@
-"""Tiny source checkpoints (plain transformers model directories) for the four families."""
+"""Tiny source checkpoints (plain transformers model directories) for the six families."""
 from __future__ import annotations
 
 import io
@@ -24,12 +24,16 @@ TINY = dict(
     # Large init so that attention scores are far from uniform and a wrong mask shows.
     initializer_range=0.2,
 )
+# DistilBERT and ELECTRA (added later) are smaller still, so that golden/ stays under its 8 MB budget:
+# hidden size 8 (2 heads of 4 dims), and a smaller WordPiece vocabulary.
+SMALLER = dict(TINY, hidden_size=8, num_attention_heads=2, intermediate_size=16)
+SMALLER_VOCABULARY = 150
 
 
 @dataclass(frozen=True)
 class Fixture:
     name: str
-    family: str  # camembert | roberta | xlm-roberta | bert
+    family: str  # camembert | roberta | xlm-roberta | bert | distilbert | electra
     architecture: str
     max_positions: int  # rows of the position table (offset rows included)
     model_max_length: int
@@ -48,6 +52,12 @@ FIXTURES = [
             "SentencePiece (unigram) XLM-R tokenizer"),
     Fixture("bert-tiny", "bert", "BertForPreTraining", 512, 512, 140,
             "WordPiece tokenizer (lower case); BertForPreTraining with pooler and NSP head"),
+    Fixture("distilbert-tiny", "distilbert", "DistilBertForMaskedLM", 512, 512, 150,
+            "WordPiece tokenizer (lower case); DistilBERT config keys (dim, n_layers, n_heads, hidden_dim), "
+            "no token types, learned positions"),
+    Fixture("electra-tiny", "electra", "ElectraForMaskedLM", 512, 512, 160,
+            "WordPiece tokenizer (lower case); ELECTRA generator with embedding_size 4 < hidden_size 8, "
+            "so the embeddings go through embeddings_project"),
 ]
 
 
@@ -96,9 +106,14 @@ def build_tokenizer(fixture: Fixture, work: Path):
         # <mask> is not in the trained vocabulary, so it is appended last, as in roberta-base.
         return RobertaTokenizerFast(vocab_file=str(work / "vocab.json"), merges_file=str(work / "merges.txt"),
                                     model_max_length=length)
-    if fixture.family == "bert":
-        (work / "vocab.txt").write_text("\n".join(wordpiece_vocabulary(corpus.ENGLISH, 300)) + "\n", encoding="utf-8")
-        return BertTokenizerFast(vocab_file=str(work / "vocab.txt"), do_lower_case=True, model_max_length=length)
+    if fixture.family in ("bert", "distilbert", "electra"):
+        from transformers import DistilBertTokenizerFast, ElectraTokenizerFast
+
+        tokenizer_cls = {"bert": BertTokenizerFast, "distilbert": DistilBertTokenizerFast,
+                         "electra": ElectraTokenizerFast}[fixture.family]
+        size = 300 if fixture.family == "bert" else SMALLER_VOCABULARY
+        (work / "vocab.txt").write_text("\n".join(wordpiece_vocabulary(corpus.ENGLISH, size)) + "\n", encoding="utf-8")
+        return tokenizer_cls(vocab_file=str(work / "vocab.txt"), do_lower_case=True, model_max_length=length)
     raise ValueError(fixture.family)
 
 
@@ -126,7 +141,23 @@ def build_model(fixture: Fixture, tokenizer):
 
     common.seed_all(fixture.seed_offset)
     vocab = len(tokenizer)
-    if fixture.family == "bert":
+    if fixture.family == "distilbert":
+        from transformers import DistilBertConfig, DistilBertForMaskedLM
+
+        config = DistilBertConfig(vocab_size=vocab, max_position_embeddings=fixture.max_positions,
+                                  sinusoidal_pos_embds=False, n_layers=SMALLER["num_hidden_layers"],
+                                  n_heads=SMALLER["num_attention_heads"], dim=SMALLER["hidden_size"],
+                                  hidden_dim=SMALLER["intermediate_size"], activation=SMALLER["hidden_act"],
+                                  dropout=0.1, attention_dropout=0.1, initializer_range=SMALLER["initializer_range"],
+                                  pad_token_id=tokenizer.pad_token_id)
+        model = DistilBertForMaskedLM(config)
+    elif fixture.family == "electra":
+        from transformers import ElectraConfig, ElectraForMaskedLM
+
+        config = ElectraConfig(vocab_size=vocab, embedding_size=4, max_position_embeddings=fixture.max_positions,
+                               type_vocab_size=2, pad_token_id=tokenizer.pad_token_id, layer_norm_eps=1e-12, **SMALLER)
+        model = ElectraForMaskedLM(config)
+    elif fixture.family == "bert":
         config = BertConfig(vocab_size=vocab, max_position_embeddings=fixture.max_positions, type_vocab_size=2,
                             pad_token_id=tokenizer.pad_token_id, layer_norm_eps=1e-12, **TINY)
         model = BertForPreTraining(config)
@@ -149,8 +180,10 @@ def build_model(fixture: Fixture, tokenizer):
 @torch.no_grad()
 def make_nontrivial(model) -> None:
     """Random biases and LayerNorm parameters (never 0 or 1) so a forgotten term changes outputs."""
+    # DistilBERT names its norms *layer_norm; RoBERTa's lm_head.layer_norm keeps its init (older goldens).
+    norms = ("LayerNorm.weight", "layer_norm.weight") if model.config.model_type == "distilbert" else ("LayerNorm.weight",)
     for name, parameter in model.named_parameters():
-        if "LayerNorm.weight" in name:
+        if any(norm in name for norm in norms):
             parameter.copy_(1.0 + 0.2 * torch.randn_like(parameter))
         elif name.endswith("bias"):
             parameter.copy_(0.1 * torch.randn_like(parameter))

@@ -1,0 +1,46 @@
+import Checkpoint
+import Foundation
+import Golden
+import LSGEncoder
+import Testing
+
+/// DistilBERT and ELECTRA specifics besides the golden comparisons (which cover the outputs).
+@Suite("Encoder: DistilBERT and ELECTRA")
+struct NewFamilyEncoderTests {
+    @Test func distilBERTHasNoTokenTypesAndNoPooler() throws {
+        let model = try ModelDirectory(url: goldenRoot.appendingPathComponent("models/lsg-distilbert-tiny-512"))
+        let encoder = try Encoder(model: model, heads: [.mlm])
+        #expect(encoder.configuration.hiddenSize == 8 && !encoder.configuration.projectsEmbeddings)
+        let ids: [Int64] = [2, 40, 41, 3]
+        let output = try encoder.encode(EncoderInput(inputIds: ids, batchSize: 1, length: 4))
+        #expect(output.logits?.count == 4 * encoder.configuration.vocabSize)
+        let error = #expect(throws: EncoderError.self) {
+            try encoder.encode(EncoderInput(inputIds: ids, batchSize: 1, length: 4, tokenTypeIds: [0, 0, 0, 0]))
+        }
+        #expect(error?.description == "token_type_ids given, but distilbert models have no token types")
+        #expect(throws: EncoderError.self) { try Encoder(model: model, heads: [.pooler]) }
+    }
+
+    @Test func electraProjectsItsNarrowEmbeddings() throws {
+        let model = try ModelDirectory(url: goldenRoot.appendingPathComponent("models/lsg-electra-tiny-512"))
+        let encoder = try Encoder(model: model, heads: [.mlm])
+        let config = encoder.configuration
+        #expect(config.embeddingSize == 4 && config.hiddenSize == 8 && config.projectsEmbeddings)
+        // A checkpoint without embeddings_project cannot run with a narrower embedding.
+        let withoutProjection = FilteredWeights(base: model.tensors, hidden: "electra.embeddings_project.weight")
+        let error = #expect(throws: EncoderError.self) {
+            try Encoder(configuration: config, weights: withoutProjection)
+        }
+        #expect(error?.description.contains("missing tensor 'electra.embeddings_project.weight'") == true)
+        #expect(throws: EncoderError.self) { try Encoder(model: model, heads: [.pooler]) }
+    }
+
+    @Test func onlyELECTRAMayProjectEmbeddings() {
+        #expect(throws: EncoderError.self) {
+            try EncoderConfiguration(
+                family: .bert, hiddenSize: 8, numAttentionHeads: 2, numHiddenLayers: 1, intermediateSize: 16,
+                layerNormEps: 1e-12, vocabSize: 10, typeVocabSize: 2, padTokenId: 0, maxPositionEmbeddings: 16,
+                hiddenAct: .gelu, lsg: nil, embeddingSize: 4)
+        }
+    }
+}
