@@ -36,7 +36,7 @@ extension CheckpointInspection {
                 // Names, dtypes and shapes read left to right; counts line up on the right.
                 let pad = String(repeating: " ", count: widths[column] - cell.count)
                 return (3...4).contains(column) ? pad + cell : cell + pad
-            }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+            }.joined(separator: "  ").trimmingTrailingSpaces()
         }
         // Totals per module in one pass (a module's tensors need not be adjacent in file order).
         let modules = tensors.map { Self.moduleName(of: $0.name) }
@@ -100,5 +100,13 @@ extension CheckpointInspection {
             result.append(character)
         }
         return value < 0 ? "-" + result : result
+    }
+}
+
+private extension String {
+    func trimmingTrailingSpaces() -> String {
+        var end = endIndex
+        while end > startIndex, self[index(before: end)] == " " { end = index(before: end) }
+        return String(self[..<end])
     }
 }

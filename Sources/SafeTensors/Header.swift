@@ -76,12 +76,12 @@ struct Header {
     private static func entries(of headerBytes: UnsafeRawBufferPointer, fail: (String) -> SafeTensorsError)
         throws(SafeTensorsError) -> JSONObject
     {
-        if let offset = firstInvalidUTF8Offset(headerBytes) {
-            throw fail("header is not valid UTF-8 (header byte \(offset))")
-        }
         let entryCount = JSONValue.topLevelMemberCount(headerBytes)
         guard entryCount <= SafeTensorsLimits.maxTensors + 1 else {  // the tensors and `__metadata__`
             throw fail("header lists \(entryCount) entries, more than the limit of \(SafeTensorsLimits.maxTensors) tensors")
+        }
+        if let offset = firstInvalidUTF8Offset(headerBytes) {
+            throw fail("header is not valid UTF-8 (header byte \(offset))")
         }
         let json: JSONValue
         do {

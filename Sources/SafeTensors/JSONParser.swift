@@ -27,26 +27,33 @@ extension JSONValue {
     /// document listing millions of entries in milliseconds, before any of them is built. Exact for
     /// valid JSON; on malformed input only an estimate (the parser refuses such input anyway).
     static func topLevelMemberCount(_ bytes: UnsafeRawBufferPointer) -> Int {
+        guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return 0 }
+        let count = bytes.count
         var depth = 0
         var commas = 0
-        var inString = false
-        var escaped = false
         var hasMember = false
-        for byte in bytes {
-            if inString {
-                if escaped {
-                    escaped = false
-                } else if byte == UInt8(ascii: "\\") {
-                    escaped = true
-                } else if byte == UInt8(ascii: "\"") {
-                    inString = false
-                }
-                continue
-            }
-            switch byte {
+        var index = 0
+        while index < count {
+            switch base[index] {
             case UInt8(ascii: "\""):
-                inString = true
                 if depth == 1 { hasMember = true }
+                // Jump to the closing quote (memchr): the next quote after an even run of backslashes.
+                var search = index + 1
+                while true {
+                    guard search < count, let found = memchr(base + search, Int32(UInt8(ascii: "\"")), count - search) else {
+                        return hasMember ? commas + 1 : 0  // unterminated string: malformed anyway
+                    }
+                    let quote = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                    var backslashes = 0
+                    while quote - backslashes - 1 > index && base[quote - backslashes - 1] == UInt8(ascii: "\\") {
+                        backslashes += 1
+                    }
+                    if backslashes % 2 == 0 {
+                        index = quote
+                        break
+                    }
+                    search = quote + 1
+                }
             case UInt8(ascii: "{"), UInt8(ascii: "["):
                 if depth == 1 { hasMember = true }
                 depth += 1
@@ -59,6 +66,7 @@ extension JSONValue {
             default:
                 if depth == 1 { hasMember = true }
             }
+            index += 1
         }
         return hasMember ? commas + 1 : 0
     }
