@@ -38,6 +38,7 @@ public struct ModelCard: Sendable {
 
     var pipelineTag: String? {
         switch architecture.head {
+        case .preTraining where family == .electra: return nil  // the discriminator scores tokens, it fills no mask
         case .maskedLM, .preTraining: return "fill-mask"
         case .sequenceClassification: return "text-classification"
         case .tokenClassification: return "token-classification"

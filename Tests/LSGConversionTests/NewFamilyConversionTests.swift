@@ -21,6 +21,9 @@ struct NewFamilyConversionTests {
         let autoMap = try #require(config["auto_map"]?.objectValue)
         #expect(autoMap["AutoConfig"]?.stringValue == "\(family.lsgModule).LSG\(family.classStem)Config")
         #expect(context.report.warnings.contains { $0.contains("no public hub repository is known to hold \(family.lsgModule).py") })
+        let card = try String(contentsOf: output.appendingPathComponent("README.md"), encoding: .utf8)
+        #expect(card.contains("points at `\(family.lsgModule).py`, which this directory does not include"))
+        #expect(card.contains("pipeline(\"fill-mask\""))
     }
 
     @Test func electraToTheDiscriminatorInitialisesItsHeadWithTheRightShapes() throws {
@@ -39,5 +42,7 @@ struct NewFamilyConversionTests {
         #expect(file.info("electra.embeddings_project.weight")?.shape == [8, 4])
         #expect(file.info("generator_lm_head.bias") == nil)
         #expect(try file.floats("discriminator_predictions.dense_prediction.bias") == [0])
+        let card = try String(contentsOf: output.appendingPathComponent("README.md"), encoding: .utf8)
+        #expect(!card.contains("fill-mask"), "the discriminator fills no mask")
     }
 }
