@@ -9,6 +9,8 @@ import SafeTensors
 /// in a public hub repository that holds it (`<repo>--modeling_lsg_camembert.LSGCamembertForMaskedLM`,
 /// fetched by transformers on first load). With the `modeling_file` option the given file is
 /// copied into the output instead and `auto_map` names its module, as the reference's output does.
+/// For a family no known hub repository carries (DistilBERT, ELECTRA) and no `modeling_file`,
+/// `auto_map` keeps the reference's local module names and a warning says the file is needed.
 /// Runs after `write-config` and rewrites `config.json`.
 public struct LinkModelingCodeStage: Stage {
     public static let stageName = "link-modeling-code"
