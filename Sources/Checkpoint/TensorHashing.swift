@@ -9,6 +9,18 @@ public enum TensorHashing {
         hex(SHA256.hash(data: bytes))
     }
 
+    /// An incremental SHA-256, for bytes that stream past (a tensor while it is written).
+    public struct Hasher {
+        private var state = SHA256()
+
+        public init() {}
+
+        public mutating func update(_ bytes: UnsafeRawBufferPointer) { state.update(bufferPointer: bytes) }
+
+        /// The digest of everything passed to `update`, as lowercase hex.
+        public func finalize() -> String { hex(state.finalize()) }
+    }
+
     /// Hashes the raw bytes of each named tensor on every core; digests come back in input order.
     /// Largest tensors start first so one big embedding table does not end up last on a single core.
     public static func sha256Hex(ofEach tensors: [(file: SafeTensorsFile, name: String)]) throws -> [String] {
@@ -20,7 +32,11 @@ public enum TensorHashing {
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             while let position = next.take(below: order.count) {
                 let index = order[position]
-                slots.store(index, Result { try tensors[index].file.withBytes(of: tensors[index].name, sha256Hex) })
+                slots.store(index, Result {
+                    var hasher = Hasher()
+                    try tensors[index].file.forEachChunk(of: tensors[index].name) { hasher.update($0) }
+                    return hasher.finalize()
+                })
             }
         }
         return try slots.values()

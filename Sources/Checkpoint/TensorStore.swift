@@ -95,8 +95,26 @@ public final class TensorStore: @unchecked Sendable {
         try file(for: name).withBytes(of: name, body)
     }
 
+    /// Calls `body` with the tensor's bytes in bounded pieces, dropping each piece's mapped
+    /// pages afterwards (see `SafeTensorsFile.forEachChunk`).
+    public func forEachChunk(of name: String, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        try file(for: name).forEachChunk(of: name, body)
+    }
+
+    /// Calls `body` with the tensor's values as Float in bounded pieces (see
+    /// `SafeTensorsFile.forEachFloatChunk`).
+    public func forEachFloatChunk(of name: String, _ body: (UnsafeBufferPointer<Float>) throws -> Void) throws {
+        try file(for: name).forEachFloatChunk(of: name, body)
+    }
+
+    /// Drops the tensor's mapped pages from the resident set (they are read back when needed).
+    public func releasePages(of name: String) throws { try file(for: name).releasePages(of: name) }
+
     /// The tensor's values widened (or, from F64, rounded) to Float.
     public func floats(_ name: String) throws -> [Float] { try file(for: name).floats(name) }
+
+    /// Rows `rows` (first dimension) of the tensor as Float; only those rows are read.
+    public func floats(_ name: String, rows: Range<Int>) throws -> [Float] { try file(for: name).floats(name, rows: rows) }
 
     public func int64s(_ name: String) throws -> [Int64] { try file(for: name).int64s(name) }
 }

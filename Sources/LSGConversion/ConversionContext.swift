@@ -55,6 +55,12 @@ public final class ConversionContext {
     public var sequenceStartId: Int?
     public var maskTokenId: Int?
     public var report = ConversionReport()
+    /// sha256 of each written tensor's bytes and of each weights file, recorded by
+    /// write-checkpoint as they streamed to disk.
+    public var writtenTensorDigests: [String: String] = [:]
+    public var writtenFileDigests: [String: String] = [:]
+    /// sha256 of the source files, computed in the background from write-checkpoint on.
+    var sourceFileDigests: FileDigests?
     /// Called while tensors are written.
     public var progress: (@Sendable (WriteProgress) -> Void)?
     /// The stages of the pipeline running over this context, in order.

@@ -90,15 +90,16 @@ public struct TensorMap: Sendable {
 }
 
 extension PlannedTensor {
-    /// Streams the stored bytes of this tensor to `sink`, reading source bytes from `store`.
+    /// Streams the stored bytes of this tensor to `sink`, reading source bytes from `store` in
+    /// bounded pieces whose mapped pages are released once written.
     func write(from store: TensorStore, to sink: SafeTensorsWriter.Sink) throws {
         switch content {
         case .source(let name):
             guard let info = store.info(name) else { throw ConversionError("source has no tensor '\(name)'") }
             if info.dtype == dtype {
-                try store.withBytes(of: name) { try sink($0) }
+                try store.forEachChunk(of: name, sink)
             } else {
-                try Self.stream(try store.floats(name), as: dtype, to: sink)
+                try store.forEachFloatChunk(of: name) { try Self.stream($0, as: dtype, to: sink) }
             }
         case .rows(let name, let indices):
             guard let info = store.info(name), let rows = info.shape.first, rows > 0 else {
@@ -111,46 +112,45 @@ extension PlannedTensor {
                         try sink(UnsafeRawBufferPointer(rebasing: bytes[(row * rowBytes)..<((row + 1) * rowBytes)]))
                     }
                 }
+                try store.releasePages(of: name)
             } else {
                 let values = try store.floats(name)
                 let width = info.elementCount / rows
                 var gathered: [Float] = []
                 gathered.reserveCapacity(indices.count * width)
                 for row in indices { gathered += values[(row * width)..<((row + 1) * width)] }
-                try Self.stream(gathered, as: dtype, to: sink)
+                try gathered.withUnsafeBufferPointer { try Self.stream($0, as: dtype, to: sink) }
             }
         case .computed(let produce):
             let values = try produce()
             guard values.count == elementCount else {
                 throw ConversionError("tensor '\(name)' was computed with \(values.count) values, expected \(elementCount)")
             }
-            try Self.stream(values, as: dtype, to: sink)
+            try values.withUnsafeBufferPointer { try Self.stream($0, as: dtype, to: sink) }
         }
     }
 
     /// Writes Float values in a float dtype, in chunks (the same conversion as the writer's).
-    static func stream(_ values: [Float], as dtype: DType, to sink: SafeTensorsWriter.Sink) throws {
+    static func stream(_ all: UnsafeBufferPointer<Float>, as dtype: DType, to sink: SafeTensorsWriter.Sink) throws {
         switch dtype {
         case .f32:
-            try values.withUnsafeBytes { try sink($0) }
+            try sink(UnsafeRawBufferPointer(all))
         case .f16, .bf16:
             let chunk = 1 << 16
             var scratch = [UInt8](repeating: 0, count: chunk * 2)
-            try values.withUnsafeBufferPointer { all in
-                var start = 0
-                while start < all.count {
-                    let end = min(start + chunk, all.count)
-                    let slice = UnsafeBufferPointer(rebasing: all[start..<end])
-                    try scratch.withUnsafeMutableBytes { raw in
-                        if dtype == .f16 {
-                            FloatConversion.narrowToF16(slice, into: raw)
-                        } else {
-                            FloatConversion.narrowToBF16(slice, into: raw)
-                        }
-                        try sink(UnsafeRawBufferPointer(rebasing: raw[0..<(slice.count * 2)]))
+            var start = 0
+            while start < all.count {
+                let end = min(start + chunk, all.count)
+                let slice = UnsafeBufferPointer(rebasing: all[start..<end])
+                try scratch.withUnsafeMutableBytes { raw in
+                    if dtype == .f16 {
+                        FloatConversion.narrowToF16(slice, into: raw)
+                    } else {
+                        FloatConversion.narrowToBF16(slice, into: raw)
                     }
-                    start = end
+                    try sink(UnsafeRawBufferPointer(rebasing: raw[0..<(slice.count * 2)]))
                 }
+                start = end
             }
         default:
             throw ConversionError("cannot store float values as \(dtype.rawValue)")

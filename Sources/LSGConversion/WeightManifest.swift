@@ -94,7 +94,11 @@ public struct WeightManifest: Sendable {
     static func document(for context: ConversionContext, directory: URL) throws -> JSONObject {
         let output = try TensorStore(directory: directory)
         let names = output.names
-        let hashes = try hashTensors(names, in: output)
+        // Tensors were hashed while write-checkpoint wrote them; any other is hashed now.
+        let unhashed = names.filter { context.writtenTensorDigests[$0] == nil }
+        var digests = context.writtenTensorDigests
+        for (name, sha256) in zip(unhashed, try hashTensors(unhashed, in: output)) { digests[name] = sha256 }
+        let hashes = names.map { digests[$0]! }
         var tensors = JSONObject()
         let planned = Dictionary(uniqueKeysWithValues: context.tensors.tensors.map { ($0.name, $0) })
         for (name, sha256) in zip(names, hashes) {
@@ -108,7 +112,7 @@ public struct WeightManifest: Sendable {
         }
         var files = JSONObject()
         for file in context.files where file.name != fileName {
-            files[file.name] = try fileEntry(directory.appendingPathComponent(file.name))
+            files[file.name] = try fileEntry(directory.appendingPathComponent(file.name), sha256: context.writtenFileDigests[file.name])
         }
         var source = JSONObject()
         if let resolved = context.resolved, let model = context.source {
@@ -118,9 +122,9 @@ public struct WeightManifest: Sendable {
             source["revision"] = resolved.revision.map(JSONValue.string) ?? .null
             source["architecture"] = context.sourceArchitecture.map { .string($0.className) } ?? .null
             var sourceFiles = JSONObject()
-            let names = ["config.json"] + model.tensors.fileNames + model.tokenizer.fileNames
-            for name in names {
-                sourceFiles[name] = try fileEntry(model.url.appendingPathComponent(name))
+            for name in sourceFileNames(of: model) {
+                let url = model.url.appendingPathComponent(name)
+                sourceFiles[name] = try fileEntry(url, sha256: context.sourceFileDigests?.digest(of: url))
             }
             source["files"] = .object(sourceFiles)
         }
@@ -136,9 +140,15 @@ public struct WeightManifest: Sendable {
         ]
     }
 
-    private static func fileEntry(_ url: URL) throws -> JSONValue {
+    /// The source files the manifest identifies the source by, relative to its directory.
+    static func sourceFileNames(of model: ModelDirectory) -> [String] {
+        ["config.json"] + model.tensors.fileNames + model.tokenizer.fileNames
+    }
+
+    /// Size and sha256 of a file (`sha256` when already known).
+    private static func fileEntry(_ url: URL, sha256: String? = nil) throws -> JSONValue {
         let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
-        return ["size": .int(size), "sha256": .string(try TensorHashing.sha256Hex(fileAt: url))]
+        return ["size": .int(size), "sha256": .string(try sha256 ?? TensorHashing.sha256Hex(fileAt: url))]
     }
 
     /// sha256 of each tensor's bytes, on every core.

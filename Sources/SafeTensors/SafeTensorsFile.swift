@@ -82,33 +82,111 @@ public final class SafeTensorsFile: @unchecked Sendable {
         }
     }
 
-    /// The tensor's values as Float: F32 copied, F16 and BF16 widened exactly, F64 rounded.
-    public func floats(_ tensorName: String) throws -> [Float] {
+    /// Pieces handed out by `forEachChunk` are multiples of this many bytes (except the last),
+    /// so each holds whole elements of every dtype (F6 packs 4 elements in 3 bytes, C64 is 8).
+    static let chunkUnit = 24
+    /// Default size of the pieces `forEachChunk` hands out.
+    public static let defaultChunkBytes = 4 << 20
+
+    /// Calls `body` with the tensor's bytes in order, in pieces of at most `chunkBytes`, and
+    /// drops each piece's mapped pages from the resident set once `body` returns: reading a
+    /// tensor of any size this way keeps about one piece in memory.
+    public func forEachChunk(of tensorName: String, chunkBytes: Int = defaultChunkBytes,
+                             _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        try forEachChunk(of: requireInfo(tensorName), chunkBytes: chunkBytes, body)
+    }
+
+    func forEachChunk(of info: TensorInfo, chunkBytes: Int = defaultChunkBytes,
+                      _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let step = max(chunkBytes / Self.chunkUnit, 1) * Self.chunkUnit
+        try withBytes(of: info) { bytes in
+            var start = 0
+            while start < bytes.count {
+                let end = min(start + step, bytes.count)
+                try body(UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
+                release(dataStart + info.dataOffsets.lowerBound + start..<(dataStart + info.dataOffsets.lowerBound + end))
+                start = end
+            }
+        }
+    }
+
+    /// Drops the tensor's mapped pages from the resident set (they come back, from the page
+    /// cache, when read again). Does nothing for an in-memory image.
+    public func releasePages(of tensorName: String) throws {
         let info = try requireInfo(tensorName)
-        let count = info.elementCount
-        return try withBytes(of: info) { bytes in
-            switch info.dtype {
-            case .f32:
-                return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-                    UnsafeMutableRawBufferPointer(buffer).copyMemory(from: bytes)
-                    initialized = count
-                }
-            case .f16:
-                return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-                    FloatConversion.widenF16(bytes, into: buffer)
-                    initialized = count
-                }
-            case .bf16:
-                return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-                    FloatConversion.widenBF16(bytes, into: buffer)
-                    initialized = count
-                }
-            case .f64:
-                return (0..<count).map { index in
-                    Float(Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self))))
-                }
-            default:
-                throw SafeTensorsError(file: name, problem: "tensor '\(tensorName)' has dtype \(info.dtype), not F32, F16, BF16 or F64")
+        release((dataStart + info.dataOffsets.lowerBound)..<(dataStart + info.dataOffsets.upperBound))
+    }
+
+    private func release(_ range: Range<Int>) {
+        if case .mapped(let mapped) = storage { mapped.release(range) }
+    }
+
+    /// The tensor's values as Float: F32 copied, F16 and BF16 widened exactly, F64 rounded.
+    /// Read piece by piece (`forEachChunk`), so the mapped bytes do not stay resident.
+    public func floats(_ tensorName: String) throws -> [Float] {
+        try floats(of: requireInfo(tensorName))
+    }
+
+    /// Rows `rows` (first dimension) of the tensor as Float; only those rows are read.
+    public func floats(_ tensorName: String, rows: Range<Int>) throws -> [Float] {
+        let info = try requireInfo(tensorName)
+        guard let count = info.shape.first, rows.lowerBound >= 0, rows.upperBound <= count else {
+            throw SafeTensorsError(file: name, problem: "tensor '\(tensorName)' of shape \(info.shape) has no rows \(rows)")
+        }
+        let rowBytes = count == 0 ? 0 : info.byteCount / count
+        let offsets = (info.dataOffsets.lowerBound + rows.lowerBound * rowBytes)..<(info.dataOffsets.lowerBound + rows.upperBound * rowBytes)
+        return try floats(of: TensorInfo(name: info.name, dtype: info.dtype, shape: [rows.count] + info.shape.dropFirst(),
+                                         dataOffsets: offsets))
+    }
+
+    private func floats(of info: TensorInfo) throws -> [Float] {
+        let width = try floatWidth(info)
+        return try [Float](unsafeUninitializedCapacity: info.elementCount) { buffer, initialized in
+            var filled = 0
+            try forEachChunk(of: info) { bytes in
+                let values = UnsafeMutableBufferPointer(rebasing: buffer[filled..<(filled + bytes.count / width)])
+                Self.widen(bytes, info.dtype, into: values)
+                filled += values.count
+            }
+            initialized = filled
+        }
+    }
+
+    /// Calls `body` with the tensor's values as Float (as `floats` converts them), in bounded
+    /// pieces read with `forEachChunk`: converting a tensor of any size keeps one piece in memory.
+    public func forEachFloatChunk(of tensorName: String, _ body: (UnsafeBufferPointer<Float>) throws -> Void) throws {
+        let info = try requireInfo(tensorName)
+        let width = try floatWidth(info)
+        var scratch = [Float](repeating: 0, count: Self.defaultChunkBytes / width + Self.chunkUnit)
+        try scratch.withUnsafeMutableBufferPointer { scratch in
+            try forEachChunk(of: info) { bytes in
+                let values = UnsafeMutableBufferPointer(rebasing: scratch[0..<(bytes.count / width)])
+                Self.widen(bytes, info.dtype, into: values)
+                try body(UnsafeBufferPointer(values))
+            }
+        }
+    }
+
+    /// Bytes per element of a float dtype `floats` reads.
+    private func floatWidth(_ info: TensorInfo) throws -> Int {
+        switch info.dtype {
+        case .f32: return 4
+        case .f16, .bf16: return 2
+        case .f64: return 8
+        default:
+            throw SafeTensorsError(file: name, problem: "tensor '\(info.name)' has dtype \(info.dtype), not F32, F16, BF16 or F64")
+        }
+    }
+
+    private static func widen(_ bytes: UnsafeRawBufferPointer, _ dtype: DType, into values: UnsafeMutableBufferPointer<Float>) {
+        switch dtype {
+        case .f32: UnsafeMutableRawBufferPointer(values).copyMemory(from: bytes)
+        case .f16: FloatConversion.widenF16(bytes, into: values)
+        case .bf16: FloatConversion.widenBF16(bytes, into: values)
+        default:
+            for index in values.indices {
+                let bits = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self))
+                values[index] = Float(Double(bitPattern: bits))
             }
         }
     }

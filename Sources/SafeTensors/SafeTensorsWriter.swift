@@ -10,6 +10,9 @@ public struct SafeTensorsWriter: Sendable {
     /// Receives the tensor's bytes, in order, in as many pieces as the closure likes.
     public typealias Sink = (UnsafeRawBufferPointer) throws -> Void
     public typealias Producer = @Sendable (_ sink: Sink) throws -> Void
+    /// Sees every byte written to a weights file, in order, with the file's name (for example
+    /// to hash the file while it is written).
+    public typealias Observer = (_ fileName: String, _ bytes: UnsafeRawBufferPointer) throws -> Void
 
     struct Entry: Sendable {
         let name: String
@@ -102,21 +105,37 @@ public struct SafeTensorsWriter: Sendable {
     }
 
     /// Writes all tensors to `url` through a temporary file in the same directory.
-    public func write(to url: URL) throws {
+    public func write(to url: URL, observer: Observer? = nil) throws {
         let output = try AtomicFileOutput(target: url)
-        try Self.write(entries, metadata: metadata, to: output)
+        try Self.write(entries, metadata: metadata, to: output, observer: observer)
         try output.finish()
         try output.rename()
     }
 
-    /// Splits the tensors into shards as transformers' `shard_checkpoint` does (in the order
-    /// added, a new shard when the next tensor would push the current one past `maxShardBytes`
-    /// and it is not empty) and writes `model-0000i-of-0000n.safetensors` plus
-    /// `model.safetensors.index.json`. With a single shard it writes `model.safetensors` and no
-    /// index, like transformers. Returns the files written, index last. Every file goes through a
-    /// temporary name; none is renamed into place until all are complete.
-    @discardableResult
-    public func writeSharded(to directory: URL, maxShardBytes: Int) throws -> [URL] {
+    /// One file `writeSharded` will write: its name, the tensors it holds (in file order, with
+    /// their offsets) and its size.
+    public struct PlannedShard: Sendable {
+        public let fileName: String
+        /// Bytes before the data section (8-byte length + padded JSON header).
+        public let headerSize: Int
+        public let tensors: [TensorInfo]
+        public var byteCount: Int { headerSize + (tensors.last?.dataOffsets.upperBound ?? 0) }
+    }
+
+    /// The files `writeSharded(to:maxShardBytes:)` would write (or, with nil, `write` to
+    /// `model.safetensors`), computed without writing: the split transformers' `shard_checkpoint`
+    /// makes (in the order added, a new shard when the next tensor would push the current one
+    /// past `maxShardBytes` and it is not empty), named `model-0000i-of-0000n.safetensors`, or
+    /// `model.safetensors` when there is one shard. The index file is not included.
+    public func plannedShards(maxShardBytes: Int?) throws -> [PlannedShard] {
+        try shards(maxShardBytes: maxShardBytes).map { name, shard in
+            let layout = Self.layout(shard, metadata: metadata)
+            return PlannedShard(fileName: name, headerSize: 8 + layout.header.count, tensors: layout.tensors)
+        }
+    }
+
+    private func shards(maxShardBytes: Int?) throws -> [(fileName: String, entries: [Entry])] {
+        guard let maxShardBytes else { return [(Self.singleFileName, entries)] }
         guard maxShardBytes > 0 else { throw Self.fail("maximum shard size \(maxShardBytes) is not positive") }
         var shards: [[Entry]] = [[]]
         var shardBytes = 0
@@ -128,20 +147,35 @@ public struct SafeTensorsWriter: Sendable {
             shards[shards.count - 1].append(entry)
             shardBytes += entry.byteCount
         }
+        if shards.count == 1 { return [(Self.singleFileName, shards[0])] }
+        return shards.enumerated().map { index, shard in
+            (String(format: "model-%05d-of-%05d.safetensors", index + 1, shards.count), shard)
+        }
+    }
+
+    static let singleFileName = "model.safetensors"
+
+    /// Writes the files `plannedShards(maxShardBytes:)` lists into `directory`, plus
+    /// `model.safetensors.index.json` when there are several (with a single shard: only
+    /// `model.safetensors` and no index, like transformers). Returns the files written, index
+    /// last. Every file goes through a temporary name; none is renamed into place until all
+    /// are complete.
+    @discardableResult
+    public func writeSharded(to directory: URL, maxShardBytes: Int, observer: Observer? = nil) throws -> [URL] {
+        let shards = try shards(maxShardBytes: maxShardBytes)
         if shards.count == 1 {
-            let url = directory.appendingPathComponent("model.safetensors")
-            try write(to: url)
+            let url = directory.appendingPathComponent(Self.singleFileName)
+            try write(to: url, observer: observer)
             return [url]
         }
 
         var outputs: [AtomicFileOutput] = []
         var weightMap = JSONObject()
         var totalSize = 0
-        for (index, shard) in shards.enumerated() {
-            let fileName = String(format: "model-%05d-of-%05d.safetensors", index + 1, shards.count)
+        for (fileName, shard) in shards {
             let output = try AtomicFileOutput(target: directory.appendingPathComponent(fileName))
             outputs.append(output)
-            try Self.write(shard, metadata: metadata, to: output)
+            try Self.write(shard, metadata: metadata, to: output, observer: observer)
             try output.finish()
             for entry in shard {
                 weightMap[entry.name] = .string(fileName)
@@ -186,10 +220,16 @@ public struct SafeTensorsWriter: Sendable {
         return (bytes, order, tensors)
     }
 
-    private static func write(_ entries: [Entry], metadata: [String: String]?, to output: AtomicFileOutput) throws {
+    private static func write(_ entries: [Entry], metadata: [String: String]?, to output: AtomicFileOutput,
+                              observer: Observer?) throws {
+        let fileName = output.target.lastPathComponent
+        func write(_ bytes: UnsafeRawBufferPointer) throws {
+            try output.write(bytes)
+            try observer?(fileName, bytes)
+        }
         let layout = layout(entries, metadata: metadata)
-        try withUnsafeBytes(of: UInt64(layout.header.count).littleEndian) { try output.write($0) }
-        try output.write(layout.header)
+        try withUnsafeBytes(of: UInt64(layout.header.count).littleEndian) { try write($0) }
+        try layout.header.withUnsafeBytes { try write($0) }
         for entry in layout.order {
             let start = output.bytesWritten
             try entry.write { bytes in
@@ -197,7 +237,7 @@ public struct SafeTensorsWriter: Sendable {
                 guard written <= entry.byteCount else {
                     throw SafeTensorsError(file: output.target.path, problem: "tensor '\(entry.name)' wrote more than its \(entry.byteCount) bytes")
                 }
-                try output.write(bytes)
+                try write(bytes)
             }
             let written = output.bytesWritten - start
             guard written == entry.byteCount else {

@@ -83,23 +83,23 @@ public struct AddGlobalEmbeddingsStage: Stage {
             let table = try store.floats(positions)
             var rows = try GlobalInitialization.orderPositions(
                 Array(table[(offset * width)...]), rows: positionRows, width: width, stride: stride, normal: &normal).values
-            let words = try store.floats(word)
-            let typeRow = try tokenType.map { Array(try store.floats($0).prefix(width)) }
-            func wordRow(_ id: Int) -> ArraySlice<Float> { words[(id * width)..<((id + 1) * width)] }
+            let typeRow = try tokenType.map { try store.floats($0, rows: 0..<1) }
+            // Only the fitted normal needs the whole word table; the rule reads two of its rows.
+            func wordRow(_ id: Int) throws -> [Float] { try store.floats(word, rows: id..<(id + 1)) }
             if random {
                 var sampled = try GlobalInitialization.sampleFittedNormal(
-                    words, rows: vocabulary, width: width, count: GlobalInitialization.rows, normal: &normal).values
-                sampled.replaceSubrange(0..<width, with: wordRow(bos))
+                    try store.floats(word), rows: vocabulary, width: width, count: GlobalInitialization.rows, normal: &normal).values
+                sampled.replaceSubrange(0..<width, with: try wordRow(bos))
                 if let typeRow {
                     for index in rows.indices { rows[index] += typeRow[index % width] }
                     for column in 0..<width { sampled[column] += typeRow[column] }
                 }
                 for index in rows.indices { rows[index] = sampled[index] + rows[index] }
             } else {
-                let bosRow = wordRow(bos), maskRow = wordRow(mask!)
-                for column in 0..<width { rows[column] += bosRow[bosRow.startIndex + column] }
+                let bosRow = try wordRow(bos), maskRow = try wordRow(mask!)
+                for column in 0..<width { rows[column] += bosRow[column] }
                 for row in 1..<GlobalInitialization.rows {
-                    for column in 0..<width { rows[row * width + column] += maskRow[maskRow.startIndex + column] }
+                    for column in 0..<width { rows[row * width + column] += maskRow[column] }
                 }
                 if let typeRow {
                     for index in rows.indices { rows[index] += typeRow[index % width] }

@@ -14,66 +14,68 @@ public struct WriteCheckpointStage: Stage {
     public init() {}
 
     public func run(_ context: ConversionContext) throws {
-        let store = try context.requireSource().tensors
+        let source = try context.requireSource()
+        let store = source.tensors
         let planned = context.tensors.tensors
         let maxShardBytes = try context.options.maxShardSize ?? Self.sourceShardSize(store)
         let progress = ProgressCounter(tensorCount: planned.count, byteCount: planned.reduce(0) { $0 + $1.byteCount },
                                        report: context.progress)
-
-        var writers: [SafeTensorsWriter] = []
-        var current = SafeTensorsWriter(metadata: Self.metadata)
-        var currentBytes = 0
-        var all = SafeTensorsWriter(metadata: Self.metadata)
+        // Hashes of the written files and tensors for the manifest, made on a second core.
+        let hasher = context.isDryRun ? nil : StreamHasher()
+        defer {
+            if let digests = hasher?.finish() {
+                context.writtenTensorDigests = digests.tensors
+                context.writtenFileDigests = digests.files
+            }
+        }
+        var writer = SafeTensorsWriter(metadata: Self.metadata)
         for tensor in planned {
-            let producer: SafeTensorsWriter.Producer = { sink in
+            try writer.add(tensor.name, dtype: tensor.dtype, shape: tensor.shape) { sink in
+                hasher?.beginTensor(tensor.name)
                 try tensor.write(from: store, to: { bytes in
                     try sink(bytes)
                     progress.add(bytes: bytes.count)
                 })
+                hasher?.endTensor()
                 progress.finishTensor()
             }
-            try all.add(tensor.name, dtype: tensor.dtype, shape: tensor.shape, write: producer)
-            // The same split as the writer's, to plan shard files without writing.
-            if let maxShardBytes, currentBytes + tensor.byteCount > maxShardBytes, !current.isEmpty {
-                writers.append(current)
-                current = SafeTensorsWriter(metadata: Self.metadata)
-                currentBytes = 0
-            }
-            try current.add(tensor.name, dtype: tensor.dtype, shape: tensor.shape, write: producer)
-            currentBytes += tensor.byteCount
         }
-        writers.append(current)
-
-        if writers.count == 1 {
-            let layout = all.plannedLayout()
-            let size = layout.headerSize + (layout.tensors.last?.dataOffsets.upperBound ?? 0)
-            context.plan(PlannedFile(name: "model.safetensors", byteCount: size, role: "weights (\(planned.count) tensors)"))
+        let shards: [SafeTensorsWriter.PlannedShard]
+        do {
+            shards = try writer.plannedShards(maxShardBytes: maxShardBytes)
+        } catch let error as SafeTensorsError {
+            throw ConversionError(error.description)
+        }
+        if shards.count == 1 {
+            context.plan(PlannedFile(name: shards[0].fileName, byteCount: shards[0].byteCount,
+                                     role: "weights (\(planned.count) tensors)"))
         } else {
-            var weightMap = 0
-            for (index, writer) in writers.enumerated() {
-                let layout = writer.plannedLayout()
-                let size = layout.headerSize + (layout.tensors.last?.dataOffsets.upperBound ?? 0)
-                let file = String(format: "model-%05d-of-%05d.safetensors", index + 1, writers.count)
-                context.plan(PlannedFile(name: file, byteCount: size, role: "weights shard \(index + 1)/\(writers.count) (\(writer.count) tensors)"))
-                weightMap += writer.count
+            for (index, shard) in shards.enumerated() {
+                context.plan(PlannedFile(name: shard.fileName, byteCount: shard.byteCount,
+                                         role: "weights shard \(index + 1)/\(shards.count) (\(shard.tensors.count) tensors)"))
             }
-            context.plan(PlannedFile(name: SafeTensorsIndex.defaultFileName, byteCount: 0, role: "shard index (\(weightMap) tensors)"))
+            context.plan(PlannedFile(name: SafeTensorsIndex.defaultFileName, byteCount: 0, role: "shard index (\(planned.count) tensors)"))
         }
-        guard let directory = context.stagingDirectory else { return }
+        guard let directory = context.stagingDirectory, let hasher else { return }
+        // The manifest also needs the sha256 of every source file: another core hashes them
+        // while this one writes.
+        context.sourceFileDigests = FileDigests(hashing: WeightManifest.sourceFileNames(of: source)
+            .map { source.url.appendingPathComponent($0) })
+        let observer: SafeTensorsWriter.Observer = { file, bytes in hasher.add(file: file, bytes: bytes) }
         do {
             if let maxShardBytes {
-                let urls = try all.writeSharded(to: directory, maxShardBytes: maxShardBytes)
+                let urls = try writer.writeSharded(to: directory, maxShardBytes: maxShardBytes, observer: observer)
                 for url in urls where url.lastPathComponent == SafeTensorsIndex.defaultFileName {
                     let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
                     context.plan(PlannedFile(name: url.lastPathComponent, byteCount: size, role: "shard index"))
                 }
             } else {
-                try all.write(to: directory.appendingPathComponent("model.safetensors"))
+                try writer.write(to: directory.appendingPathComponent(shards[0].fileName), observer: observer)
             }
         } catch let error as SafeTensorsError {
             throw ConversionError(error.description)
         }
-        let files = writers.count == 1 ? "model.safetensors" : "\(writers.count) shards"
+        let files = shards.count == 1 ? shards[0].fileName : "\(shards.count) shards"
         context.report.changes.append("weights: \(planned.count) tensors, \(progress.snapshot.bytesWritten) bytes in \(files)")
     }
 
