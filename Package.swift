@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "SafeTensors"]),
         .testTarget(name: "LSGEncoderTests", dependencies: ["LSGEncoder", "Golden", "Checkpoint", "SafeTensors"]),
         .testTarget(name: "GoldenTests", dependencies: ["Golden", "SafeTensors", "Zstd"]),
-        .testTarget(name: "LSGConversionTests", dependencies: ["LSGConversion", "Checkpoint", "SafeTensors", "Golden"]),
+        .testTarget(name: "LSGConversionTests", dependencies: ["LSGConversion", "Checkpoint", "SafeTensors", "Golden", "LSGEncoder"]),
         .testTarget(name: "CLITests", dependencies: ["LSGConvertCLI", "SafeTensors", "Checkpoint", "Golden", "Zstd", "TestSupport"]),
         .testTarget(name: "AttentionPlotTests", dependencies: ["AttentionPlot", "LSGEncoder", "Checkpoint"]),
         .testTarget(name: "HubTests", dependencies: ["Hub", "Checkpoint", "TestSupport"]),

@@ -1,4 +1,5 @@
 import Foundation
+import LSGEncoder
 
 /// The math of the global-token table: 512 rows built from the source position rows, and the
 /// normal fitted to the word embeddings for random initialisation. Matrices are row-major.

@@ -14,15 +14,15 @@ public enum LSHProjectionSource: Sendable {
 /// Hands out one projection per hashing round, in the reference's call order.
 struct LSHProjectionStream {
     private var source: LSHProjectionSource
-    private var generator: NormalGenerator
+    private var generator: SeededNormal
     private var nextRecorded = 0
 
     init(_ source: LSHProjectionSource) {
         self.source = source
         if case .seeded(let seed) = source {
-            generator = NormalGenerator(seed: seed)
+            generator = SeededNormal(seed: seed)
         } else {
-            generator = NormalGenerator(seed: 0)
+            generator = SeededNormal(seed: 0)
         }
     }
 
@@ -31,7 +31,7 @@ struct LSHProjectionStream {
         let count = heads * headSize * hashes
         switch source {
         case .seeded:
-            return (0..<count).map { _ in generator.next() }
+            return (0..<count).map { _ in Float(generator.next()) }
         case .recorded(let draws):
             guard nextRecorded < draws.count else {
                 throw EncoderError("lsh needs projection #\(nextRecorded) but only \(draws.count) were recorded")
@@ -43,44 +43,5 @@ struct LSHProjectionStream {
             nextRecorded += 1
             return draw
         }
-    }
-}
-
-/// SplitMix64: a small seeded generator whose stream is the same on every platform.
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
-/// Standard normal Floats from `SeededGenerator` through the Box-Muller transform.
-struct NormalGenerator {
-    private var bits: SeededGenerator
-    private var spare: Float?
-
-    init(seed: UInt64) { bits = SeededGenerator(seed: seed) }
-
-    /// Uniform in (0, 1].
-    private mutating func nextUniform() -> Double {
-        (Double(bits.next() >> 11) + 1) * 0x1p-53
-    }
-
-    mutating func next() -> Float {
-        if let value = spare {
-            spare = nil
-            return value
-        }
-        let radius = (-2 * log(nextUniform())).squareRoot()
-        let angle = 2 * Double.pi * nextUniform()
-        spare = Float(radius * sin(angle))
-        return Float(radius * cos(angle))
     }
 }

@@ -1,6 +1,7 @@
 import Checkpoint
 import Foundation
 import LSGConversion
+import LSGEncoder
 import SafeTensors
 import Testing
 import Zstd

@@ -1,5 +1,6 @@
 import Checkpoint
 import Foundation
+import LSGEncoder
 
 /// Fills the 512-row global-token table from the ORIGINAL source positions (before tiling),
 /// reordered with `--global-stride`:

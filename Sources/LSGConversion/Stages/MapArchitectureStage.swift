@@ -1,5 +1,6 @@
 import Checkpoint
 import Foundation
+import LSGEncoder
 import SafeTensors
 
 /// Chooses the LSG class (`--architecture`, else the first of `config.json`, else the family's
