@@ -8,7 +8,8 @@ exit(FuzzerRunDriver(CommandLine.argc, CommandLine.unsafeArgv) { start, count in
 
 /// One libFuzzer input: a safetensors image, read the way the tool reads one. Every accepted
 /// file must be internally consistent; every refused one must give a one-line error naming it.
-/// The same bytes are also tried as a shard index (`model.safetensors.index.json`).
+/// The size the header declares (what bounds a `.safetensors.zst` decompression) must agree with
+/// every accepted file. The same bytes are also tried as a shard index (`model.safetensors.index.json`).
 func fuzzSafeTensors(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let data = count == 0 ? Data() : Data(bytes: start!, count: count)
     readSafeTensors(data)
@@ -17,6 +18,7 @@ func fuzzSafeTensors(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
 }
 
 private func readSafeTensors(_ data: Data) {
+    let declaredSize = declaredFileSize(data)
     let file: SafeTensorsFile
     do {
         file = try SafeTensorsFile(data: data, name: "fuzz.safetensors")
@@ -26,6 +28,7 @@ private func readSafeTensors(_ data: Data) {
     } catch {
         fatalError("SafeTensorsFile threw a non-SafeTensorsError: \(error)")
     }
+    precondition(declaredSize == data.count, "header declares \(declaredSize.map(String.init) ?? "nothing") for a valid \(data.count)-byte file")
     var end = 0
     for info in file.tensors {
         precondition(info.dataOffsets.lowerBound == end, "tensors not contiguous at \(info.name)")
@@ -43,6 +46,22 @@ private func readSafeTensors(_ data: Data) {
             if let values = try? file.int64s(info.name) { precondition(values.count == info.elementCount) }
         default:
             break
+        }
+    }
+}
+
+/// The whole-file size the header at the start of `data` declares, when `data` holds the header.
+private func declaredFileSize(_ data: Data) -> Int? {
+    data.withUnsafeBytes { bytes in
+        guard let prefixLength = SafeTensorsFile.prefixLength(first8: bytes), prefixLength <= bytes.count else { return nil }
+        do {
+            return try SafeTensorsFile.declaredFileSize(prefix: UnsafeRawBufferPointer(rebasing: bytes[..<prefixLength]),
+                                                        name: "fuzz.safetensors")
+        } catch let error as SafeTensorsError {
+            requireOneLine(error.description, naming: "fuzz.safetensors")
+            return nil
+        } catch {
+            fatalError("declaredFileSize threw a non-SafeTensorsError: \(error)")
         }
     }
 }
