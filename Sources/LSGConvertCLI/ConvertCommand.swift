@@ -33,32 +33,7 @@ struct ConvertCommand: ParsableCommand {
     @Option(name: .customLong("out"), help: "Output directory (default ./lsg-<name>-<max-length>).")
     var output: String?
 
-    @Option(help: "Local attention block size (default 128).")
-    var blockSize: Int?
-
-    @Option(help: "Sparse attention block size; 0 disables sparse attention (default 128).")
-    var sparseBlockSize: Int?
-
-    @Option(help: "Sparsity factor; must divide the block size (default 2).")
-    var sparsityFactor: Int?
-
-    @Option(help: "Sparse selection: none, norm, pooling, lsh, stride, block_stride, bos_pooling (default norm).")
-    var sparsityType: String?
-
-    @Option(help: "Number of global tokens, 1 to 512 (default 1).")
-    var numGlobalTokens: Int?
-
-    @Flag(inversion: .prefixedNo, help: "Mask the first token (it duplicates the first global token).")
-    var maskFirstToken: Bool?
-
-    @Flag(inversion: .prefixedNo, help: "Copy the first global output onto the first token (default on).")
-    var poolWithGlobal: Bool?
-
-    @Flag(inversion: .prefixedNo, help: "Pad sequences to a block multiple automatically (default on).")
-    var adaptive: Bool?
-
-    @Option(help: "LSH pre-rounds (sparsity type lsh; default 1).")
-    var lshNumPreRounds: Int?
+    @OptionGroup var lsg: LSGOptions
 
     @Option(help: "Stride between the positions the global rows start from (default 64).")
     var globalStride: Int?
@@ -111,15 +86,15 @@ struct ConvertCommand: ParsableCommand {
         set("source", source)
         set("max_length", maxLength)
         set("output", output)
-        set("block_size", blockSize)
-        set("sparse_block_size", sparseBlockSize)
-        set("sparsity_factor", sparsityFactor)
-        set("sparsity_type", sparsityType)
-        set("num_global_tokens", numGlobalTokens)
-        set("mask_first_token", maskFirstToken)
-        set("pool_with_global", poolWithGlobal)
-        set("adaptive", adaptive)
-        set("lsh_num_pre_rounds", lshNumPreRounds)
+        set("block_size", lsg.blockSize)
+        set("sparse_block_size", lsg.sparseBlockSize)
+        set("sparsity_factor", lsg.sparsityFactor)
+        set("sparsity_type", lsg.sparsityType)
+        set("num_global_tokens", lsg.numGlobalTokens)
+        set("mask_first_token", lsg.maskFirstToken)
+        set("pool_with_global", lsg.poolWithGlobal)
+        set("adaptive", lsg.adaptive)
+        set("lsh_num_pre_rounds", lsg.lshNumPreRounds)
         set("global_stride", globalStride)
         set("random_global_init", randomGlobalInit ? true : nil)
         set("seed", seed)

@@ -208,8 +208,8 @@ struct MalformedInputTests {
         (["--max-shard-size", "0"], "--max-shard-size '0' is not a size"),
         (["--dtype", "f64"], "unknown dtype 'f64'"),
         (["--seed=-1"], "--seed must not be negative"),
-        (["--sparse-block-size=-1"], "sparse block size must not be negative"),
-        (["--lsh-num-pre-rounds=-2"], "lsh pre-rounds must not be negative"),
+        (["--sparse-block-size=-1"], "--sparse-block-size must be at least 0 (got -1)"),
+        (["--lsh-num-pre-rounds=-2"], "--lsh-num-pre-rounds must be at least 0 (got -2)"),
     ])
     func impossibleOptions(_ options: [String], _ fragment: String) throws {
         let scratch = try ScratchDirectory()
