@@ -52,6 +52,7 @@ public struct NonFiniteCount: Sendable, Hashable {
 
 extension NonFiniteCount {
     /// The count of each named tensor (nil for integer tensors), on every core, in input order.
+    /// Tensors are read in bounded pieces (`forEachChunk`), so their pages do not stay resident.
     public static func counts(ofEach tensors: [(file: SafeTensorsFile, name: String)]) throws -> [NonFiniteCount?] {
         let slots = ResultSlots<NonFiniteCount?>(count: tensors.count)
         let next = WorkCounter()
@@ -60,8 +61,16 @@ extension NonFiniteCount {
             while let index = next.take(below: tensors.count) {
                 let (file, name) = tensors[index]
                 slots.store(index, Result {
-                    guard let info = file.info(name) else { return nil }
-                    return try file.withBytes(of: name) { NonFiniteCount(bytes: $0, dtype: info.dtype) }
+                    guard let info = file.info(name),
+                          var total = NonFiniteCount(bytes: UnsafeRawBufferPointer(start: nil, count: 0), dtype: info.dtype) else {
+                        return nil
+                    }
+                    try file.forEachChunk(of: name) { piece in
+                        let count = NonFiniteCount(bytes: piece, dtype: info.dtype)!
+                        total.nan += count.nan
+                        total.infinity += count.infinity
+                    }
+                    return total
                 })
             }
         }
