@@ -76,11 +76,14 @@ public enum TensorHashing {
 }
 
 /// A lock-protected counter handing out work items to `concurrentPerform` workers.
-final class WorkCounter: @unchecked Sendable {
+public final class WorkCounter: @unchecked Sendable {
     private let lock = NSLock()
     private var value = 0
 
-    func take(below limit: Int) -> Int? {
+    public init() {}
+
+    /// The next item, or nil once `limit` items were handed out.
+    public func take(below limit: Int) -> Int? {
         lock.lock()
         defer { lock.unlock() }
         guard value < limit else { return nil }

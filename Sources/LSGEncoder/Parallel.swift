@@ -1,8 +1,10 @@
+import Checkpoint
 import Foundation
 
 /// Splits independent work items over a fixed number of workers. Item `i` always runs the same
-/// code on the same data whatever the worker count, so results do not depend on it; workers
-/// take items round-robin (worker `w` runs `w`, `w + workers`, ...).
+/// code on the same data whatever worker runs it, so results depend neither on the worker count
+/// nor on scheduling. Workers claim the next item from a shared counter, so a worker the OS
+/// pauses (on a busy machine) does not leave the others waiting with its share.
 struct WorkSplitter: Sendable {
     let workers: Int
 
@@ -21,9 +23,10 @@ struct WorkSplitter: Sendable {
             for item in 0..<count { body(item, &scratch) }
             return
         }
-        DispatchQueue.concurrentPerform(iterations: active) { worker in
+        let next = WorkCounter()
+        DispatchQueue.concurrentPerform(iterations: active) { _ in
             var scratch = makeScratch()
-            for item in stride(from: worker, to: count, by: active) { body(item, &scratch) }
+            while let item = next.take(below: count) { body(item, &scratch) }
         }
     }
 
