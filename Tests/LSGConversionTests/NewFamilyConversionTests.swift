@@ -8,7 +8,7 @@ import Testing
 /// their tensors, config.json and tokenizer files bit for bit).
 struct NewFamilyConversionTests {
     @Test("without --modeling-file, auto_map names the local module, as the reference writes it, with a warning",
-          arguments: ["distilbert-tiny", "electra-tiny"])
+          arguments: ["electra-tiny"])
     func autoMapWithoutAKnownHubRepository(_ fixture: String) throws {
         let scratch = try ConversionFixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: scratch) }
@@ -24,6 +24,19 @@ struct NewFamilyConversionTests {
         let card = try String(contentsOf: output.appendingPathComponent("README.md"), encoding: .utf8)
         #expect(card.contains("points at `\(family.lsgModule).py`, which this directory does not include"))
         #expect(card.contains("pipeline(\"fill-mask\""))
+    }
+
+    @Test func distilbertAutoMapNamesThePublishedLSGDistilBERT() throws {
+        let scratch = try ConversionFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let output = scratch.appendingPathComponent("out")
+        let context = try ConversionFixtures.conversion(
+            source: ConversionFixtures.fixtures.appendingPathComponent("distilbert-tiny"), output: output).run()
+        let config = try ModelConfig.load(from: output.appendingPathComponent("config.json"))
+        let autoMap = try #require(config["auto_map"]?.objectValue)
+        #expect(autoMap["AutoModelForMaskedLM"]?.stringValue
+            == "ccdv/lsg-distilbert-base-uncased-4096--modeling_lsg_distilbert.LSGDistilBertForMaskedLM")
+        #expect(context.report.warnings.isEmpty, "\(context.report.warnings)")
     }
 
     @Test func electraToTheDiscriminatorInitialisesItsHeadWithTheRightShapes() throws {
