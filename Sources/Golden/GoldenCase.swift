@@ -2,7 +2,6 @@ import Checkpoint
 import Foundation
 import LSGEncoder
 import SafeTensors
-import Zstd
 
 /// One recorded encoder case (`golden/encoder/<case>.safetensors.zst`, see golden/SCHEMA.md):
 /// inputs, the outputs the reference produced, the LSG overrides it ran with and any LSH
@@ -25,8 +24,8 @@ public struct GoldenCase: Sendable {
     public static let suffix = ".safetensors.zst"
 
     public init(contentsOf url: URL) throws {
-        let file = try SafeTensorsFile(data: try Zstd.decompressFile(at: url), name: url.path)
-        try self.init(file: file, url: url)
+        // Bounded by the sizes the frame and the safetensors header declare.
+        try self.init(file: try WeightFiles.openFile(url), url: url)
     }
 
     init(file: SafeTensorsFile, url: URL) throws {
@@ -160,5 +159,5 @@ public struct GoldenCase: Sendable {
 /// A problem with a golden file, in one line.
 public struct GoldenError: Error, CustomStringConvertible, Sendable {
     public let description: String
-    public init(_ description: String) { self.description = description }
+    public init(_ description: String) { self.description = description.foldedToOneLine }
 }

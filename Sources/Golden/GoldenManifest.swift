@@ -1,4 +1,5 @@
 import Foundation
+import SafeTensors
 
 /// `golden/MANIFEST.json`: every golden data file with its sha256 and size, and the reference
 /// that produced them. The layout is described in `golden/SCHEMA.md`.
@@ -137,7 +138,7 @@ public struct GoldenManifestError: Error, CustomStringConvertible, Sendable {
     public let problems: [String]
 
     public init(problems: [String]) {
-        self.problems = problems
+        self.problems = problems.map(\.foldedToOneLine)
     }
 
     public var description: String {

@@ -1,4 +1,5 @@
 import Checkpoint
+import SafeTensors
 
 /// Everything the encoder needs to know about a model, as plain values. Built from a
 /// `ModelConfig` (plus any LSG overrides), or directly in tests.
@@ -175,5 +176,5 @@ public struct LSGOverrides: Sendable, Hashable {
 /// A one-line description of what went wrong (bad weights, bad input, unsupported setting).
 public struct EncoderError: Error, CustomStringConvertible, Sendable {
     public let description: String
-    public init(_ description: String) { self.description = description }
+    public init(_ description: String) { self.description = description.foldedToOneLine }
 }
