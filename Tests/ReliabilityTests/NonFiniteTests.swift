@@ -65,6 +65,13 @@ import TestSupport
         let allowed = try runTool(["--from", source.path, "--max-length", "1024", "--out", output.path, "--allow-non-finite", "--no-validate"])
         #expect(allowed.status == 0, "\(allowed.standardError)")
         #expect((allowed.standardOutput + allowed.standardError).contains("kept: --allow-non-finite"))
+        // With validation on, the validate stage finds the non-finite values in the written tensors.
+        let validated = scratch.file("validated")
+        let checked = try runTool(["--from", source.path, "--max-length", "1024", "--out", validated.path, "--allow-non-finite"])
+        #expect(checked.status == 1, "\(checked.standardError)")
+        #expect(checked.standardError.contains("validation failed: ") && checked.standardError.contains("\(tensor): "),
+                "\(checked.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: validated.path))
         #expect(try digests(of: source) == before)
     }
 }
