@@ -67,8 +67,6 @@ public struct ValidateEncoderStage: Stage, ValidatingStage {
         do {
             probe = try ParityProbe(lsg: converted, source: source, length: probeLength,
                                     options: EncodeOptions(threads: threads))
-        } catch let error as ConversionError {
-            throw error
         } catch {
             throw ConversionError("encoder validation could not run: \(error)")
         }
