@@ -90,14 +90,13 @@ public struct StageParameters {
     /// A list of file paths (a single string is a list of one), resolved against `baseDirectory`.
     public func paths(_ key: String) throws -> [URL] {
         guard let value = object[key], value != .null else { return [] }
-        let strings: [String]
-        if let single = value.stringValue {
-            strings = [single]
-        } else if let array = value.arrayValue, let all = Optional(array.compactMap(\.stringValue)), all.count == array.count {
-            strings = all
-        } else {
-            throw mismatch(key, value, "a path or a list of paths")
+        let strings: [String]?
+        switch value {
+        case .string(let path): strings = [path]
+        case .array(let items): strings = items.allSatisfy { $0.stringValue != nil } ? items.compactMap(\.stringValue) : nil
+        default: strings = nil
         }
+        guard let strings else { throw mismatch(key, value, "a path or a list of paths") }
         let base = URL(fileURLWithPath: baseDirectory?.path ?? FileManager.default.currentDirectoryPath, isDirectory: true)
         return strings.map { URL(fileURLWithPath: $0, relativeTo: base).standardizedFileURL }
     }
