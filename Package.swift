@@ -23,8 +23,10 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
+        // Asynchronous writeback of a file range (Linux sync_file_range), for the atomic writer.
+        .target(name: "CFileWriteback"),
         // The safetensors format only: header parsing and validation, mmap reader, writer, dtypes.
-        .target(name: "SafeTensors"),
+        .target(name: "SafeTensors", dependencies: ["CFileWriteback"]),
         // Streaming zstd compression and decompression over the system libzstd.
         .target(name: "Zstd", dependencies: ["CZstd"]),
         // A model directory: typed config, tensor store (single or sharded), tokenizer files, name resolution.

@@ -42,24 +42,16 @@ public enum TensorHashing {
         return try slots.values()
     }
 
-    /// Streams a file through SHA-256 in 4 MiB reads, so a large shard is never fully in memory.
+    /// Streams a regular file through SHA-256 in 4 MiB mapped chunks, so a large shard is never
+    /// fully in memory.
     public static func sha256Hex(fileAt url: URL) throws -> String {
-        guard let handle = FileHandle(forReadingAtPath: url.path) else {
-            throw CheckpointError(url.path, "cannot open for reading")
+        var hasher = Hasher()
+        do {
+            try RegularFile.forEachChunk(of: url) { hasher.update($0) }
+        } catch let error as SafeTensorsError {
+            throw CheckpointError(url.path, error.problem)
         }
-        defer { try? handle.close() }
-        var hasher = SHA256()
-        while true {
-            let chunk: Data?
-            do {
-                chunk = try handle.read(upToCount: 4 << 20)
-            } catch {
-                throw CheckpointError(url.path, "read failed (\(error.localizedDescription))")
-            }
-            guard let chunk, !chunk.isEmpty else { break }
-            hasher.update(data: chunk)
-        }
-        return hex(hasher.finalize())
+        return hasher.finalize()
     }
 
     private static func hex(_ digest: SHA256.Digest) -> String {

@@ -2,10 +2,10 @@ import Checkpoint
 import Dispatch
 import Foundation
 
-/// Hashes the bytes of the weights files on a second thread while the writer writes them: the
-/// sha256 of each whole file and of each tensor's bytes, for the manifest. `add` copies the
+/// Hashes the bytes of the weights files while the writer writes them: the sha256 of each whole
+/// file on one thread and of each tensor's bytes on another, for the manifest. `add` copies the
 /// bytes into one of a few fixed buffers and returns (it waits only when all are full), so
-/// memory stays bounded and writing and hashing overlap on two cores.
+/// memory stays bounded and writing and both hashes overlap.
 final class StreamHasher: @unchecked Sendable {
     private enum Item {
         case bytes(file: String, slot: Int, count: Int)
@@ -14,20 +14,38 @@ final class StreamHasher: @unchecked Sendable {
         case stop
     }
 
+    /// What each hashing thread digests; every item goes to both.
+    private enum Lane: CaseIterable {
+        case files, tensors
+    }
+
     private static let slotBytes = 4 << 20
     private let slots: [UnsafeMutableRawBufferPointer]
     private var freeSlots: [Int]
-    private var queue: [Item] = []
+    /// How many lanes have still to hash each slot's bytes.
+    private var slotReaders: [Int]
+    private var queues: [Lane: [Item]] = [:]
     private let lock = NSCondition()
     private let finished = DispatchGroup()
-    // Owned by the hashing thread until `finish` has waited for it.
+    // Each owned by its lane's thread until `finish` has waited for both.
     private var fileHashers: [String: TensorHashing.Hasher] = [:]
     private var tensorDigests: [String: String] = [:]
 
-    init(slotCount: Int = 4) {
+    init(slotCount: Int = 6) {
         slots = (0..<slotCount).map { _ in .allocate(byteCount: Self.slotBytes, alignment: 64) }
         freeSlots = Array(slots.indices)
-        DispatchQueue.global().async(group: finished) { self.hashUntilStopped() }
+        slotReaders = Array(repeating: 0, count: slotCount)
+        for lane in Lane.allCases {
+            queues[lane] = []
+            finished.enter()
+            // Own threads, not the shared dispatch pool: both run for the whole write, and on a
+            // small machine they would otherwise hold every pool thread the source hashing needs.
+            let thread = Thread { [self] in
+                hashUntilStopped(lane)
+                finished.leave()
+            }
+            thread.start()
+        }
     }
 
     deinit {
@@ -47,6 +65,7 @@ final class StreamHasher: @unchecked Sendable {
             lock.lock()
             while freeSlots.isEmpty { lock.wait() }
             let slot = freeSlots.removeLast()
+            slotReaders[slot] = Lane.allCases.count
             lock.unlock()
             slots[slot].copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[start..<(start + count)]))
             enqueue(.bytes(file: file, slot: slot, count: count))
@@ -54,7 +73,7 @@ final class StreamHasher: @unchecked Sendable {
         }
     }
 
-    /// Waits for the hashing thread; returns the digests of every file and tensor seen.
+    /// Waits for the hashing threads; returns the digests of every file and tensor seen.
     func finish() -> (files: [String: String], tensors: [String: String]) {
         enqueue(.stop)
         finished.wait()
@@ -63,39 +82,47 @@ final class StreamHasher: @unchecked Sendable {
 
     private func enqueue(_ item: Item) {
         lock.lock()
-        queue.append(item)
+        for lane in Lane.allCases { queues[lane]!.append(item) }
         lock.broadcast()
         lock.unlock()
     }
 
-    private func hashUntilStopped() {
+    private func hashUntilStopped(_ lane: Lane) {
         var tensor: (name: String, hasher: TensorHashing.Hasher)?
         var next = 0
         while true {
             lock.lock()
-            while next == queue.count { lock.wait() }
-            let item = queue[next]
+            while next == queues[lane]!.count { lock.wait() }
+            let item = queues[lane]![next]
             next += 1
-            if next == queue.count {
-                queue.removeAll(keepingCapacity: true)
+            if next == queues[lane]!.count {
+                queues[lane]!.removeAll(keepingCapacity: true)
                 next = 0
             }
             lock.unlock()
-            switch item {
-            case .bytes(let file, let slot, let count):
+            switch (item, lane) {
+            case (.bytes(let file, let slot, let count), _):
                 let bytes = UnsafeRawBufferPointer(rebasing: slots[slot][0..<count])
-                fileHashers[file, default: TensorHashing.Hasher()].update(bytes)
-                tensor?.hasher.update(bytes)
+                if lane == .files {
+                    fileHashers[file, default: TensorHashing.Hasher()].update(bytes)
+                } else {
+                    tensor?.hasher.update(bytes)
+                }
                 lock.lock()
-                freeSlots.append(slot)
-                lock.broadcast()
+                slotReaders[slot] -= 1
+                if slotReaders[slot] == 0 {
+                    freeSlots.append(slot)
+                    lock.broadcast()
+                }
                 lock.unlock()
-            case .beginTensor(let name):
+            case (.beginTensor(let name), .tensors):
                 tensor = (name, TensorHashing.Hasher())
-            case .endTensor:
+            case (.endTensor, .tensors):
                 if let tensor { tensorDigests[tensor.name] = tensor.hasher.finalize() }
                 tensor = nil
-            case .stop:
+            case (.beginTensor, .files), (.endTensor, .files):
+                continue
+            case (.stop, _):
                 return
             }
         }

@@ -1,3 +1,4 @@
+import CFileWriteback
 import Foundation
 
 #if canImport(Glibc)
@@ -17,8 +18,12 @@ final class AtomicFileOutput {
     private var buffered = 0
     private(set) var bytesWritten = 0
     private var committed = false
+    // Bytes handed to the kernel, and how many of them it was told to start writing to disk.
+    private var bytesFlushed = 0
+    private var writebackRequested = 0
 
     private static let bufferSize = 1 << 20
+    private static let writebackStep = 32 << 20
 
     init(target: URL) throws {
         self.target = target
@@ -73,6 +78,14 @@ final class AtomicFileOutput {
                 throw SafeTensorsError(file: target.path, problem: "cannot write: \(String(cString: strerror(errno)))")
             }
             offset += result
+        }
+        bytesFlushed += bytes.count
+        // Without this the final fsync writes the whole file back on one core while the other
+        // waits; started as we go, writeback overlaps the hashing and writing still to come.
+        // A failure here is only a lost hint: fsync in `finish` reports real write errors.
+        if bytesFlushed - writebackRequested >= Self.writebackStep {
+            _ = lsg_start_writeback(descriptor, Int64(writebackRequested), Int64(bytesFlushed - writebackRequested))
+            writebackRequested = bytesFlushed
         }
     }
 

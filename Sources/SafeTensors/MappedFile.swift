@@ -10,8 +10,8 @@ import Foundation
 final class MappedFile: @unchecked Sendable {
     let bytes: UnsafeRawBufferPointer
 
-    /// Opens and maps `path`. A file shorter than 8 bytes is not mapped (mmap refuses empty
-    /// files); its bytes are read instead so the header check can report them.
+    /// Opens and maps `path`; only regular files. An empty file is not mapped (mmap refuses a
+    /// zero length): its `bytes` are empty.
     init(path: String) throws(SafeTensorsError) {
         // O_NONBLOCK: opening a FIFO must not wait for a writer (fstat then refuses it).
         let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)

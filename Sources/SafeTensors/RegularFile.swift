@@ -38,4 +38,20 @@ public enum RegularFile {
         if let failure { throw fail(failure) }
         return data
     }
+
+    /// Passes the bytes of the regular file at `url` to `body` in order, `chunkBytes` at a time,
+    /// from a read-only mapping whose pages are released after each chunk: no copy through a
+    /// read buffer, and one chunk resident whatever the file's size. Errors name the file.
+    public static func forEachChunk(
+        of url: URL, chunkBytes: Int = 4 << 20, _ body: (UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        let file = try MappedFile(path: url.path)
+        var start = 0
+        while start < file.bytes.count {
+            let end = min(start + chunkBytes, file.bytes.count)
+            try body(UnsafeRawBufferPointer(rebasing: file.bytes[start..<end]))
+            file.release(start..<end)
+            start = end
+        }
+    }
 }
