@@ -20,6 +20,8 @@ public struct GoldenCase: Sendable {
     public let expected: [String: (shape: [Int], values: [Float])]
     /// Recorded `torch.randn` draws, in call order.
     public let lshProjections: [[Float]]
+    /// The reference's `norm` selections, when the case recorded them (`norm.selection.<k>`).
+    public let normSelections: RecordedNormSelections?
 
     public static let suffix = ".safetensors.zst"
 
@@ -64,6 +66,7 @@ public struct GoldenCase: Sendable {
             projections.append(try file.floats("lsh.projection.\(projections.count)"))
         }
         lshProjections = projections
+        normSelections = try RecordedNormSelections(recordedIn: file)
     }
 
     /// The golden root: the directory above `encoder/`.
@@ -87,7 +90,7 @@ public struct GoldenCase: Sendable {
     /// The encoder's outputs for this case's inputs, by output name.
     public func run(model: ModelDirectory, threads: Int = 1) throws -> [String: (shape: [Int], values: [Float])] {
         let encoder = try Encoder(model: model, overrides: overrides, heads: heads)
-        let options = EncodeOptions(threads: threads, lshProjections: .recorded(lshProjections))
+        let options = EncodeOptions(threads: threads, lshProjections: .recorded(lshProjections), normSelections: normSelections)
         let output = try encoder.encode(input, options: options)
         var named: [String: (shape: [Int], values: [Float])] = [:]
         for item in output.named(batchSize: input.batchSize, length: input.length, configuration: encoder.configuration) {

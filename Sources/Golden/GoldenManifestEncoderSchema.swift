@@ -1,5 +1,6 @@
 import Checkpoint
 import Foundation
+import LSGEncoder
 import SafeTensors
 
 /// The encoder golden layout of golden/SCHEMA.md, checked on a parsed file. Used by the manifest
@@ -77,7 +78,8 @@ enum EncoderGoldenSchema {
 
         let known: Set = ["input_ids", "attention_mask", "token_type_ids", "expected.last_hidden_state",
                           "expected.logits", "expected.pooler_output"]
-        for name in file.names where !known.contains(name) && !name.hasPrefix(projectionPrefix) {
+        let replayPrefixes = [projectionPrefix, RecordedNormSelections.tensorPrefix]
+        for name in file.names where !known.contains(name) && !replayPrefixes.contains(where: { name.hasPrefix($0) }) {
             fail("unexpected tensor '\(name)'")
         }
         return problems

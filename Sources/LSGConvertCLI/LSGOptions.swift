@@ -66,6 +66,9 @@ struct EncoderRunOptions: ParsableArguments {
     @Option(help: "Replay LSH projections from a safetensors file (lsh.projection.0, 1, ...).")
     var lshProjections: String?
 
+    @Option(help: "Replay norm sparse selections from a safetensors file (norm.selection.0, 1, ... per layer).")
+    var normSelections: String?
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads))") }
     }
@@ -77,6 +80,15 @@ struct EncoderRunOptions: ParsableArguments {
         } else {
             source = .seeded(seed)
         }
-        return EncodeOptions(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, lshProjections: source)
+        var recordedNorm: RecordedNormSelections?
+        if let normSelections {
+            let file = try SafeTensorsFile(contentsOf: URL(fileURLWithPath: normSelections))
+            guard let recorded = try RecordedNormSelections(recordedIn: file) else {
+                throw EncoderError("\(normSelections): no tensor '\(RecordedNormSelections.tensorName(0))'")
+            }
+            recordedNorm = recorded
+        }
+        return EncodeOptions(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, lshProjections: source,
+                             normSelections: recordedNorm)
     }
 }

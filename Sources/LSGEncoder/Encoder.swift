@@ -35,6 +35,7 @@ public final class Encoder: Sendable {
         let layout = try AttentionLayout(configuration: config, length: input.length)
         let splitter = WorkSplitter(threads: options.threads)
         let projections = try lshProjections(layout, options.lshProjections)
+        let normChoices = try normSelectionBuffers(layout, batchSize: input.batchSize, recorded: options.normSelections)
 
         let h = config.hiddenSize
         let length = input.length
@@ -48,7 +49,14 @@ public final class Encoder: Sendable {
                 project(embedded, rows: layout.globalCount + length, projection, into: x, totalRows: layout.rows)
             }
             for (index, layer) in weights.layers.enumerated() {
-                forward(layer, layout: layout, x: x, buffers: buffers, projections: projections[index], splitter: splitter)
+                var selection = SparseSelectionInputs(lshProjections: projections[index])
+                if let choices = normChoices?[index] {
+                    let perSequence = choices.count / input.batchSize
+                    selection.normChoices = choices
+                    selection.normOffset = sequence * perSequence
+                    selection.recordedNorm = options.normSelections?.indices(layer: index, sequence: sequence, perSequence: perSequence)
+                }
+                forward(layer, layout: layout, x: x, buffers: buffers, selection: selection, splitter: splitter)
             }
             if let lsg = config.lsg, lsg.poolWithGlobal {
                 x[layout.globalCount * h].update(from: x.base, count: h)
@@ -61,6 +69,7 @@ public final class Encoder: Sendable {
         output.lshProjections = projections.flatMap { $0 }.map { draw in
             (shape: [1, layout.heads, 1, layout.headSize, draw.count / (layout.heads * layout.headSize)], values: draw)
         }
+        output.normSelections = normChoices?.map { Array(UnsafeBufferPointer(start: $0.base, count: $0.count)) } ?? []
         if let head = weights.maskedLM {
             output.logits = maskedLMLogits(head, hiddenStates: hiddenStates, rows: input.batchSize * length, splitter: splitter)
         }
@@ -145,6 +154,23 @@ public final class Encoder: Sendable {
         Self.dense(projection.weight, projection.bias, rows: rows, x: embedded.base, inputSize: e, outputSize: h, y: x.base)
     }
 
+    /// Per layer, a buffer for the `norm` choices of every sequence (`[batch, heads, count]`), or
+    /// nil when the layout does not select by norm; a recording to replay is checked against it.
+    private func normSelectionBuffers(
+        _ layout: AttentionLayout, batchSize: Int, recorded: RecordedNormSelections?
+    ) throws -> [SharedBuffer<Int64>]? {
+        guard case .blocks(let blocks) = layout.mode, let sparse = blocks.sparse,
+              case .norm(let chunk, let keep) = sparse.selection else {
+            if let recorded {
+                throw EncoderError("\(recorded.source): norm selections were given, but this model does not select sparse tokens by norm for this input")
+            }
+            return nil
+        }
+        try recorded?.check(layerCount: configuration.numHiddenLayers, batchSize: batchSize, heads: layout.heads,
+                            perHead: sparse.count, chunk: chunk, keep: keep)
+        return (0..<configuration.numHiddenLayers).map { _ in SharedBuffer(count: batchSize * layout.heads * sparse.count) }
+    }
+
     /// One draw list per layer (empty unless `lsh` hashing runs), drawn in the reference's order.
     private func lshProjections(_ layout: AttentionLayout, _ source: LSHProjectionSource) throws -> [[[Float]]] {
         let layers = configuration.numHiddenLayers
@@ -166,7 +192,7 @@ public final class Encoder: Sendable {
     /// updated in place.
     private func forward(
         _ layer: EncoderWeights.Layer, layout: AttentionLayout, x: FloatBuffer, buffers: AttentionBuffers,
-        projections: [[Float]], splitter: WorkSplitter
+        selection: SparseSelectionInputs, splitter: WorkSplitter
     ) {
         let config = configuration
         let h = config.hiddenSize
@@ -179,7 +205,7 @@ public final class Encoder: Sendable {
             Self.dense(layer.qkvWeight, layer.qkvBias, rows: min(rowTile, rows - first), x: x[first * h],
                        inputSize: h, outputSize: 3 * h, y: buffers.qkv[first * 3 * h])
         }
-        SelfAttention(layout: layout, splitter: splitter).run(buffers, projections: projections)
+        SelfAttention(layout: layout, splitter: splitter).run(buffers, selection: selection)
         let eps = config.layerNormEps
         let activation = config.hiddenAct
         let scratchSize = rowTile * (h + intermediate)

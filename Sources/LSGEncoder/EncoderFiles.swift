@@ -41,6 +41,23 @@ extension LSHProjectionSource {
     public static func tensorName(_ index: Int) -> String { "lsh.projection.\(index)" }
 }
 
+extension RecordedNormSelections {
+    public static let tensorPrefix = "norm.selection."
+
+    /// Selections recorded as `norm.selection.0`, `norm.selection.1`, ... (one integer tensor per
+    /// layer, `[batch, heads, chunks × keep]`); nil when the file holds none.
+    public init?(recordedIn file: SafeTensorsFile) throws {
+        var layers: [[Int64]] = []
+        while file.info(Self.tensorName(layers.count)) != nil {
+            layers.append(try file.int64s(Self.tensorName(layers.count)))
+        }
+        guard !layers.isEmpty else { return nil }
+        self.init(layers: layers, source: file.name)
+    }
+
+    public static func tensorName(_ layer: Int) -> String { tensorPrefix + "\(layer)" }
+}
+
 extension EncoderOutput {
     /// The outputs by name with their shapes: `last_hidden_state`, and `logits` /
     /// `pooler_output` when those heads ran.

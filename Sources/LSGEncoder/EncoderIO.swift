@@ -47,6 +47,9 @@ public struct EncoderOutput: Sendable {
     /// The LSH projections used, in call order, shaped as the reference draws them
     /// (`[1, heads, 1, headSize, hashes]`); empty unless `lsh` hashing ran.
     public var lshProjections: [(shape: [Int], values: [Float])] = []
+    /// The `norm` sparse selections made or replayed, one per layer, `[batch, heads, chunks ×
+    /// keep]` token indices (see `RecordedNormSelections`); empty unless `norm` selection ran.
+    public var normSelections: [[Int64]] = []
 
     public init(lastHiddenState: [Float], logits: [Float]? = nil, pooledOutput: [Float]? = nil) {
         self.lastHiddenState = lastHiddenState
@@ -61,9 +64,14 @@ public struct EncodeOptions: Sendable {
     public var threads: Int
     /// Where `lsh` sparsity gets its random projections.
     public var lshProjections: LSHProjectionSource
+    /// `norm` selections to replay instead of computing them.
+    public var normSelections: RecordedNormSelections?
 
-    public init(threads: Int = 1, lshProjections: LSHProjectionSource = .seeded(0)) {
+    public init(
+        threads: Int = 1, lshProjections: LSHProjectionSource = .seeded(0), normSelections: RecordedNormSelections? = nil
+    ) {
         self.threads = threads
         self.lshProjections = lshProjections
+        self.normSelections = normSelections
     }
 }

@@ -35,10 +35,10 @@ struct WorkSplitter: Sendable {
     }
 }
 
-/// A fixed-size Float array with a stable address, written by parallel workers on disjoint
-/// ranges (that discipline is what makes the unchecked Sendable sound).
-final class FloatBuffer: @unchecked Sendable {
-    let base: UnsafeMutablePointer<Float>
+/// A fixed-size array with a stable address, written by parallel workers on disjoint ranges
+/// (that discipline is what makes the unchecked Sendable sound).
+final class SharedBuffer<Element: Numeric>: @unchecked Sendable {
+    let base: UnsafeMutablePointer<Element>
     let count: Int
 
     init(count: Int) {
@@ -49,5 +49,7 @@ final class FloatBuffer: @unchecked Sendable {
 
     deinit { base.deallocate() }
 
-    subscript(offset: Int) -> UnsafeMutablePointer<Float> { base + offset }
+    subscript(offset: Int) -> UnsafeMutablePointer<Element> { base + offset }
 }
+
+typealias FloatBuffer = SharedBuffer<Float>

@@ -33,13 +33,13 @@ struct SelfAttention: Sendable {
     /// Queries per work item of full attention.
     static let queryTile = 64
 
-    /// Runs one layer's attention; `projections` are this layer's LSH draws (if any).
-    func run(_ buffers: AttentionBuffers, projections: [[Float]]) {
+    /// Runs one layer's attention for one sequence.
+    func run(_ buffers: AttentionBuffers, selection: SparseSelectionInputs) {
         switch layout.mode {
         case .full:
             fullAttention(queries: 0..<layout.rows, buffers)
         case .blocks(let blocks):
-            if let sparse = blocks.sparse { selectSparseTokens(sparse, buffers, projections) }
+            if let sparse = blocks.sparse { selectSparseTokens(sparse, buffers, selection) }
             fullAttention(queries: 0..<layout.globalCount, buffers)
             blockAttention(blocks, buffers)
         }
@@ -56,7 +56,7 @@ struct SelfAttention: Sendable {
     }
 
     private func selectSparseTokens(
-        _ sparse: SparseLayout, _ buffers: AttentionBuffers, _ projections: [[Float]]
+        _ sparse: SparseLayout, _ buffers: AttentionBuffers, _ inputs: SparseSelectionInputs
     ) {
         let layout = self.layout
         splitter.forEach(layout.heads, scratch: { SparseScratch() }) { head, scratch in
@@ -66,8 +66,7 @@ struct SelfAttention: Sendable {
                 values: buffers.sparseValues[head * sparse.count * layout.headSize],
                 mask: buffers.sparseMask[head * sparse.count], count: sparse.count)
             SparseSelection.select(
-                sparse, head: head, tokens: tokenView, into: output, projections: projections,
-                scratch: &scratch)
+                sparse, head: head, tokens: tokenView, into: output, inputs: inputs, scratch: &scratch)
         }
     }
 

@@ -26,6 +26,17 @@ struct HeadSparseTokens {
     let count: Int
 }
 
+/// What one layer's sparse selection takes besides the tokens, for one sequence.
+struct SparseSelectionInputs: Sendable {
+    /// The LSH draws of each hashing round (`lsh` only).
+    var lshProjections: [[Float]] = []
+    /// `norm` only: where the chosen token indices go (this sequence's `heads × count`, from
+    /// `normOffset`), and the recorded choices to replay instead of computing them, if any.
+    var normChoices: SharedBuffer<Int64>?
+    var normOffset = 0
+    var recordedNorm: ArraySlice<Int64>?
+}
+
 /// Reusable per-worker memory for the selections that need it.
 struct SparseScratch {
     var order: [Int] = []
@@ -46,19 +57,26 @@ enum SparseSelection {
 
     static func select(
         _ layout: SparseLayout, head: Int, tokens: HeadTokens, into output: HeadSparseTokens,
-        projections: [[Float]], scratch: inout SparseScratch
+        inputs: SparseSelectionInputs, scratch: inout SparseScratch
     ) {
         switch layout.selection {
         case .all, .stride, .blockStride:
             gather(tokens, into: output) { layout.sourceTokens(of: $0, head: head).lowerBound }
         case .norm(let chunk, let keep):
-            selectByNorm(tokens, chunk: chunk, keep: keep, into: output, scratch: &scratch)
+            let chosen = inputs.normChoices.map { $0[inputs.normOffset + head * output.count] }
+            if let recorded = inputs.recordedNorm {
+                let first = recorded.startIndex + head * output.count
+                gather(tokens, into: output) { Int(recorded[first + $0]) }
+                for index in 0..<output.count { chosen?[index] = recorded[first + index] }
+            } else {
+                selectByNorm(tokens, chunk: chunk, keep: keep, into: output, chosen: chosen, scratch: &scratch)
+            }
         case .pooling:
             pool(tokens, factor: layout.factor, into: output)
         case .bosPooling:
             poolWithFirstQuery(tokens, factor: layout.factor, into: output, scratch: &scratch)
         case .lsh(let chunk, let bucketCounts):
-            hash(tokens, head: head, chunk: chunk, bucketCounts: bucketCounts, projections: projections,
+            hash(tokens, head: head, chunk: chunk, bucketCounts: bucketCounts, projections: inputs.lshProjections,
                  into: output, scratch: &scratch)
         }
     }
@@ -75,9 +93,10 @@ enum SparseSelection {
     }
 
     /// Per chunk, the `keep` keys of largest norm (masked keys count as norm 0), in ascending
-    /// norm order as the reference's argsort leaves them.
+    /// norm order as the reference's argsort leaves them; their indices go to `chosen`.
     private static func selectByNorm(
-        _ tokens: HeadTokens, chunk: Int, keep: Int, into output: HeadSparseTokens, scratch: inout SparseScratch
+        _ tokens: HeadTokens, chunk: Int, keep: Int, into output: HeadSparseTokens,
+        chosen: UnsafeMutablePointer<Int64>?, scratch: inout SparseScratch
     ) {
         let d = tokens.headSize
         var written = 0
@@ -94,6 +113,7 @@ enum SparseSelection {
             }
             for position in (chunk - keep)..<chunk {
                 let token = start + scratch.order[position]
+                chosen?[written] = Int64(token)
                 (output.keys + written * d).update(from: tokens.key(token), count: d)
                 (output.values + written * d).update(from: tokens.value(token), count: d)
                 output.mask[written] = tokens.mask[token]

@@ -82,6 +82,51 @@ import Zstd
         #expect(worst < 1e-4)
     }
 
+    @Test func encodeReplaysNormSelectionsAndRefusesBadOnes() throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let input = scratch.file("in.safetensors")
+        try writeIds((0..<100).map { Int64(5 + ($0 * 37) % 200) }, shape: [1, 100], to: input)
+        let options = ["--block-size", "16", "--sparse-block-size", "16", "--sparsity-factor", "4", "--sparsity-type", "norm"]
+        // 100 tokens pad to 112: 7 chunks of 16 keep 4 each, for 4 heads, in each of the 2 layers.
+        func selections(_ name: String, _ indices: [Int64], layers: Int = 2) throws -> URL {
+            var writer = SafeTensorsWriter()
+            for layer in 0..<layers {
+                try writer.add("norm.selection.\(layer)", dtype: .i64, shape: [1, 4, 28]) { sink in
+                    try indices.withUnsafeBytes { try sink($0) }
+                }
+            }
+            let url = scratch.file(name)
+            try writer.write(to: url)
+            return url
+        }
+        let lastOfEachChunk = (0..<4).flatMap { _ in (0..<7).flatMap { chunk in (12..<16).map { Int64(chunk * 16 + $0) } } }
+        let computed = scratch.file("computed.safetensors")
+        let replayed = scratch.file("replayed.safetensors")
+        #expect(try runTool(["encode", Self.lsgModel, "--input", input.path, "--output", computed.path] + options).status == 0)
+        let replay = try runTool(["encode", Self.lsgModel, "--input", input.path, "--output", replayed.path,
+                                  "--norm-selections", try selections("chosen.safetensors", lastOfEachChunk).path] + options)
+        #expect(replay.status == 0, "\(replay.standardError)")
+        #expect(try SafeTensorsFile(contentsOf: replayed).floats("last_hidden_state")
+            != SafeTensorsFile(contentsOf: computed).floats("last_hidden_state"))
+
+        var outside = lastOfEachChunk
+        outside[0] = 16
+        let refused = scratch.file("refused.safetensors")
+        for (file, message) in [
+            (try selections("outside.safetensors", outside), "outside its chunk 0..<16"),
+            (try selections("one-layer.safetensors", lastOfEachChunk, layers: 1), "1 recorded norm selections, the model has 2 layers"),
+            (input, "no tensor 'norm.selection.0'"),
+        ] {
+            let result = try runTool(["encode", Self.lsgModel, "--input", input.path, "--output", refused.path,
+                                      "--norm-selections", file.path] + options)
+            #expect(result.status != 0)
+            #expect(result.errorLines.count == 1 && result.standardError.contains(file.path + ": ")
+                && result.standardError.contains(message), "\(result.standardError)")
+            #expect(!FileManager.default.fileExists(atPath: refused.path))
+        }
+    }
+
     @Test func encodeRefusesBadInputsWithoutWritingOutput() throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }

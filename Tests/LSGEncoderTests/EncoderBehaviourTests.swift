@@ -117,6 +117,50 @@ struct EncoderBehaviourTests {
             try encoder.encode(input, options: EncodeOptions(lshProjections: .recorded([])))
         }
     }
+
+    @Test("norm selections replay: its own choices reproduce it, other valid choices change it, bad ones are refused")
+    func normSelectionReplay() throws {
+        let model = try ModelDirectory(url: goldenRoot.appendingPathComponent("models/lsg-camembert-tiny-1024"))
+        let encoder = try Encoder(model: model, overrides: LSGOverrides(blockSize: 16, sparseBlockSize: 16, sparsityFactor: 4, sparsityType: .norm))
+        let ids = (0..<200).map { Int64(5 + ($0 * 37) % 200) }
+        let input = try EncoderInput(inputIds: ids, batchSize: 2, length: 100)
+        let computed = try encoder.encode(input, options: EncodeOptions(threads: 2))
+        let layers = encoder.configuration.numHiddenLayers
+        let heads = encoder.configuration.numAttentionHeads
+        // 100 tokens pad to 112: 7 chunks of 16, 4 kept in each, per head and row.
+        #expect(computed.normSelections.count == layers)
+        #expect(computed.normSelections.allSatisfy { $0.count == 2 * heads * 28 })
+
+        let replayed = try encoder.encode(input, options: EncodeOptions(normSelections: RecordedNormSelections(layers: computed.normSelections)))
+        #expect(replayed.lastHiddenState == computed.lastHiddenState)
+        #expect(replayed.normSelections == computed.normSelections)
+
+        // The smallest index of the first chunk is never kept (4 of 16): swap it in.
+        var changed = computed.normSelections
+        let kept = Set(changed[0][0..<4])
+        let other = try #require((0..<16).map(Int64.init).first { !kept.contains($0) })
+        changed[0][0] = other
+        let moved = try encoder.encode(input, options: EncodeOptions(normSelections: RecordedNormSelections(layers: changed)))
+        #expect(moved.lastHiddenState != computed.lastHiddenState)
+
+        var outside = computed.normSelections
+        outside[1][5] = 16 // position 5 belongs to the second chunk of row 0, head 0: 16..<32 is fine
+        outside[1][0] = 16 // position 0 belongs to the first chunk: 16 is outside 0..<16
+        #expect(throws: EncoderError.self) {
+            try encoder.encode(input, options: EncodeOptions(normSelections: RecordedNormSelections(layers: outside)))
+        }
+        #expect(throws: EncoderError.self) {
+            try encoder.encode(input, options: EncodeOptions(normSelections: RecordedNormSelections(layers: Array(computed.normSelections.dropLast()))))
+        }
+        let short = try EncoderInput(inputIds: Array(ids.prefix(100)), batchSize: 1, length: 100)
+        #expect(throws: EncoderError.self) {
+            try encoder.encode(short, options: EncodeOptions(normSelections: RecordedNormSelections(layers: computed.normSelections)))
+        }
+        let stride = try Encoder(model: model, overrides: LSGOverrides(blockSize: 16, sparseBlockSize: 16, sparsityFactor: 4, sparsityType: .stride))
+        #expect(throws: EncoderError.self) {
+            try stride.encode(input, options: EncodeOptions(normSelections: RecordedNormSelections(layers: computed.normSelections)))
+        }
+    }
 }
 
 /// A weight source that hides one tensor.

@@ -8,6 +8,11 @@ Writes into --work (outside the repository; about 0.5 GB): the random source mod
 4096 conversion, and a golden file with the reference's last_hidden_state for one row of 4096
 tokens. With --lsg-convert, runs `lsg-convert validate MODEL --golden FILE --atol 1e-3` under
 /usr/bin/time and prints its report, peak memory and wall time.
+
+With `norm` sparsity (the default) it also writes a second golden with the reference's sparse
+selections (`norm.selection.<layer>`), and validates against it too: `norm` keeps the keys of
+largest norm, and some of those choices are float32 near-ties that rounding alone decides (see
+--noise-floor), so the replayed run shows how far the rest of the computation is from the reference.
 """
 from __future__ import annotations
 
@@ -54,11 +59,43 @@ def convert(source: Path, target: Path, length: int) -> None:
         leftover.unlink()
 
 
-def record_golden(model_dir: Path, golden: Path, length: int, overrides: dict) -> float:
+def recording_norm_selections(model) -> list:
+    """Makes every `norm` attention layer keep the token indices it gathers; returns the list they
+    are appended to, one [batch, heads, chunks x keep] tensor per call (layer order)."""
+    import torch
+
+    recorded = []
+    for module in model.modules():
+        if getattr(module, "sparsity_type", None) != "norm" or not hasattr(module, "get_sparse_elements"):
+            continue
+
+        def selecting(queries, keys, values, mask, select=module.get_sparse_elements):
+            gathered = []
+            gather = torch.Tensor.gather
+
+            def spy(tensor, dim, index, *args, **kwargs):
+                if not gathered:  # the first gather takes the keys: index [batch, heads, kept, head_dim]
+                    gathered.append(index[..., 0].clone())
+                return gather(tensor, dim, index, *args, **kwargs)
+
+            torch.Tensor.gather = spy
+            try:
+                result = select(queries, keys, values, mask)
+            finally:
+                torch.Tensor.gather = gather
+            recorded.extend(gathered)
+            return result
+
+        module.get_sparse_elements = selecting
+    return recorded
+
+
+def record_golden(model_dir: Path, golden: Path, length: int, overrides: dict, replay_golden: Path | None = None) -> float:
     import torch
     from lsg_converter.camembert.modeling_lsg_camembert import LSGCamembertModel
 
     model = LSGCamembertModel.from_pretrained(str(model_dir), add_pooling_layer=False, **overrides).eval()
+    selections = recording_norm_selections(model) if replay_golden else []
     generator = torch.Generator().manual_seed(common.BASE_SEED + 9002)
     input_ids = torch.randint(7, 256, (1, length), generator=generator)
     input_ids[0, 0], input_ids[0, -1] = 5, 6
@@ -77,6 +114,10 @@ def record_golden(model_dir: Path, golden: Path, length: int, overrides: dict) -
     tensors = {"input_ids": input_ids, "attention_mask": attention_mask,
                "expected.last_hidden_state": hidden.contiguous()}
     common.write_zst(golden, common.safetensors_bytes(tensors, metadata))
+    if replay_golden and selections:
+        tensors.update({f"norm.selection.{layer}": indices.contiguous() for layer, indices in enumerate(selections)})
+        metadata["case"] = replay_golden.name[: -len(".safetensors.zst")]
+        common.write_zst(replay_golden, common.safetensors_bytes(tensors, metadata))
     return seconds
 
 
@@ -131,18 +172,25 @@ def main() -> int:
     overrides = {"sparsity_type": options.sparsity_type} if options.sparsity_type else {}
     suffix = f"-{options.sparsity_type}" if options.sparsity_type else ""
     golden = work / f"camembert-base-random-{options.length}{suffix}.safetensors.zst"
+    replay_golden = None
+    if options.sparsity_type in (None, "norm"):
+        replay_golden = work / f"camembert-base-random-{options.length}{suffix}-replayed-norm.safetensors.zst"
     for path in (source, converted):
         shutil.rmtree(path, ignore_errors=True)
     build_source(source)
     convert(source, converted, options.length)
-    seconds = record_golden(converted, golden, options.length, overrides)
+    seconds = record_golden(converted, golden, options.length, overrides, replay_golden)
     print(f"reference: {options.length} tokens in {seconds:.1f} s (1 thread); golden {golden}", flush=True)
     if options.noise_floor:
         print(f"reference noise floor: max |diff| {reference_noise_floor(converted, golden, overrides):.3g} "
               "with 1e-6 relative weight noise", flush=True)
-    if options.lsg_convert:
-        return run_ours(options.lsg_convert, converted, golden)
-    return 0
+    if not options.lsg_convert:
+        return 0
+    status = run_ours(options.lsg_convert, converted, golden)
+    if replay_golden:
+        print("with the reference's norm selections replayed:", flush=True)
+        status = max(status, run_ours(options.lsg_convert, converted, replay_golden))
+    return status
 
 
 if __name__ == "__main__":
