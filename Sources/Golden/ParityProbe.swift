@@ -18,15 +18,19 @@ public struct ParityProbe: Sendable {
         lsg: ModelDirectory, source: ModelDirectory, overrides: LSGOverrides = LSGOverrides(), length: Int? = nil,
         seed: UInt64 = 0, options: EncodeOptions = EncodeOptions()
     ) throws {
-        let lsgEncoder = try Self.encoder(lsg, overrides: overrides)
-        let sourceEncoder = try Self.encoder(source, overrides: LSGOverrides())
-        let limit = min(sourceEncoder.configuration.maxInputLength, lsgEncoder.configuration.maxInputLength)
+        let lsgConfiguration = try EncoderConfiguration(model: lsg, overrides: overrides)
+        let sourceConfiguration = try EncoderConfiguration(model: source)
+        let limit = min(sourceConfiguration.maxInputLength, lsgConfiguration.maxInputLength)
         let length = length ?? limit
         guard length >= 2, length <= limit else {
             throw GoldenError("probe length \(length) must be between 2 and \(limit) (the shorter model's limit)")
         }
-        let vocabulary = min(lsgEncoder.configuration.vocabSize, sourceEncoder.configuration.vocabSize)
-        let pad = sourceEncoder.configuration.padTokenId
+        let h = lsgConfiguration.hiddenSize
+        guard sourceConfiguration.hiddenSize == h else {
+            throw GoldenError("hidden sizes differ: \(h) (LSG) and \(sourceConfiguration.hiddenSize) (source)")
+        }
+        let vocabulary = min(lsgConfiguration.vocabSize, sourceConfiguration.vocabSize)
+        let pad = sourceConfiguration.padTokenId
         var generator = SeededGenerator(seed: seed)
         var ids = [Int64(source.tokenizer.sequenceStartId(config: source.config) ?? 0)]
         while ids.count < length {
@@ -34,30 +38,37 @@ public struct ParityProbe: Sendable {
             if id != pad { ids.append(Int64(id)) }
         }
         let input = try EncoderInput(inputIds: ids, batchSize: 1, length: length)
-        let lsgOutput = try lsgEncoder.encode(input, options: options)
-        let sourceOutput = try sourceEncoder.encode(input, options: options)
+        // One model after the other, keeping only hidden states and top-1 ids: each encoder is
+        // gone, and the pages it read released, before the next loads.
+        let lsgRun = try Self.run(Self.encoder(lsg, overrides: overrides), input, options)
+        let sourceRun = try Self.run(Self.encoder(source, overrides: LSGOverrides()), input, options)
 
-        let h = lsgEncoder.configuration.hiddenSize
-        guard sourceEncoder.configuration.hiddenSize == h else {
-            throw GoldenError("hidden sizes differ: \(h) (LSG) and \(sourceEncoder.configuration.hiddenSize) (source)")
-        }
         var cosines: [Double] = []
         for token in 1..<length {
-            cosines.append(Self.cosine(lsgOutput.lastHiddenState, sourceOutput.lastHiddenState, offset: token * h, count: h))
+            cosines.append(Self.cosine(lsgRun.hiddenStates, sourceRun.hiddenStates, offset: token * h, count: h))
         }
         self.length = length
         meanCosine = cosines.reduce(0, +) / Double(cosines.count)
         minimumCosine = cosines.min() ?? 1
-        if let lsgLogits = lsgOutput.logits, let sourceLogits = sourceOutput.logits,
-           lsgEncoder.configuration.vocabSize == sourceEncoder.configuration.vocabSize {
-            let v = lsgEncoder.configuration.vocabSize
-            let agreeing = (1..<length).filter { token in
-                Self.argmax(lsgLogits, offset: token * v, count: v) == Self.argmax(sourceLogits, offset: token * v, count: v)
-            }
+        if let lsgTop1 = lsgRun.top1, let sourceTop1 = sourceRun.top1,
+           lsgConfiguration.vocabSize == sourceConfiguration.vocabSize {
+            let agreeing = (1..<length).filter { lsgTop1[$0] == sourceTop1[$0] }
             top1Agreement = Double(agreeing.count) / Double(length - 1)
         } else {
             top1Agreement = nil
         }
+    }
+
+    /// The hidden states, and the most likely token at each position when the MLM head ran.
+    private static func run(
+        _ encoder: Encoder, _ input: EncoderInput, _ options: EncodeOptions
+    ) throws -> (hiddenStates: [Float], top1: [Int]?) {
+        let output = try encoder.encode(input, options: options)
+        let v = encoder.configuration.vocabSize
+        let top1 = output.logits.map { logits in
+            (0..<input.length).map { argmax(logits, offset: $0 * v, count: v) }
+        }
+        return (output.lastHiddenState, top1)
     }
 
     /// With the MLM head when the checkpoint has one.

@@ -23,9 +23,7 @@ public final class Encoder: Sendable {
 
     /// The encoder of a model directory, with LSG overrides applied to its configuration.
     public convenience init(model: ModelDirectory, overrides: LSGOverrides = LSGOverrides(), heads: Set<EncoderHead> = []) throws {
-        let configuration = try EncoderConfiguration(
-            modelConfig: model.config, overrides: overrides, name: model.url.appendingPathComponent("config.json").path)
-        try self.init(configuration: configuration, weights: model.tensors, heads: heads)
+        try self.init(configuration: EncoderConfiguration(model: model, overrides: overrides), weights: model.tensors, heads: heads)
     }
 
     public func encode(_ input: EncoderInput, options: EncodeOptions = EncodeOptions()) throws -> EncoderOutput {
@@ -41,6 +39,7 @@ public final class Encoder: Sendable {
         let length = input.length
         var hiddenStates = [Float](repeating: 0, count: input.batchSize * length * h)
         let buffers = AttentionBuffers(layout: layout)
+        let qkvWeight = FloatBuffer(count: 3 * h * h)
         let x = FloatBuffer(count: layout.rows * h)
         let embedded = config.projectsEmbeddings ? FloatBuffer(count: layout.rows * config.embeddingSize) : x
         for sequence in 0..<input.batchSize {
@@ -56,7 +55,10 @@ public final class Encoder: Sendable {
                     selection.normOffset = sequence * perSequence
                     selection.recordedNorm = options.normSelections?.indices(layer: index, sequence: sequence, perSequence: perSequence)
                 }
-                forward(layer, layout: layout, x: x, buffers: buffers, selection: selection, splitter: splitter)
+                forward(layer, layout: layout, x: x, buffers: buffers, qkvWeight: qkvWeight, selection: selection,
+                        splitter: splitter)
+                // Memory stays near one layer's weights; the next sequence maps them back from the page cache.
+                weights.release(layer.tensors)
             }
             if let lsg = config.lsg, lsg.poolWithGlobal {
                 x[layout.globalCount * h].update(from: x.base, count: h)
@@ -76,6 +78,7 @@ public final class Encoder: Sendable {
         if let pooler = weights.pooler {
             output.pooledOutput = pool(pooler, hiddenStates: hiddenStates, batchSize: input.batchSize, length: length)
         }
+        weights.release(weights.allTensors)
         return output
     }
 
@@ -189,10 +192,10 @@ public final class Encoder: Sendable {
     // MARK: layers
 
     /// Attention, then the feed-forward block, each with its residual and LayerNorm; `x` is
-    /// updated in place.
+    /// updated in place. `qkvWeight` is room for the stacked query, key and value weights.
     private func forward(
         _ layer: EncoderWeights.Layer, layout: AttentionLayout, x: FloatBuffer, buffers: AttentionBuffers,
-        selection: SparseSelectionInputs, splitter: WorkSplitter
+        qkvWeight: FloatBuffer, selection: SparseSelectionInputs, splitter: WorkSplitter
     ) {
         let config = configuration
         let h = config.hiddenSize
@@ -200,9 +203,13 @@ public final class Encoder: Sendable {
         let rows = layout.rows
         let rowTile = Self.rowTile(rows: rows)
         let tiles = (rows + rowTile - 1) / rowTile
+        for (index, part) in [layer.queryWeight, layer.keyWeight, layer.valueWeight].enumerated() {
+            qkvWeight[index * h * h].update(from: part.pointer, count: h * h)
+        }
+        let stacked = WeightTensor(pointer: UnsafePointer(qkvWeight.base), count: 3 * h * h)
         splitter.forEach(tiles) { tile in
             let first = tile * rowTile
-            Self.dense(layer.qkvWeight, layer.qkvBias, rows: min(rowTile, rows - first), x: x[first * h],
+            Self.dense(stacked, layer.qkvBias, rows: min(rowTile, rows - first), x: x[first * h],
                        inputSize: h, outputSize: 3 * h, y: buffers.qkv[first * 3 * h])
         }
         SelfAttention(layout: layout, splitter: splitter).run(buffers, selection: selection)

@@ -47,6 +47,11 @@ public struct EncoderConfiguration: Sendable, Hashable {
         try validate()
     }
 
+    /// The configuration of a model directory's `config.json` (see `init(modelConfig:overrides:name:)`).
+    public init(model: ModelDirectory, overrides: LSGOverrides = LSGOverrides()) throws(EncoderError) {
+        try self.init(modelConfig: model.config, overrides: overrides, name: model.url.appendingPathComponent("config.json").path)
+    }
+
     /// The configuration of `config.json`, with `overrides` applied to its LSG settings the way
     /// `from_pretrained(..., block_size=...)` applies them: the stored values get the reference
     /// config class's fixes (clamped global count, `pool_with_global` forced by

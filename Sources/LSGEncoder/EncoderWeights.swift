@@ -11,10 +11,14 @@ public protocol WeightSource: Sendable {
     /// An F32 tensor's values in place, valid as long as the source lives; nil when the
     /// tensor must be converted or copied.
     func mappedFloats(_ name: String) -> UnsafeBufferPointer<Float>?
+    /// Drops the resident pages of a tensor `mappedFloats` returned; reading it again maps them
+    /// back. Only lowers memory use.
+    func releaseMappedPages(of name: String)
 }
 
 extension WeightSource {
     public func mappedFloats(_ name: String) -> UnsafeBufferPointer<Float>? { nil }
+    public func releaseMappedPages(of name: String) {}
 }
 
 extension SafeTensorsFile: WeightSource {
@@ -25,6 +29,7 @@ extension SafeTensorsFile: WeightSource {
 extension TensorStore: WeightSource {
     public var sourceName: String { directory.path }
     public func shape(of name: String) -> [Int]? { info(name)?.shape }
+    public func releaseMappedPages(of name: String) { try? releasePages(of: name) }
 
     /// F32 tensors are read where the files are mapped: the mapping lives as long as the
     /// store, so the pointer may outlive the `withBytes` call.
@@ -42,6 +47,8 @@ extension TensorStore: WeightSource {
 struct WeightTensor: @unchecked Sendable {
     let pointer: UnsafePointer<Float>
     let count: Int
+    /// The checkpoint tensor whose mapped pages these are; nil for an owned buffer.
+    var mappedName: String?
 
     subscript(index: Int) -> Float { pointer[index] }
 }
@@ -56,8 +63,9 @@ public enum EncoderHead: String, Sendable, CaseIterable {
 
 /// All weights of one model, in the layout the encoder computes with. Loading is strict: a
 /// missing or mis-shaped tensor is an error naming it; buffers and unused heads are ignored.
-/// F32 weights stay in the memory-mapped checkpoint; F16/BF16 ones are widened into owned
-/// buffers, and the query, key and value weights are stacked into one owned matrix per layer.
+/// F32 weights stay in the memory-mapped checkpoint, and `release` drops the pages of those a
+/// step no longer needs, so memory stays near one layer's weights; F16/BF16 ones are widened
+/// into owned buffers.
 struct EncoderWeights: Sendable {
     struct Norm: Sendable {
         let weight: WeightTensor
@@ -65,8 +73,12 @@ struct EncoderWeights: Sendable {
     }
 
     struct Layer: Sendable {
-        /// Query, key and value weights stacked into one [3·hidden, hidden] matrix.
-        let qkvWeight: WeightTensor
+        /// Query, key and value weights, each [hidden, hidden]: stacked into one matrix when the
+        /// layer runs (`Encoder.forward`), for a single fused product.
+        let queryWeight: WeightTensor
+        let keyWeight: WeightTensor
+        let valueWeight: WeightTensor
+        /// Query, key and value biases stacked.
         let qkvBias: WeightTensor
         let attentionOutputWeight: WeightTensor
         let attentionOutputBias: WeightTensor
@@ -76,6 +88,12 @@ struct EncoderWeights: Sendable {
         let outputWeight: WeightTensor
         let outputBias: WeightTensor
         let outputNorm: Norm
+
+        var tensors: [WeightTensor] {
+            [queryWeight, keyWeight, valueWeight, attentionOutputWeight, attentionOutputBias, attentionNorm.weight,
+             attentionNorm.bias, intermediateWeight, intermediateBias, outputWeight, outputBias, outputNorm.weight,
+             outputNorm.bias]
+        }
     }
 
     struct MaskedLMHead: Sendable {
@@ -159,10 +177,12 @@ struct EncoderWeights: Sendable {
             let layer = names.layer(index)
             let i = config.intermediateSize
             let parts = [layer.query, layer.key, layer.value]
-            let qkvWeight = try owners.stack(parts.map { try encoderTensor($0 + ".weight", [h, h]) })
             let qkvBias = try owners.stack(parts.map { try encoderTensor($0 + ".bias", [h]) })
             return Layer(
-                qkvWeight: qkvWeight, qkvBias: qkvBias,
+                queryWeight: try encoderTensor(layer.query + ".weight", [h, h]),
+                keyWeight: try encoderTensor(layer.key + ".weight", [h, h]),
+                valueWeight: try encoderTensor(layer.value + ".weight", [h, h]),
+                qkvBias: qkvBias,
                 attentionOutputWeight: try encoderTensor(layer.attentionOutput + ".weight", [h, h]),
                 attentionOutputBias: try encoderTensor(layer.attentionOutput + ".bias", [h]),
                 attentionNorm: try norm(layer.attentionNorm),
@@ -201,6 +221,24 @@ struct EncoderWeights: Sendable {
         } else {
             pooler = nil
         }
+    }
+
+    /// Drops the resident pages of these tensors where they are mapped.
+    func release(_ tensors: [WeightTensor]) {
+        for case let name? in tensors.map(\.mappedName) { owners.source.releaseMappedPages(of: name) }
+    }
+
+    /// Every tensor of the model, for releasing them all.
+    var allTensors: [WeightTensor] {
+        var tensors = [wordEmbeddings, positionEmbeddings, globalEmbeddings, embeddingNorm.weight, embeddingNorm.bias]
+        tensors += [tokenTypeEmbeddings, embeddingProjection?.weight, embeddingProjection?.bias].compactMap { $0 }
+        tensors += layers.flatMap(\.tensors)
+        if let maskedLM {
+            tensors += [maskedLM.denseWeight, maskedLM.denseBias, maskedLM.norm.weight, maskedLM.norm.bias,
+                        maskedLM.decoderWeight, maskedLM.decoderBias]
+        }
+        if let pooler { tensors += [pooler.weight, pooler.bias] }
+        return tensors
     }
 }
 
@@ -297,7 +335,7 @@ private struct WeightReader {
             throw EncoderError("\(source.sourceName): tensor '\(name)' has shape \(shape), expected \(expected)")
         }
         if let mapped = source.mappedFloats(name), let base = mapped.baseAddress {
-            return WeightTensor(pointer: base, count: mapped.count)
+            return WeightTensor(pointer: base, count: mapped.count, mappedName: name)
         }
         return owners.own(try source.floats(name))
     }
