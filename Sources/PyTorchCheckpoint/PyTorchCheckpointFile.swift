@@ -18,34 +18,42 @@ public final class PyTorchCheckpointFile: @unchecked Sendable {
     public let tensors: [PyTorchTensor]
     /// True when the archive's `byteorder` entry says `big`.
     public let isBigEndian: Bool
-    private let data: Data
+    private let storage: Storage
     private let storageRanges: [String: Range<Int>]
     private let indexByName: [String: Int]
 
+    private enum Storage {
+        case mapped(MappedFile)
+        case data(Data)
+    }
+
+    /// Maps the file (only a regular file: a FIFO or a device would block or never end).
     public convenience init(contentsOf url: URL, limits: Limits = Limits()) throws {
-        let data: Data
+        let mapped: MappedFile
         do {
-            // Reading a FIFO or device would block or never end; only regular files are weights
-            // (reached through symlinks too, as in the Hugging Face cache).
-            let type = try FileManager.default.attributesOfItem(atPath: url.resolvingSymlinksInPath().path)[.type] as? FileAttributeType
-            guard type == .typeRegular else {
-                throw PyTorchCheckpointError(file: url.path, problem: "not a regular file")
-            }
-            data = try Data(contentsOf: url, options: .alwaysMapped)
-        } catch let error as PyTorchCheckpointError {
-            throw error
+            mapped = try MappedFile(path: url.path)
         } catch {
-            throw PyTorchCheckpointError(file: url.path, problem: "cannot read: \(error.localizedDescription)")
+            throw PyTorchCheckpointError(file: url.path, problem: error.problem)
         }
-        try self.init(data: data, name: url.path, limits: limits)
+        try self.init(storage: .mapped(mapped), name: url.path, limits: limits)
     }
 
     /// Reads a checkpoint image already in memory.
-    public init(data: Data, name: String, limits: Limits = Limits()) throws {
+    public convenience init(data: Data, name: String, limits: Limits = Limits()) throws {
+        try self.init(storage: .data(data), name: name, limits: limits)
+    }
+
+    private init(storage: Storage, name: String, limits: Limits) throws {
         self.name = name
-        self.data = data
-        let parsed = data.withUnsafeBytes { bytes in
-            Result { () throws(PyTorchCheckpointError) -> Contents in try Contents(bytes, file: name, limits: limits) }
+        self.storage = storage
+        let parsed = Self.withBytes(of: storage) { bytes in
+            Result { () throws(PyTorchCheckpointError) -> Contents in
+                // Each storage's pages are dropped once its CRC is checked: opening reads every
+                // byte, and memory should stay near one storage whatever the file's size.
+                try Contents(bytes, file: name, limits: limits) { range in
+                    if case .mapped(let mapped) = storage { mapped.release(range) }
+                }
+            }
         }
         let contents = try parsed.get()
         tensors = contents.tensors
@@ -77,11 +85,11 @@ public final class PyTorchCheckpointFile: @unchecked Sendable {
     }
 
     func withBytes<R>(of tensor: PyTorchTensor, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
-        let storage = storageRanges[tensor.storageKey]!
+        let range = storageRanges[tensor.storageKey]!
         let elementSize = tensor.dtype.bitWidth / 8
         if tensor.elementCount == 0 { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
-        return try data.withUnsafeBytes { file in
-            let storageBytes = UnsafeRawBufferPointer(rebasing: file[storage])
+        return try Self.withBytes(of: storage) { file in
+            let storageBytes = UnsafeRawBufferPointer(rebasing: file[range])
             if tensor.isContiguous && (!isBigEndian || elementSize == 1) {
                 let start = tensor.storageOffset * elementSize
                 return try body(UnsafeRawBufferPointer(rebasing: storageBytes[start..<(start + tensor.byteCount)]))
@@ -116,10 +124,25 @@ public final class PyTorchCheckpointFile: @unchecked Sendable {
         }
     }
 
-    /// The checkpoint as an in-memory safetensors file: every tensor contiguous and little-endian,
-    /// packed in state-dict order, tied tensors each with their own copy. This is how the rest
-    /// of the tool reads a `.bin`: one reader for both formats downstream.
-    public func safeTensors() throws -> SafeTensorsFile {
+    private static func withBytes<R>(of storage: Storage, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        switch storage {
+        case .mapped(let mapped): return try body(mapped.bytes)
+        case .data(let data): return try data.withUnsafeBytes(body)
+        }
+    }
+
+    /// Drops the mapped pages of the tensor's storage from the resident set (they come back from
+    /// the page cache when read again). Does nothing for an in-memory image.
+    func releasePages(of tensor: PyTorchTensor) {
+        if case .mapped(let mapped) = storage, let range = storageRanges[tensor.storageKey] { mapped.release(range) }
+    }
+
+    /// The checkpoint as a safetensors file: every tensor contiguous and little-endian, packed in
+    /// state-dict order, tied tensors each with their own copy. This is how the rest of the tool
+    /// reads a `.bin`: one reader for both formats downstream. The image is written tensor by
+    /// tensor to a file in `temporaryDirectory`, which is mapped and unlinked at once, so memory
+    /// stays near one tensor whatever the checkpoint's size; errors still name this checkpoint.
+    public func safeTensors(temporaryDirectory: URL = FileManager.default.temporaryDirectory) throws -> SafeTensorsFile {
         var entries = JSONObject()
         var offset = 0
         for tensor in tensors {
@@ -132,14 +155,36 @@ public final class PyTorchCheckpointFile: @unchecked Sendable {
         }
         var header = Array(JSONValue.object(entries).compactString().utf8)
         header += Array(repeating: UInt8(ascii: " "), count: (8 - header.count % 8) % 8)
-        var image = Data(capacity: 8 + header.count + offset)
-        withUnsafeBytes(of: UInt64(header.count).littleEndian) { image.append(contentsOf: $0) }
-        image.append(contentsOf: header)
-        for tensor in tensors {
-            try withBytes(of: tensor) { image.append(contentsOf: $0) }
+
+        let image = temporaryDirectory.appendingPathComponent(
+            "lsg-convert-\(getpid())-\(String(UInt64.random(in: 0...UInt64.max), radix: 36)).safetensors")
+        func fail(_ problem: String) -> PyTorchCheckpointError {
+            PyTorchCheckpointError(file: name, problem: "\(problem) \(image.path) (its safetensors image): \(String(cString: strerror(errno)))")
+        }
+        let descriptor = open(image.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw fail("cannot create") }
+        defer { unlink(image.path) }
+        do {
+            defer { close(descriptor) }
+            func write(_ bytes: UnsafeRawBufferPointer) throws {
+                var written = 0
+                while written < bytes.count {
+                    let count = Foundation.write(descriptor, bytes.baseAddress! + written, bytes.count - written)
+                    if count < 0 && errno == EINTR { continue }
+                    guard count > 0 else { throw fail("cannot write") }
+                    written += count
+                }
+            }
+            try withUnsafeBytes(of: UInt64(header.count).littleEndian) { try write($0) }
+            try header.withUnsafeBytes { try write($0) }
+            for tensor in tensors {
+                try withBytes(of: tensor) { try write($0) }
+                releasePages(of: tensor)
+            }
         }
         do {
-            return try SafeTensorsFile(data: image, name: name)
+            // Mapped before the deferred unlink: the mapping keeps the data after the name is gone.
+            return try SafeTensorsFile(contentsOf: image, name: name)
         } catch let error as SafeTensorsError {
             throw PyTorchCheckpointError(file: name, problem: error.problem)
         }
@@ -152,7 +197,10 @@ private struct Contents {
     var storageRanges: [String: Range<Int>] = [:]
     var isBigEndian = false
 
-    init(_ bytes: UnsafeRawBufferPointer, file: String, limits: PyTorchCheckpointFile.Limits) throws(PyTorchCheckpointError) {
+    init(
+        _ bytes: UnsafeRawBufferPointer, file: String, limits: PyTorchCheckpointFile.Limits,
+        verified: (Range<Int>) -> Void
+    ) throws(PyTorchCheckpointError) {
         func fail(_ problem: String) -> PyTorchCheckpointError { PyTorchCheckpointError(file: file, problem: problem) }
         if bytes.count >= 2, bytes[0] == 0x80, bytes[1] <= 5 {
             throw fail("is a bare pickle (torch's legacy pre-1.6 format), which is not supported; re-save it with torch.save from torch 1.6 or later")
@@ -227,6 +275,7 @@ private struct Contents {
                     throw fail("storage '\(storage.key)' holds \(entry.range.count) bytes, not \(storage.elementCount) x \(dtype)")
                 }
                 _ = try entryBytes(entry)
+                verified(entry.range)
                 storages[storage.key] = storage
                 storageRanges[storage.key] = entry.range
             }

@@ -7,12 +7,12 @@ import Foundation
 #endif
 
 /// A whole file mapped read-only into memory; unmapped when released.
-final class MappedFile: @unchecked Sendable {
-    let bytes: UnsafeRawBufferPointer
+public final class MappedFile: @unchecked Sendable {
+    public let bytes: UnsafeRawBufferPointer
 
     /// Opens and maps `path`; only regular files. An empty file is not mapped (mmap refuses a
     /// zero length): its `bytes` are empty.
-    init(path: String) throws(SafeTensorsError) {
+    public init(path: String) throws(SafeTensorsError) {
         // O_NONBLOCK: opening a FIFO must not wait for a writer (fstat then refuses it).
         let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard descriptor >= 0 else {
@@ -40,7 +40,7 @@ final class MappedFile: @unchecked Sendable {
     /// Drops the pages of `range` from this process's resident set; the page cache keeps them,
     /// and reading the range again maps them back (the mapping is private and never written).
     /// Whole pages are dropped, so a neighbouring range sharing an edge page may fault it again.
-    func release(_ range: Range<Int>) {
+    public func release(_ range: Range<Int>) {
         guard let base = bytes.baseAddress, !range.isEmpty else { return }
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let start = range.lowerBound / page * page

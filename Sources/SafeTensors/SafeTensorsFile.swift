@@ -22,11 +22,11 @@ public final class SafeTensorsFile: @unchecked Sendable {
     private let dataStart: Int
     private let indexByName: [String: Int]
 
-    /// Maps the file and validates it fully.
-    public init(contentsOf url: URL) throws {
-        name = url.path
+    /// Maps the file and validates it fully; `name` (default: the path) is used in errors.
+    public init(contentsOf url: URL, name: String? = nil) throws {
+        self.name = name ?? url.path
         let mapped = try MappedFile(path: url.path)
-        let header = try Header(parsing: mapped.bytes, file: name)
+        let header = try Header(parsing: mapped.bytes, file: self.name)
         storage = .mapped(mapped)
         metadata = header.metadata
         tensors = header.tensors
