@@ -140,8 +140,9 @@ public final class PyTorchCheckpointFile: @unchecked Sendable {
     /// The checkpoint as a safetensors file: every tensor contiguous and little-endian, packed in
     /// state-dict order, tied tensors each with their own copy. This is how the rest of the tool
     /// reads a `.bin`: one reader for both formats downstream. The image is written tensor by
-    /// tensor to a file in `temporaryDirectory`, which is mapped and unlinked at once, so memory
-    /// stays near one tensor whatever the checkpoint's size; errors still name this checkpoint.
+    /// tensor to a file in `temporaryDirectory`, unlinked as soon as it is created (nothing is
+    /// left behind, even by a killed process) and then mapped, so memory stays near one tensor
+    /// whatever the checkpoint's size; errors still name this checkpoint.
     public func safeTensors(temporaryDirectory: URL = FileManager.default.temporaryDirectory) throws -> SafeTensorsFile {
         var entries = JSONObject()
         var offset = 0
@@ -161,30 +162,27 @@ public final class PyTorchCheckpointFile: @unchecked Sendable {
         func fail(_ problem: String) -> PyTorchCheckpointError {
             PyTorchCheckpointError(file: name, problem: "\(problem) \(image.path) (its safetensors image): \(String(cString: strerror(errno)))")
         }
-        let descriptor = open(image.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        let descriptor = open(image.path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw fail("cannot create") }
-        defer { unlink(image.path) }
-        do {
-            defer { close(descriptor) }
-            func write(_ bytes: UnsafeRawBufferPointer) throws {
-                var written = 0
-                while written < bytes.count {
-                    let count = Foundation.write(descriptor, bytes.baseAddress! + written, bytes.count - written)
-                    if count < 0 && errno == EINTR { continue }
-                    guard count > 0 else { throw fail("cannot write") }
-                    written += count
-                }
-            }
-            try withUnsafeBytes(of: UInt64(header.count).littleEndian) { try write($0) }
-            try header.withUnsafeBytes { try write($0) }
-            for tensor in tensors {
-                try withBytes(of: tensor) { try write($0) }
-                releasePages(of: tensor)
+        unlink(image.path)
+        defer { close(descriptor) }
+        func write(_ bytes: UnsafeRawBufferPointer) throws {
+            var written = 0
+            while written < bytes.count {
+                let count = Foundation.write(descriptor, bytes.baseAddress! + written, bytes.count - written)
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { throw fail("cannot write") }
+                written += count
             }
         }
+        try withUnsafeBytes(of: UInt64(header.count).littleEndian) { try write($0) }
+        try header.withUnsafeBytes { try write($0) }
+        for tensor in tensors {
+            try withBytes(of: tensor) { try write($0) }
+            releasePages(of: tensor)
+        }
         do {
-            // Mapped before the deferred unlink: the mapping keeps the data after the name is gone.
-            return try SafeTensorsFile(contentsOf: image, name: name)
+            return try SafeTensorsFile(mapped: MappedFile(descriptor: descriptor, name: image.path), name: name)
         } catch let error as SafeTensorsError {
             throw PyTorchCheckpointError(file: name, problem: error.problem)
         }

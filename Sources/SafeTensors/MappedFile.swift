@@ -12,13 +12,19 @@ public final class MappedFile: @unchecked Sendable {
 
     /// Opens and maps `path`; only regular files. An empty file is not mapped (mmap refuses a
     /// zero length): its `bytes` are empty.
-    public init(path: String) throws(SafeTensorsError) {
+    public convenience init(path: String) throws(SafeTensorsError) {
         // O_NONBLOCK: opening a FIFO must not wait for a writer (fstat then refuses it).
         let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard descriptor >= 0 else {
             throw SafeTensorsError(file: path, problem: "cannot open: \(String(cString: strerror(errno)))")
         }
         defer { close(descriptor) }
+        try self.init(descriptor: descriptor, name: path)
+    }
+
+    /// Maps the regular file open as `descriptor` (the caller closes it; the mapping stays);
+    /// `name` is used in errors.
+    public init(descriptor: Int32, name path: String) throws(SafeTensorsError) {
         var status = stat()
         guard fstat(descriptor, &status) == 0 else {
             throw SafeTensorsError(file: path, problem: "cannot stat: \(String(cString: strerror(errno)))")

@@ -22,11 +22,15 @@ public final class SafeTensorsFile: @unchecked Sendable {
     private let dataStart: Int
     private let indexByName: [String: Int]
 
-    /// Maps the file and validates it fully; `name` (default: the path) is used in errors.
-    public init(contentsOf url: URL, name: String? = nil) throws {
-        self.name = name ?? url.path
-        let mapped = try MappedFile(path: url.path)
-        let header = try Header(parsing: mapped.bytes, file: self.name)
+    /// Maps the file and validates it fully.
+    public convenience init(contentsOf url: URL) throws {
+        try self.init(mapped: MappedFile(path: url.path), name: url.path)
+    }
+
+    /// Validates a mapped file fully; `name` is used in errors.
+    public init(mapped: MappedFile, name: String) throws {
+        self.name = name
+        let header = try Header(parsing: mapped.bytes, file: name)
         storage = .mapped(mapped)
         metadata = header.metadata
         tensors = header.tensors

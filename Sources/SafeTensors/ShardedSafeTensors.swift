@@ -20,7 +20,7 @@ public final class ShardedSafeTensors: @unchecked Sendable {
     public init(indexURL: URL) throws {
         let index = try SafeTensorsIndex(contentsOf: indexURL)
         let directory = indexURL.deletingLastPathComponent()
-        let (shards, positions) = try index.openShards(in: directory, open: { try SafeTensorsFile(contentsOf: $0) }, tensorNames: \.names)
+        let (shards, positions) = try index.openShards(in: directory, open: SafeTensorsFile.init(contentsOf:), tensorNames: \.names)
         self.directory = directory
         self.index = index
         self.shards = shards

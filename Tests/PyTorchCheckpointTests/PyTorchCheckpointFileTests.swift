@@ -48,6 +48,24 @@ import Testing
         #expect(try image.floats("transposed") == (try expected.floats("transposed")))
     }
 
+    @Test func safeTensorsImageLeavesNoFileBehindAndNamesTheCheckpointOnFailure() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lsg-bin-image-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = try PyTorchCheckpointFile(contentsOf: try Fixtures.url("state_dict.bin"))
+        let image = try file.safeTensors(temporaryDirectory: directory)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
+        #expect(try image.withBytes(of: "f32", Array.init) == (try file.withBytes(of: "f32", Array.init)))
+
+        let missing = directory.appendingPathComponent("missing")
+        #expect {
+            _ = try file.safeTensors(temporaryDirectory: missing)
+        } throws: { error in
+            let text = "\(error)"
+            return text.hasPrefix(file.name + ": ") && text.contains("cannot create " + missing.path) && !text.contains("\n")
+        }
+    }
+
     /// `save_pretrained(safe_serialization=False)` of the golden CamemBERT fixture holds the
     /// same tensors as its model.safetensors (plus the tied LM decoder, sharing storages).
     @Test func camembertBinMatchesTheGoldenSafeTensors() throws {
