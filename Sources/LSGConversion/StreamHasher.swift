@@ -15,7 +15,7 @@ final class StreamHasher: @unchecked Sendable {
     }
 
     /// What each hashing thread digests; every item goes to both.
-    private enum Lane: CaseIterable {
+    private enum Lane: Int, CaseIterable {
         case files, tensors
     }
 
@@ -24,7 +24,8 @@ final class StreamHasher: @unchecked Sendable {
     private var freeSlots: [Int]
     /// How many lanes have still to hash each slot's bytes.
     private var slotReaders: [Int]
-    private var queues: [Lane: [Item]] = [:]
+    /// One queue per lane, indexed by its raw value.
+    private var queues: [[Item]] = Lane.allCases.map { _ in [] }
     private let lock = NSCondition()
     private let finished = DispatchGroup()
     // Each owned by its lane's thread until `finish` has waited for both.
@@ -36,7 +37,6 @@ final class StreamHasher: @unchecked Sendable {
         freeSlots = Array(slots.indices)
         slotReaders = Array(repeating: 0, count: slotCount)
         for lane in Lane.allCases {
-            queues[lane] = []
             finished.enter()
             // Own threads, not the shared dispatch pool: both run for the whole write, and on a
             // small machine they would otherwise hold every pool thread the source hashing needs.
@@ -82,7 +82,7 @@ final class StreamHasher: @unchecked Sendable {
 
     private func enqueue(_ item: Item) {
         lock.lock()
-        for lane in Lane.allCases { queues[lane]!.append(item) }
+        for lane in queues.indices { queues[lane].append(item) }
         lock.broadcast()
         lock.unlock()
     }
@@ -92,11 +92,11 @@ final class StreamHasher: @unchecked Sendable {
         var next = 0
         while true {
             lock.lock()
-            while next == queues[lane]!.count { lock.wait() }
-            let item = queues[lane]![next]
+            while next == queues[lane.rawValue].count { lock.wait() }
+            let item = queues[lane.rawValue][next]
             next += 1
-            if next == queues[lane]!.count {
-                queues[lane]!.removeAll(keepingCapacity: true)
+            if next == queues[lane.rawValue].count {
+                queues[lane.rawValue].removeAll(keepingCapacity: true)
                 next = 0
             }
             lock.unlock()

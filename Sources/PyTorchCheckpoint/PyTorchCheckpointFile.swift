@@ -18,14 +18,9 @@ public final class PyTorchCheckpointFile: @unchecked Sendable {
     public let tensors: [PyTorchTensor]
     /// True when the archive's `byteorder` entry says `big`.
     public let isBigEndian: Bool
-    private let storage: Storage
+    private let storage: FileBytes
     private let storageRanges: [String: Range<Int>]
     private let indexByName: [String: Int]
-
-    private enum Storage {
-        case mapped(MappedFile)
-        case data(Data)
-    }
 
     /// Maps the file (only a regular file: a FIFO or a device would block or never end).
     public convenience init(contentsOf url: URL, limits: Limits = Limits()) throws {
@@ -40,19 +35,17 @@ public final class PyTorchCheckpointFile: @unchecked Sendable {
 
     /// Reads a checkpoint image already in memory.
     public convenience init(data: Data, name: String, limits: Limits = Limits()) throws {
-        try self.init(storage: .data(data), name: name, limits: limits)
+        try self.init(storage: .inMemory(data), name: name, limits: limits)
     }
 
-    private init(storage: Storage, name: String, limits: Limits) throws {
+    private init(storage: FileBytes, name: String, limits: Limits) throws {
         self.name = name
         self.storage = storage
-        let parsed = Self.withBytes(of: storage) { bytes in
+        let parsed = storage.withBytes { bytes in
             Result { () throws(PyTorchCheckpointError) -> Contents in
                 // Each storage's pages are dropped once its CRC is checked: opening reads every
                 // byte, and memory should stay near one storage whatever the file's size.
-                try Contents(bytes, file: name, limits: limits) { range in
-                    if case .mapped(let mapped) = storage { mapped.release(range) }
-                }
+                try Contents(bytes, file: name, limits: limits, verified: storage.release)
             }
         }
         let contents = try parsed.get()
@@ -88,7 +81,7 @@ public final class PyTorchCheckpointFile: @unchecked Sendable {
         let range = storageRanges[tensor.storageKey]!
         let elementSize = tensor.dtype.bitWidth / 8
         if tensor.elementCount == 0 { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
-        return try Self.withBytes(of: storage) { file in
+        return try storage.withBytes { file in
             let storageBytes = UnsafeRawBufferPointer(rebasing: file[range])
             if tensor.isContiguous && (!isBigEndian || elementSize == 1) {
                 let start = tensor.storageOffset * elementSize
@@ -124,17 +117,10 @@ public final class PyTorchCheckpointFile: @unchecked Sendable {
         }
     }
 
-    private static func withBytes<R>(of storage: Storage, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        switch storage {
-        case .mapped(let mapped): return try body(mapped.bytes)
-        case .data(let data): return try data.withUnsafeBytes(body)
-        }
-    }
-
     /// Drops the mapped pages of the tensor's storage from the resident set (they come back from
     /// the page cache when read again). Does nothing for an in-memory image.
     func releasePages(of tensor: PyTorchTensor) {
-        if case .mapped(let mapped) = storage, let range = storageRanges[tensor.storageKey] { mapped.release(range) }
+        if let range = storageRanges[tensor.storageKey] { storage.release(range) }
     }
 
     /// The checkpoint as a safetensors file: every tensor contiguous and little-endian, packed in
@@ -159,20 +145,18 @@ public final class PyTorchCheckpointFile: @unchecked Sendable {
 
         let image = temporaryDirectory.appendingPathComponent(
             "lsg-convert-\(getpid())-\(String(UInt64.random(in: 0...UInt64.max), radix: 36)).safetensors")
-        func fail(_ problem: String) -> PyTorchCheckpointError {
-            PyTorchCheckpointError(file: name, problem: "\(problem) \(image.path) (its safetensors image): \(String(cString: strerror(errno)))")
-        }
         let descriptor = open(image.path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw fail("cannot create") }
+        guard descriptor >= 0 else {
+            throw PyTorchCheckpointError(
+                file: name, problem: "cannot create \(image.path) (its safetensors image): \(String(cString: strerror(errno)))")
+        }
         unlink(image.path)
         defer { close(descriptor) }
         func write(_ bytes: UnsafeRawBufferPointer) throws {
-            var written = 0
-            while written < bytes.count {
-                let count = Foundation.write(descriptor, bytes.baseAddress! + written, bytes.count - written)
-                if count < 0 && errno == EINTR { continue }
-                guard count > 0 else { throw fail("cannot write") }
-                written += count
+            do {
+                try RegularFile.write(bytes, to: descriptor, file: image.path)
+            } catch {
+                throw PyTorchCheckpointError(file: name, problem: "its safetensors image \(error.description)")
             }
         }
         try withUnsafeBytes(of: UInt64(header.count).littleEndian) { try write($0) }

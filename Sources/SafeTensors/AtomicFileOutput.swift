@@ -70,15 +70,7 @@ final class AtomicFileOutput {
     }
 
     private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let result = Foundation.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-            if result < 0 {
-                if errno == EINTR { continue }
-                throw SafeTensorsError(file: target.path, problem: "cannot write: \(String(cString: strerror(errno)))")
-            }
-            offset += result
-        }
+        try RegularFile.write(bytes, to: descriptor, file: target.path)
         bytesFlushed += bytes.count
         // Without this the final fsync writes the whole file back on one core while the other
         // waits; started as we go, writeback overlaps the hashing and writing still to come.

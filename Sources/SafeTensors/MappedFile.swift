@@ -62,3 +62,22 @@ public final class MappedFile: @unchecked Sendable {
         }
     }
 }
+
+/// A whole file's bytes: mapped from disk, or an image already in memory.
+public enum FileBytes: Sendable {
+    case mapped(MappedFile)
+    case inMemory(Data)
+
+    public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        switch self {
+        case .mapped(let file): return try body(file.bytes)
+        case .inMemory(let data): return try data.withUnsafeBytes(body)
+        }
+    }
+
+    /// Drops the pages of `range` from the resident set when mapped (see `MappedFile.release`);
+    /// does nothing for an image in memory.
+    public func release(_ range: Range<Int>) {
+        if case .mapped(let file) = self { file.release(range) }
+    }
+}

@@ -39,6 +39,20 @@ public enum RegularFile {
         return data
     }
 
+    /// Writes all of `bytes` to `descriptor`, again after a short or interrupted write; errors
+    /// name `file`.
+    public static func write(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32, file: String) throws(SafeTensorsError) {
+        var offset = 0
+        while offset < bytes.count {
+            let result = Foundation.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            if result < 0 {
+                if errno == EINTR { continue }
+                throw SafeTensorsError(file: file, problem: "cannot write: \(String(cString: strerror(errno)))")
+            }
+            offset += result
+        }
+    }
+
     /// Passes the bytes of the regular file at `url` to `body` in order, `chunkBytes` at a time,
     /// from a read-only mapping whose pages are released after each chunk: no copy through a
     /// read buffer, and one chunk resident whatever the file's size. Errors name the file.

@@ -8,17 +8,12 @@ import Foundation
 /// A validated safetensors file. Tensor data is read in place (memory-mapped for files), never
 /// copied until asked for. Immutable after init, so safe to share between threads.
 public final class SafeTensorsFile: @unchecked Sendable {
-    private enum Storage {
-        case mapped(MappedFile)
-        case data(Data)
-    }
-
     /// Path or given name, used in errors.
     public let name: String
     public let metadata: [String: String]?
     /// In data-offset order.
     public let tensors: [TensorInfo]
-    private let storage: Storage
+    private let storage: FileBytes
     private let dataStart: Int
     private let indexByName: [String: Int]
 
@@ -28,24 +23,22 @@ public final class SafeTensorsFile: @unchecked Sendable {
     }
 
     /// Validates a mapped file fully; `name` is used in errors.
-    public init(mapped: MappedFile, name: String) throws {
-        self.name = name
-        let header = try Header(parsing: mapped.bytes, file: name)
-        storage = .mapped(mapped)
-        metadata = header.metadata
-        tensors = header.tensors
-        dataStart = header.dataStart
-        indexByName = Self.index(header.tensors)
+    public convenience init(mapped: MappedFile, name: String) throws {
+        try self.init(storage: .mapped(mapped), name: name)
     }
 
     /// Validates a safetensors image already in memory (for example after zstd decompression).
-    public init(data: Data, name: String) throws {
+    public convenience init(data: Data, name: String) throws {
+        try self.init(storage: .inMemory(data), name: name)
+    }
+
+    private init(storage: FileBytes, name: String) throws {
         self.name = name
-        let parsed = data.withUnsafeBytes { bytes in
+        let parsed = storage.withBytes { bytes in
             Result { () throws(SafeTensorsError) -> Header in try Header(parsing: bytes, file: name) }
         }
         let header = try parsed.get()
-        storage = .data(data)
+        self.storage = storage
         metadata = header.metadata
         tensors = header.tensors
         dataStart = header.dataStart
@@ -78,12 +71,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
 
     func withBytes<R>(of info: TensorInfo, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         let range = (dataStart + info.dataOffsets.lowerBound)..<(dataStart + info.dataOffsets.upperBound)
-        switch storage {
-        case .mapped(let mapped):
-            return try body(UnsafeRawBufferPointer(rebasing: mapped.bytes[range]))
-        case .data(let data):
-            return try data.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[range])) }
-        }
+        return try storage.withBytes { try body(UnsafeRawBufferPointer(rebasing: $0[range])) }
     }
 
     /// Pieces handed out by `forEachChunk` are multiples of this many bytes (except the last),
@@ -108,7 +96,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
             while start < bytes.count {
                 let end = min(start + step, bytes.count)
                 try body(UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
-                release(dataStart + info.dataOffsets.lowerBound + start..<(dataStart + info.dataOffsets.lowerBound + end))
+                storage.release(dataStart + info.dataOffsets.lowerBound + start..<(dataStart + info.dataOffsets.lowerBound + end))
                 start = end
             }
         }
@@ -118,11 +106,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
     /// cache, when read again). Does nothing for an in-memory image.
     public func releasePages(of tensorName: String) throws {
         let info = try requireInfo(tensorName)
-        release((dataStart + info.dataOffsets.lowerBound)..<(dataStart + info.dataOffsets.upperBound))
-    }
-
-    private func release(_ range: Range<Int>) {
-        if case .mapped(let mapped) = storage { mapped.release(range) }
+        storage.release((dataStart + info.dataOffsets.lowerBound)..<(dataStart + info.dataOffsets.upperBound))
     }
 
     /// The tensor's values as Float: F32 copied, F16 and BF16 widened exactly, F64 rounded.
