@@ -61,11 +61,7 @@ public struct GoldenCase: Sendable {
         if expected["pooler_output"] != nil { heads.insert(.pooler) }
         self.heads = heads
 
-        var projections: [[Float]] = []
-        while file.info("lsh.projection.\(projections.count)") != nil {
-            projections.append(try file.floats("lsh.projection.\(projections.count)"))
-        }
-        lshProjections = projections
+        lshProjections = try LSHProjectionSource.recordedDraws(in: file)
         normSelections = try RecordedNormSelections(recordedIn: file)
     }
 

@@ -30,12 +30,18 @@ extension EncoderInput {
 extension LSHProjectionSource {
     /// Projections recorded as `lsh.projection.0`, `lsh.projection.1`, ... (the golden format).
     public init(recordedIn file: SafeTensorsFile) throws {
-        var draws: [[Float]] = []
-        while file.info(Self.tensorName(draws.count)) != nil {
-            draws.append(try file.floats(Self.tensorName(draws.count)))
-        }
+        let draws = try Self.recordedDraws(in: file)
         guard !draws.isEmpty else { throw EncoderError("\(file.name): no tensor 'lsh.projection.0'") }
         self = .recorded(draws)
+    }
+
+    /// The draws recorded in `file`, in call order; empty when it holds none.
+    public static func recordedDraws(in file: SafeTensorsFile) throws -> [[Float]] {
+        var draws: [[Float]] = []
+        while file.info(tensorName(draws.count)) != nil {
+            draws.append(try file.floats(tensorName(draws.count)))
+        }
+        return draws
     }
 
     public static func tensorName(_ index: Int) -> String { "lsh.projection.\(index)" }
