@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "lsg-convert", targets: ["lsg-convert"]),
+        .library(name: "JSON", targets: ["JSON"]),
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
         .library(name: "Checkpoint", targets: ["Checkpoint"]),
         .library(name: "PyTorchCheckpoint", targets: ["PyTorchCheckpoint"]),
@@ -17,6 +18,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
     ],
     targets: [
         // System libraries (apt: libzstd-dev, libopenblas-dev).
@@ -25,8 +27,11 @@ let package = Package(
 
         // Asynchronous writeback of a file range (Linux sync_file_range), for the atomic writer.
         .target(name: "CFileWriteback"),
+        // JSON as Python reads and writes it (and strict RFC 8259 for safetensors headers): one
+        // parser, the Python-style serializer, ordered objects.
+        .target(name: "JSON", dependencies: [.product(name: "OrderedCollections", package: "swift-collections")]),
         // The safetensors format only: header parsing and validation, mmap reader, writer, dtypes.
-        .target(name: "SafeTensors", dependencies: ["CFileWriteback"]),
+        .target(name: "SafeTensors", dependencies: ["JSON", "CFileWriteback"]),
         // Streaming zstd compression and decompression over the system libzstd.
         .target(name: "Zstd", dependencies: ["CZstd"]),
         // A model directory: typed config, tensor store (single or sharded), tokenizer files, name resolution.
@@ -64,6 +69,7 @@ let package = Package(
             ]
         ),
 
+        .testTarget(name: "JSONTests", dependencies: ["JSON", "SafeTensors", "TestSupport"], resources: [.copy("Resources")]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"], resources: [.copy("Resources")]),
         .testTarget(name: "ZstdTests", dependencies: ["Zstd"]),
         .testTarget(name: "PyTorchCheckpointTests", dependencies: ["PyTorchCheckpoint", "SafeTensors"], resources: [.copy("Resources")]),

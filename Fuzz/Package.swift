@@ -26,6 +26,7 @@ let package = Package(
             name: "FuzzConfig",
             dependencies: [
                 "FuzzerDriver",
+                .product(name: "JSON", package: "lsg-convert"),
                 .product(name: "SafeTensors", package: "lsg-convert"),
                 .product(name: "Checkpoint", package: "lsg-convert"),
                 .product(name: "LSGConversion", package: "lsg-convert"),

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import SafeTensors
 
 /// What `inspect` reports about a weights file or a model directory: every tensor with its

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import SafeTensors
 
 /// A typed view of a model's `config.json`. The JSON object itself is kept (in key order), so

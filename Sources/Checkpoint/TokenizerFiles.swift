@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import SafeTensors
 
 /// The tokenizer files of a model directory and the special-token ids they define.

@@ -1,5 +1,6 @@
 import Checkpoint
 import Foundation
+import JSON
 import LSGEncoder
 import SafeTensors
 

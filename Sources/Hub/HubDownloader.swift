@@ -1,5 +1,6 @@
 import Checkpoint
 import Foundation
+import JSON
 import SafeTensors
 
 /// Downloads the files a conversion needs from the Hugging Face hub into the standard cache,

@@ -1,5 +1,6 @@
 import Checkpoint
 import Foundation
+import JSON
 import SafeTensors
 
 /// Everything a conversion can be told, with the reference converter's defaults. A recipe's

@@ -1,5 +1,6 @@
 import Checkpoint
 import Foundation
+import JSON
 import SafeTensors
 
 /// A conversion as data: the stages to run, in order, with their parameters, and option

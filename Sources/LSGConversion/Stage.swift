@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import SafeTensors
 
 /// One step of a conversion. A stage reads and changes the context; in a dry run

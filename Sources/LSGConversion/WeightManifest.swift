@@ -1,5 +1,6 @@
 import Checkpoint
 import Foundation
+import JSON
 import SafeTensors
 
 /// `lsg-manifest.json`, written beside the weights: every output tensor (dtype, shape, sha256

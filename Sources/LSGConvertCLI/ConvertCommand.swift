@@ -2,6 +2,7 @@ import ArgumentParser
 import Checkpoint
 import Foundation
 import Hub
+import JSON
 import LSGConversion
 import SafeTensors
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Checkpoint
 import Foundation
+import JSON
 
 /// `lsg-convert diff A B`: like diff(1), exits 0 when the weights are identical, 1 when they
 /// differ, 2 on trouble (a missing or unreadable file).

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Checkpoint
 import Foundation
+import JSON
 import LSGConversion
 
 struct InspectCommand: ParsableCommand {

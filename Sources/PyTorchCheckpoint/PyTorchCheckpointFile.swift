@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import SafeTensors
 
 /// A `torch.save` checkpoint in the zip format (`pytorch_model.bin`): the archive

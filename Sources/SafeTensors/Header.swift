@@ -1,3 +1,4 @@
+import JSON
 /// The parsed and validated header of a safetensors buffer.
 struct Header {
     /// Where the data section starts: 8 + the header length.
@@ -85,7 +86,7 @@ struct Header {
         }
         let json: JSONValue
         do {
-            json = try JSONValue.parse(headerBytes)
+            json = try JSONValue.parse(headerBytes, syntax: .strict)
         } catch {
             throw fail("header is not valid JSON: \(error)")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// `model.safetensors.index.json`: which shard file holds each tensor.
 public struct SafeTensorsIndex: Sendable, Hashable {
@@ -23,12 +24,7 @@ public struct SafeTensorsIndex: Sendable, Hashable {
     public init(data: Data, name: String) throws {
         func fail(_ problem: String) -> SafeTensorsError { SafeTensorsError(file: name, problem: problem) }
         self.name = name
-        let json: JSONValue
-        do {
-            json = try JSONValue.parse(data)
-        } catch {
-            throw fail("not valid JSON: \(error)")
-        }
+        let json = try JSONValue.parseFile(data, name: name)
         guard case .object(let root) = json else { throw fail("is a JSON \(json.typeName), not an object") }
         guard let weightMapValue = root["weight_map"] else { throw fail("has no \"weight_map\"") }
         guard case .object(let entries) = weightMapValue else {

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// Collects tensors (name, dtype, shape and a closure that produces the bytes) and writes a
 /// safetensors file byte-identical to Python `safetensors.save_file` (0.4 to 0.8): header

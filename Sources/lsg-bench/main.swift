@@ -1,6 +1,7 @@
 import ArgumentParser
 import CBLAS
 import Foundation
+import JSON
 import LSGEncoder
 import SafeTensors
 

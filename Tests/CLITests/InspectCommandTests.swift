@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import SafeTensors
 import Testing
 import TestSupport

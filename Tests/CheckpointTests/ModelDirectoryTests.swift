@@ -1,5 +1,6 @@
 import Checkpoint
 import Foundation
+import JSON
 import SafeTensors
 import Testing
 
@@ -66,9 +67,22 @@ struct ModelConfigTests {
         let scratch = try scratchDirectory()
         defer { try? FileManager.default.removeItem(at: scratch) }
         let url = scratch.appendingPathComponent("config.json")
-        try Data("{\"a\": 1, \"a\": 2}".utf8).write(to: url)
+        try Data("{\"a\": 1, \"a\": [2}".utf8).write(to: url)
         let error = #expect(throws: CheckpointError.self) { try ModelConfig.load(from: url) }
         #expect(error?.description.hasPrefix(url.path + ": ") == true)
+    }
+
+    /// Python's json reads what transformers' configs may hold: a repeated key (the last value
+    /// wins), NaN, and integers of any size, which are written back digit for digit.
+    @Test func readsConfigsAsPythonDoes() throws {
+        let scratch = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let url = scratch.appendingPathComponent("config.json")
+        try Data(#"{"hidden_size": 8, "hidden_size": 16, "layer_norm_eps": NaN, "seed": 123456789012345678901234567890}"#.utf8).write(to: url)
+        let config = try ModelConfig.load(from: url)
+        #expect(config.hiddenSize == 16)
+        #expect(config["layer_norm_eps"]?.doubleValue?.isNaN == true)
+        #expect(config["seed"] == .bigInteger("123456789012345678901234567890"))
     }
 }
 

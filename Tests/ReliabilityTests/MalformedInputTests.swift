@@ -73,7 +73,7 @@ struct MalformedInputTests {
                       fragments: { path("config.json")($0) + ["config is a JSON array, expected an object"] }),
         DamagedSource(description: "config.json nests 100000 levels deep",
                       damage: write(String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000), to: "config.json"),
-                      fragments: { path("config.json")($0) + ["nesting deeper than 128 levels"] }),
+                      fragments: { path("config.json")($0) + ["nesting deeper than 512 levels"] }),
         DamagedSource(description: "config.json is invalid UTF-8",
                       damage: { try Data([0x7B, 0x22, 0xFF, 0x22, 0x3A, 0x31, 0x7D]).write(to: $0.appendingPathComponent("config.json")) },
                       fragments: { path("config.json")($0) + ["invalid UTF-8"] }),

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Testing
 
 @testable import SafeTensors
@@ -153,7 +154,6 @@ import Testing
         (#"{"metadata":{}}"#, "has no \"weight_map\""),
         (#"{"weight_map":[]}"#, "\"weight_map\" is a JSON array, not an object"),
         (#"{"weight_map":{"a":1}}"#, "weight_map entry for 'a' is a JSON integer, not a file name"),
-        (#"{"weight_map":{"a":"x","a":"y"}}"#, "duplicate key \"a\""),
         (#"{"metadata":{"total_size":-1},"weight_map":{}}"#, "metadata.total_size -1 is not a non-negative integer"),
         (#"{"metadata":{"total_size":"1"},"weight_map":{}}"#, "metadata.total_size \"1\" is not a non-negative integer"),
         (#"{"metadata":{"total_size":1.5},"weight_map":{}}"#, "metadata.total_size 1.5 is not a non-negative integer"),
@@ -164,6 +164,12 @@ import Testing
         expectSafeTensorsError(naming: "index.json", containing: problem) {
             _ = try SafeTensorsIndex(data: Data(text.utf8), name: "index.json")
         }
+    }
+
+    /// transformers reads the index with `json.load`: a repeated tensor name takes its last shard.
+    @Test func aDuplicateIndexEntryTakesTheLastShardLikePython() throws {
+        let index = try SafeTensorsIndex(data: Data(#"{"weight_map":{"a":"x.safetensors","a":"y.safetensors"}}"#.utf8), name: "index.json")
+        #expect(index.weightMap == ["a": "y.safetensors"])
     }
 
     @Test func acceptsTheFloatTotalSizeTransformersWritesForBoolTensors() throws {

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import JSON
 
 /// A fake Hugging Face hub on loopback serving one model repository the way the real hub does:
 /// `GET /api/models/{repo}/revision/{revision}` (commit `sha` and `siblings`), `HEAD`/`GET

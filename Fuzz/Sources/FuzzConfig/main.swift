@@ -1,6 +1,7 @@
 import Checkpoint
 import Foundation
 import FuzzerDriver
+import JSON
 import LSGConversion
 import SafeTensors
 

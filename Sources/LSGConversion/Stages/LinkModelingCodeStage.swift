@@ -1,5 +1,6 @@
 import Checkpoint
 import Foundation
+import JSON
 import SafeTensors
 
 /// Makes `auto_map` in `config.json` load out of the box with `trust_remote_code=True`.

@@ -1,5 +1,6 @@
 import Checkpoint
 import Foundation
+import JSON
 import SafeTensors
 
 /// Writes the LSG `config.json`: the source config with the LSG settings (the options over the

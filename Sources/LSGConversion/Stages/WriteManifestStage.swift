@@ -1,5 +1,6 @@
 import Checkpoint
 import Foundation
+import JSON
 import SafeTensors
 
 /// Writes `lsg-manifest.json` (see `WeightManifest`): hashes every written tensor and file,

@@ -1,5 +1,6 @@
 import Checkpoint
 import Foundation
+import JSON
 
 /// Writes `README.md`, the model card (see `ModelCard`). Runs after the validation stages so the
 /// card reports their result, and before `write-manifest` so the manifest hashes the card.

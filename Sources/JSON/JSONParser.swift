@@ -5,28 +5,97 @@ public struct JSONParseError: Error, CustomStringConvertible, Sendable, Equatabl
     public let message: String
     public let offset: Int
 
+    public init(message: String, offset: Int) {
+        self.message = message
+        self.offset = offset
+    }
+
     public var description: String { "\(message) at byte \(offset)" }
 }
 
-extension JSONValue {
-    /// Nesting limit of `parse` (the same as serde_json, which the Rust safetensors crate uses).
-    public static let defaultMaxDepth = SafeTensorsLimits.maxJSONDepth
+/// Which JSON a document may be written in. One parser serves both; they differ only where
+/// Python's `json` module is more lenient than RFC 8259.
+public enum JSONSyntax: Sendable {
+    /// RFC 8259 as the Rust safetensors crate reads its header: no duplicate keys, integers in
+    /// the 64-bit range, no NaN or infinity, nesting at most 128 deep.
+    case strict
+    /// What Python's `json.loads` reads, for files Python wrote (`config.json`, tokenizer files,
+    /// shard indexes, recipes): integers of any size, `NaN`, `Infinity`, `-Infinity`, floats that
+    /// overflow to infinity, duplicate keys (the last value wins, in the first key's place).
+    /// The bounds that guard against hostile files stay: nesting depth and number length.
+    case python
 
-    /// Parses one JSON document strictly (RFC 8259): UTF-8 only, no duplicate keys in any
-    /// object, integers kept exact (an integer literal outside the 64-bit range is an error),
-    /// no NaN or infinity, nesting at most `maxDepth` deep, nothing but whitespace after it.
-    public static func parse(_ bytes: UnsafeRawBufferPointer, maxDepth: Int = defaultMaxDepth) throws(JSONParseError)
-        -> JSONValue
+    /// Deepest nesting accepted (serde_json's 128 for strict; Python's own recursion limit stops
+    /// near 1000, we stop at 512).
+    public var maxDepth: Int {
+        switch self {
+        case .strict: 128
+        case .python: 512
+        }
+    }
+}
+
+/// A parsed document and the duplicate keys Python would have silently resolved.
+public struct JSONDocument: Sendable {
+    public struct DuplicateKey: Sendable, Equatable {
+        /// The key, JSON-escaped and quoted (it may hold a newline).
+        public let key: String
+        public let offset: Int
+    }
+
+    public let value: JSONValue
+    public let duplicateKeys: [DuplicateKey]
+}
+
+public enum JSONLimits {
+    /// Most digits of one integer literal: Python's own limit since 3.11
+    /// (`sys.get_int_max_str_digits()`), so we refuse what Python refuses.
+    public static let maxIntegerDigits = 4300
+    /// Most characters of one number with a fraction or exponent (Python reads any length; we
+    /// bound it so that a hostile file is refused in milliseconds).
+    public static let maxNumberCharacters = 4300
+}
+
+extension JSONValue {
+    /// Parses one JSON document. Duplicate keys are an error in `.strict` syntax and resolved
+    /// like Python (last value wins) in `.python` syntax; `parseDocument` reports them.
+    public static func parse(_ bytes: UnsafeRawBufferPointer, syntax: JSONSyntax = .python, maxDepth: Int? = nil)
+        throws(JSONParseError) -> JSONValue
     {
-        var parser = JSONParser(bytes: bytes, maxDepth: maxDepth)
-        return try parser.parseDocument()
+        try parseDocument(bytes, syntax: syntax, maxDepth: maxDepth).value
+    }
+
+    public static func parse(_ data: Data, syntax: JSONSyntax = .python, maxDepth: Int? = nil) throws(JSONParseError) -> JSONValue {
+        try parseDocument(data, syntax: syntax, maxDepth: maxDepth).value
+    }
+
+    public static func parse(_ text: String, syntax: JSONSyntax = .python, maxDepth: Int? = nil) throws(JSONParseError) -> JSONValue {
+        try parse(Data(text.utf8), syntax: syntax, maxDepth: maxDepth)
+    }
+
+    /// The document and the duplicate keys it resolved.
+    public static func parseDocument(_ bytes: UnsafeRawBufferPointer, syntax: JSONSyntax = .python, maxDepth: Int? = nil)
+        throws(JSONParseError) -> JSONDocument
+    {
+        var parser = JSONParser(bytes: bytes, syntax: syntax, maxDepth: maxDepth ?? syntax.maxDepth)
+        let value = try parser.parseDocument()
+        return JSONDocument(value: value, duplicateKeys: parser.duplicateKeys)
+    }
+
+    public static func parseDocument(_ data: Data, syntax: JSONSyntax = .python, maxDepth: Int? = nil)
+        throws(JSONParseError) -> JSONDocument
+    {
+        let result: Result<JSONDocument, JSONParseError> = data.withUnsafeBytes { bytes in
+            Result { () throws(JSONParseError) -> JSONDocument in try parseDocument(bytes, syntax: syntax, maxDepth: maxDepth) }
+        }
+        return try result.get()
     }
 
     /// Members of the top-level object or array: the commas directly inside it, plus one unless it
     /// is empty. One pass over the bytes that allocates nothing, so a limit on it refuses a hostile
     /// document listing millions of entries in milliseconds, before any of them is built. Exact for
     /// valid JSON; on malformed input only an estimate (the parser refuses such input anyway).
-    static func topLevelMemberCount(_ bytes: UnsafeRawBufferPointer) -> Int {
+    public static func topLevelMemberCount(_ bytes: UnsafeRawBufferPointer) -> Int {
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return 0 }
         let count = bytes.count
         var depth = 0
@@ -70,39 +139,19 @@ extension JSONValue {
         }
         return hasMember ? commas + 1 : 0
     }
-
-    public static func parse(_ data: Data, maxDepth: Int = defaultMaxDepth) throws(JSONParseError) -> JSONValue {
-        let result: Result<JSONValue, JSONParseError> = data.withUnsafeBytes { bytes in
-            Result { () throws(JSONParseError) -> JSONValue in try parse(bytes, maxDepth: maxDepth) }
-        }
-        return try result.get()
-    }
-
-    public static func parse(_ text: String, maxDepth: Int = defaultMaxDepth) throws(JSONParseError) -> JSONValue {
-        try parse(Data(text.utf8), maxDepth: maxDepth)
-    }
-
-    /// Reads and parses a JSON file (a regular file of at most `maxBytes`); errors name the
-    /// file (`<path>: <problem>`).
-    public static func load(contentsOf url: URL, maxDepth: Int = defaultMaxDepth,
-                            maxBytes: Int = SafeTensorsLimits.maxJSONFileBytes) throws -> JSONValue {
-        let data = try RegularFile.contents(of: url, maxBytes: maxBytes)
-        do {
-            return try parse(data, maxDepth: maxDepth)
-        } catch {
-            throw SafeTensorsError(file: url.path, problem: "not valid JSON: \(error)")
-        }
-    }
 }
 
 private struct JSONParser {
     let bytes: UnsafeRawBufferPointer
+    let syntax: JSONSyntax
     let maxDepth: Int
     var position = 0
     var depth = 0
+    var duplicateKeys: [JSONDocument.DuplicateKey] = []
 
-    init(bytes: UnsafeRawBufferPointer, maxDepth: Int) {
+    init(bytes: UnsafeRawBufferPointer, syntax: JSONSyntax, maxDepth: Int) {
         self.bytes = bytes
+        self.syntax = syntax
         self.maxDepth = maxDepth
     }
 
@@ -146,6 +195,11 @@ private struct JSONParser {
         case UInt8(ascii: "t"): return try expect("true", value: .bool(true))
         case UInt8(ascii: "f"): return try expect("false", value: .bool(false))
         case UInt8(ascii: "n"): return try expect("null", value: .null)
+        case UInt8(ascii: "N") where syntax == .python: return try expect("NaN", value: .double(.nan))
+        case UInt8(ascii: "I") where syntax == .python: return try expect("Infinity", value: .double(.infinity))
+        case UInt8(ascii: "-") where syntax == .python && position + 1 < bytes.count && bytes[position + 1] == UInt8(ascii: "I"):
+            position += 1
+            return try expect("Infinity", value: .double(-.infinity))
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
         default: throw fail("unexpected character '\(printable(byte))'")
         }
@@ -171,8 +225,12 @@ private struct JSONParser {
             let keyStart = position
             guard current == UInt8(ascii: "\"") else { throw fail("expected a string key") }
             let key = try parseString()
-            // The key JSON-escaped: a key holding a newline must not break the one-line message.
-            if object[key] != nil { throw fail("duplicate key \(JSONValue.string(key).compactString())", at: keyStart) }
+            if object[key] != nil {
+                // The key JSON-escaped: a key holding a newline must not break a one-line message.
+                let quoted = JSONValue.string(key).compactString()
+                guard syntax == .python else { throw fail("duplicate key \(quoted)", at: keyStart) }
+                duplicateKeys.append(.init(key: quoted, offset: keyStart))
+            }
             skipWhitespace()
             guard current == UInt8(ascii: ":") else { throw fail("expected ':' after an object key") }
             position += 1
@@ -324,6 +382,12 @@ private struct JSONParser {
             guard let byte = current, isDigit(byte) else { throw fail("invalid number", at: start) }
             while let byte = current, isDigit(byte) { position += 1 }
         }
+        if isInteger && integerEnd - integerStart > JSONLimits.maxIntegerDigits {
+            throw fail("integer of more than \(JSONLimits.maxIntegerDigits) digits (Python's limit)", at: start)
+        }
+        if !isInteger && position - start > JSONLimits.maxNumberCharacters {
+            throw fail("number of more than \(JSONLimits.maxNumberCharacters) characters", at: start)
+        }
         if isInteger {
             // Accumulate on the negative side so that Int.min is representable.
             var value = 0
@@ -331,18 +395,28 @@ private struct JSONParser {
                 let digit = Int(bytes[index] - UInt8(ascii: "0"))
                 let (shifted, overflow1) = value.multipliedReportingOverflow(by: 10)
                 let (next, overflow2) = shifted.subtractingReportingOverflow(digit)
-                if overflow1 || overflow2 { throw fail("integer outside the 64-bit range", at: start) }
+                if overflow1 || overflow2 { return try bigInteger(negative: negative, digits: integerStart..<integerEnd, start: start) }
                 value = next
             }
             if !negative {
-                guard value != Int.min else { throw fail("integer outside the 64-bit range", at: start) }
+                guard value != Int.min else { return try bigInteger(negative: false, digits: integerStart..<integerEnd, start: start) }
                 value = -value
             }
             return .int(value)
         }
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
-        guard let value = Double(text), value.isFinite else { throw fail("number outside the double range", at: start) }
+        // Python's float() rounds an overflowing literal to infinity.
+        guard let value = Double(text), value.isFinite || syntax == .python else {
+            throw fail("number outside the double range", at: start)
+        }
         return .double(value)
+    }
+
+    func bigInteger(negative: Bool, digits: Range<Int>, start: Int) throws(JSONParseError) -> JSONValue {
+        guard syntax == .python else { throw fail("integer outside the 64-bit range", at: start) }
+        // No leading zeros can reach here (refused above), and -0 fits in Int.
+        let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[digits]), as: UTF8.self)
+        return .bigInteger(negative ? "-" + text : text)
     }
 }
 
@@ -358,7 +432,7 @@ func hex4(_ value: UInt16) -> String {
 }
 
 /// Offset of the first byte that is not part of well-formed UTF-8, or nil.
-func firstInvalidUTF8Offset(_ bytes: UnsafeRawBufferPointer) -> Int? {
+public func firstInvalidUTF8Offset(_ bytes: UnsafeRawBufferPointer) -> Int? {
     var index = 0
     let count = bytes.count
     while index < count {

@@ -22,6 +22,7 @@ extension JSONValue {
         case .null: output += "null"
         case .bool(let value): output += value ? "true" : "false"
         case .int(let value): output += String(value)
+        case .bigInteger(let digits): output += digits
         case .double(let value): output += pythonFloatRepr(value)
         case .string(let value): writeJSONString(value, ensureASCII: false, to: &output)
         case .array(let values):
@@ -45,7 +46,7 @@ extension JSONValue {
 
     private func writePython(to output: inout String, indent: Int, level: Int, sortKeys: Bool, ensureASCII: Bool) {
         switch self {
-        case .null, .bool, .int: writeCompact(to: &output)
+        case .null, .bool, .int, .bigInteger: writeCompact(to: &output)
         case .double(let value):
             if value.isNaN {
                 output += "NaN"

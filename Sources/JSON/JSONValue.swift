@@ -1,10 +1,15 @@
-/// A JSON document as parsed by `JSONValue.parse`: integers stay exact, objects keep their key
-/// order (and equal each other regardless of it, like Python dicts).
+import OrderedCollections
+
+/// A JSON document as parsed by `JSONValue.parse`: integers stay exact whatever their size,
+/// objects keep their key order (and equal each other regardless of it, like Python dicts).
 public enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
-    /// A number written without fraction or exponent.
+    /// A number written without fraction or exponent, within the 64-bit range.
     case int(Int)
+    /// An integer outside the 64-bit range (Python reads any size), as its canonical decimal
+    /// digits (`-` sign, no leading zeros), so that it is written back exactly.
+    case bigInteger(String)
     /// A number written with a fraction or exponent (Python reads it as a float).
     case double(Double)
     case string(String)
@@ -36,10 +41,12 @@ public enum JSONValue: Sendable, Hashable {
         if case .int(let int) = self { int } else { nil }
     }
 
-    /// Any number as a Double (integers convert, possibly rounding beyond 2^53).
+    /// Any number as a Double (integers convert, possibly rounding beyond 2^53, as Python's
+    /// `float(int)` does).
     public var doubleValue: Double? {
         switch self {
         case .int(let int): Double(int)
+        case .bigInteger(let digits): Double(digits)
         case .double(let double): double
         default: nil
         }
@@ -52,7 +59,7 @@ public enum JSONValue: Sendable, Hashable {
         switch self {
         case .null: "null"
         case .bool: "boolean"
-        case .int: "integer"
+        case .int, .bigInteger: "integer"
         case .double: "number"
         case .string: "string"
         case .array: "array"
@@ -61,10 +68,9 @@ public enum JSONValue: Sendable, Hashable {
     }
 }
 
-/// A JSON object: unique keys in insertion order.
+/// A JSON object: unique keys in insertion order, like a Python dict.
 public struct JSONObject: Sendable, Hashable, Sequence {
-    public private(set) var keys: [String] = []
-    private var storage: [String: JSONValue] = [:]
+    private var storage: OrderedDictionary<String, JSONValue> = [:]
 
     public init() {}
 
@@ -73,27 +79,38 @@ public struct JSONObject: Sendable, Hashable, Sequence {
         for (key, value) in pairs { self[key] = value }
     }
 
-    public var count: Int { keys.count }
-    public var isEmpty: Bool { keys.isEmpty }
+    public var keys: [String] { Array(storage.keys) }
+    public var count: Int { storage.count }
+    public var isEmpty: Bool { storage.isEmpty }
 
-    /// Setting nil removes the key; setting a new key appends it.
+    /// Setting nil removes the key; setting a new key appends it; setting an existing key keeps
+    /// its position (as assigning to a Python dict does).
     public subscript(key: String) -> JSONValue? {
         get { storage[key] }
-        set {
-            if let newValue {
-                if storage.updateValue(newValue, forKey: key) == nil { keys.append(key) }
-            } else if storage.removeValue(forKey: key) != nil {
-                keys.removeAll { $0 == key }
-            }
-        }
+        set { storage[key] = newValue }
     }
 
     public func makeIterator() -> some IteratorProtocol<(key: String, value: JSONValue)> {
-        keys.lazy.map { (key: $0, value: storage[$0]!) }.makeIterator()
+        storage.lazy.map { (key: $0.key, value: $0.value) }.makeIterator()
     }
 
-    public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool { lhs.storage == rhs.storage }
-    public func hash(into hasher: inout Hasher) { hasher.combine(storage) }
+    /// Equal when they hold the same pairs in any order, as Python dicts compare.
+    public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
+        lhs.count == rhs.count && lhs.storage.allSatisfy { rhs.storage[$0.key] == $0.value }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        // Order-independent, to agree with ==.
+        var combined = 0
+        for (key, value) in storage {
+            var pair = Hasher()
+            pair.combine(key)
+            pair.combine(value)
+            combined ^= pair.finalize()
+        }
+        hasher.combine(storage.count)
+        hasher.combine(combined)
+    }
 }
 
 extension JSONObject: ExpressibleByDictionaryLiteral {
