@@ -229,6 +229,28 @@ public struct Architecture: Sendable, Hashable {
         }
     }
 
+    /// Every name of the class's `state_dict`, tied copies included, in its order: what
+    /// transformers matches a checkpoint against (`ClassStateDict`).
+    public func stateDictNames(numHiddenLayers: Int, projectsEmbeddings: Bool = false) -> [String] {
+        var names = storedTensors(numHiddenLayers: numHiddenLayers, tieWordEmbeddings: false, projectsEmbeddings: projectsEmbeddings)
+        for (stored, alias) in tiedAliases.sorted(by: { $0.key < $1.key }) {
+            // The alias is the decoder's bias: it follows the decoder's weight.
+            let after = tiedDecoderWeight.flatMap(names.firstIndex(of:)) ?? names.firstIndex(of: stored) ?? names.count - 1
+            names.insert(alias, at: after + 1)
+        }
+        return names
+    }
+
+    /// Names that share one parameter once transformers ties the weights, in load order (the
+    /// head's name last).
+    public func tiedGroups(tieWordEmbeddings: Bool) -> [[String]] {
+        var groups = tiedAliases.sorted(by: { $0.key < $1.key }).map { [$0.key, $0.value] }
+        if tieWordEmbeddings, let decoder = tiedDecoderWeight {
+            groups.append([encoderPrefix + family.encoderTensorNames.wordEmbeddings, decoder])
+        }
+        return groups
+    }
+
     /// Head tensors that share storage with another head tensor, by stored name: a source
     /// may hold either name, transformers writes only the stored one.
     public var tiedAliases: [String: String] {

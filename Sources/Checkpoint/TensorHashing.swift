@@ -21,6 +21,15 @@ public enum TensorHashing {
         public func finalize() -> String { hex(state.finalize()) }
     }
 
+    /// Hashes the raw bytes of each tensor of `store` by loaded name (see `sha256Hex(ofEach:)`).
+    public static func sha256Hex(ofEach names: [String], in store: TensorStore) throws -> [String] {
+        let tensors = try names.map { name in
+            guard let location = store.location(of: name) else { throw CheckpointError(store.directory.path, "no tensor named '\(name)'") }
+            return (file: location.file, name: location.nameInFile)
+        }
+        return try sha256Hex(ofEach: tensors)
+    }
+
     /// Hashes the raw bytes of each named tensor on every core; digests come back in input order.
     /// Largest tensors start first so one big embedding table does not end up last on a single core.
     public static func sha256Hex(ofEach tensors: [(file: SafeTensorsFile, name: String)]) throws -> [String] {

@@ -98,12 +98,12 @@ public struct WeightManifest: Sendable {
         // Tensors were hashed while write-checkpoint wrote them; any other is hashed now.
         let unhashed = names.filter { context.writtenTensorDigests[$0] == nil }
         var digests = context.writtenTensorDigests
-        for (name, sha256) in zip(unhashed, try hashTensors(unhashed, in: output)) { digests[name] = sha256 }
+        for (name, sha256) in zip(unhashed, try TensorHashing.sha256Hex(ofEach: unhashed, in: output)) { digests[name] = sha256 }
         let hashes = names.map { digests[$0]! }
         var tensors = JSONObject()
         let planned = Dictionary(uniqueKeysWithValues: context.tensors.tensors.map { ($0.name, $0) })
         for (name, sha256) in zip(names, hashes) {
-            guard let info = output.info(name), let file = output.file(containing: name) else { continue }
+            guard let info = output.info(name), let file = output.location(of: name)?.file else { continue }
             var entry: JSONObject = [
                 "dtype": .string(info.dtype.rawValue), "shape": .array(info.shape.map { .int($0) }),
                 "sha256": .string(sha256), "file": .string(URL(fileURLWithPath: file.name).lastPathComponent),
@@ -152,15 +152,6 @@ public struct WeightManifest: Sendable {
         return ["size": .int(size), "sha256": .string(try sha256 ?? TensorHashing.sha256Hex(fileAt: url))]
     }
 
-    /// sha256 of each tensor's bytes, on every core.
-    static func hashTensors(_ names: [String], in store: TensorStore) throws -> [String] {
-        let tensors = try names.map { name in
-            guard let file = store.file(containing: name) else { throw ConversionError("\(store.directory.path): no tensor \(name)") }
-            return (file: file, name: name)
-        }
-        return try TensorHashing.sha256Hex(ofEach: tensors)
-    }
-
     // MARK: Verifying
 
     /// What `inspect --verify` found.
@@ -203,7 +194,7 @@ public struct WeightManifest: Sendable {
         }
         let expected = Dictionary(uniqueKeysWithValues: manifest.tensors.map { ($0.name, $0) })
         let present = store.names.filter { expected[$0] != nil }
-        let hashes = try hashTensors(present, in: store)
+        let hashes = try TensorHashing.sha256Hex(ofEach: present, in: store)
         for (name, sha256) in zip(present, hashes) {
             let entry = expected[name]!
             let info = store.info(name)!

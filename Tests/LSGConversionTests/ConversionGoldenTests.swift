@@ -91,7 +91,7 @@ struct ConversionGoldenTests {
         let expected = try #require(golden.tensors["tensors"]?.arrayValue)
         #expect(Set(store.names) == Set(expected.compactMap { $0["name"]?.stringValue }), "tensor names")
         let names = store.names
-        let hashes = try TensorHashing.sha256Hex(ofEach: names.map { (file: store.file(containing: $0)!, name: $0) })
+        let hashes = try TensorHashing.sha256Hex(ofEach: names, in: store)
         let ours = Dictionary(uniqueKeysWithValues: zip(names, hashes))
         let randomTensors = golden.tensors["random_tensors"]?.objectValue ?? [:]
         for entry in expected {

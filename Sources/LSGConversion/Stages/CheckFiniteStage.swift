@@ -24,10 +24,10 @@ public struct CheckFiniteStage: Stage {
         }
         var seen: Set<String> = []
         let checked = inputs.filter { seen.insert($0).inserted && store.contains($0) }
-        let counts = try NonFiniteCount.counts(ofEach: checked.map { (store.file(containing: $0)!, $0) })
+        let counts = try NonFiniteCount.counts(ofEach: checked.map { store.location(of: $0)! }.map { ($0.file, $0.nameInFile) })
         let problems = zip(checked, counts).compactMap { name, count -> String? in
             guard let count, !count.isFinite else { return nil }
-            return "\(URL(fileURLWithPath: store.file(containing: name)!.name).path): tensor '\(name)' holds \(count.summary) values"
+            return "\(URL(fileURLWithPath: store.location(of: name)!.file.name).path): tensor '\(name)' holds \(count.summary) values"
         }
         guard let first = problems.first else { return }
         if context.options.allowNonFinite {

@@ -29,14 +29,14 @@ public struct MapArchitectureStage: Stage {
         context.targetArchitecture = target
         context.sourceArchitecture = config.architectures?.first.flatMap(family.architecture(named:))
 
-        let wordName = "embeddings.word_embeddings.weight"
-        let sourcePrefix: String
-        if store.contains(family.basePrefix + "." + wordName) {
-            sourcePrefix = family.basePrefix + "."
-        } else if store.contains(wordName) {
-            sourcePrefix = ""
-        } else {
-            throw ConversionError("\(source.url.path): missing tensor \(family.basePrefix).\(wordName) (nor \(wordName) at the root)")
+        let loading: ClassStateDict
+        do {
+            loading = try ClassStateDict(
+                expected: target.stateDictNames(numHiddenLayers: config.numHiddenLayers, projectsEmbeddings: config.projectsEmbeddings),
+                tiedGroups: target.tiedGroups(tieWordEmbeddings: config.tieWordEmbeddings),
+                basePrefix: family.basePrefix, checkpoint: store.names, identical: store.holdSameValues)
+        } catch {
+            throw ConversionError("\(source.url.path): tensor '\(error.name)' belongs to \(target.className)'s own modules but the encoder's tensors have no '\(family.basePrefix).' prefix; transformers refuses such a checkpoint too (\"The state dictionary of the model you are trying to load is corrupted\")")
         }
 
         let stored = target.storedTensors(numHiddenLayers: config.numHiddenLayers, tieWordEmbeddings: config.tieWordEmbeddings,
@@ -44,31 +44,30 @@ public struct MapArchitectureStage: Stage {
         let headNames = Set(target.headTensors + (target.tiedDecoderWeight.map { [$0] } ?? []))
         let globalName = target.encoderPrefix + "embeddings.global_embeddings.weight"
         let poolerPrefix = target.encoderPrefix + "pooler."
-        let defaultDType = try Self.dtype(of: sourcePrefix + wordName, in: store)
+        let wordName = target.encoderPrefix + family.encoderTensorNames.wordEmbeddings
+        guard let wordSource = loading.sources[wordName] else {
+            throw ConversionError("\(source.url.path): missing tensor \(wordName) (nor \(family.encoderTensorNames.wordEmbeddings) at the root)")
+        }
+        let defaultDType = try Self.dtype(of: wordSource, in: store)
 
-        var used: Set<String> = []
         var missing: [String] = []
         var initialized: [String] = []
         context.tensors.removeAll()
         for outputName in stored {
-            let isHead = headNames.contains(outputName)
-            let candidates = isHead
-                ? [outputName] + (target.tiedAliases[outputName].map { [$0] } ?? [])
-                : [sourcePrefix + outputName.dropFirst(target.encoderPrefix.count)]
-            if let sourceName = candidates.first(where: store.contains), let info = store.info(sourceName) {
-                used.insert(sourceName)
+            if let sourceName = loading.sources[outputName], let info = store.info(sourceName) {
                 let operation = sourceName == outputName ? "copied" : "renamed"
+                let legacy = store.nameInFile(sourceName).map { "stored as \($0) in the checkpoint" }
                 context.tensors.set(PlannedTensor(
                     name: outputName, dtype: context.options.dtype ?? info.dtype, shape: info.shape,
                     content: .source(sourceName),
-                    provenance: context.provenance(operation, [sourceName])))
+                    provenance: context.provenance(operation, [sourceName], legacy)))
             } else if outputName == globalName {
                 // Planned here to keep its place in the state_dict order; a later stage fills it.
                 context.tensors.set(PlannedTensor(
                     name: outputName, dtype: context.options.dtype ?? defaultDType, shape: [512, config.embeddingSize],
                     content: .computed { throw ConversionError("\(globalName) was not initialised: the recipe has no add-global-embeddings stage") },
                     provenance: context.provenance("pending", [])))
-            } else if isHead || outputName.hasPrefix(poolerPrefix),
+            } else if headNames.contains(outputName) || outputName.hasPrefix(poolerPrefix),
                       let shape = Self.newModuleShape(outputName, architecture: target, config: config) {
                 initialized.append(outputName)
                 context.tensors.set(Self.newModuleTensor(
@@ -81,11 +80,20 @@ public struct MapArchitectureStage: Stage {
         }
         if !missing.isEmpty {
             let shown = missing.prefix(3).joined(separator: ", ") + (missing.count > 3 ? " and \(missing.count - 3) more" : "")
-            throw ConversionError("\(source.url.path): missing \(missing.count) tensor(s) \(target.className) needs: \(shown)")
+            throw ConversionError("\(source.url.path): missing \(missing.count) tensor(s) \(target.className) needs: \(shown) (transformers would initialise encoder weights at random; we refuse)")
         }
         try Self.checkEmbeddingShapes(context, config: config, prefix: target.encoderPrefix, source: source)
 
-        let dropped = store.names.filter { !used.contains($0) }
+        let renamedLegacy = store.names.filter { store.nameInFile($0) != nil }.count
+        let rules = loading.applied.filter { $0 != .unexpectedUnused && $0 != .missingInitialised }
+            + (renamedLegacy > 0 ? [.legacyNormNames] : [])
+        if !rules.isEmpty {
+            let described = rules.map { rule in
+                rule == .legacyNormNames ? "\(rule.rawValue) (\(renamedLegacy) tensors)" : rule.rawValue
+            }
+            context.report.changes.append("loaded as transformers 4.36 loads it: \(described.joined(separator: ", "))")
+        }
+        let dropped = loading.unused
         let lsgName = target.lsgClassName
         let from = context.sourceArchitecture?.className ?? "no architecture"
         context.report.changes.append("architecture: \(from) -> \(lsgName) (\(context.tensors.count) tensors)")
@@ -93,7 +101,7 @@ public struct MapArchitectureStage: Stage {
             context.report.changes.append("dropped \(dropped.count) source tensor(s) \(lsgName) does not store: \(dropped.joined(separator: ", "))")
         }
         if !initialized.isEmpty {
-            context.report.warnings.append("the source has no \(initialized.joined(separator: ", ")): initialised at random, as transformers would; train before use")
+            context.report.warnings.append("the source has no \(initialized.joined(separator: ", ")): initialised at random, as transformers would (the reference does not seed torch, so no one can reproduce its values; ours come from --seed \(context.options.seed)); train before use")
         }
     }
 

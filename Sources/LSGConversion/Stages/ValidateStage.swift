@@ -32,7 +32,7 @@ public struct ValidateStage: Stage {
             present.append(tensor.name)
         }
         // Counted in bounded pieces on every core, so the written tensors do not stay resident.
-        let counts = try NonFiniteCount.counts(ofEach: present.map { (output.file(containing: $0)!, $0) })
+        let counts = try NonFiniteCount.counts(ofEach: present.map { output.location(of: $0)! }.map { ($0.file, $0.nameInFile) })
         var finiteTensors = 0
         for (name, count) in zip(present, counts) {
             guard let count else { continue }
