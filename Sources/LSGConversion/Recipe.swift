@@ -57,17 +57,30 @@ public struct Recipe: Sendable, Hashable {
             family: family, stages: standardStages)
     }
 
-    /// `--recipe`: a JSON file, else `conversions/<name>.json` under `directory`, else a family
+    /// `--recipe`: a JSON file, else `conversions/<name>.json` under `directory`, else a recipe
+    /// built into the binary (`BuiltInRecipes`, the repository's `conversions/`), else a family
     /// name; nil gives the standard recipe for any family.
     public static func resolve(_ nameOrPath: String?, in directory: URL) throws -> Recipe {
         guard let nameOrPath else { return standard(for: nil) }
         let manager = FileManager.default
         let path = nameOrPath.hasPrefix("/") ? URL(fileURLWithPath: nameOrPath) : directory.appendingPathComponent(nameOrPath)
         if manager.fileExists(atPath: path.path) { return try load(from: path) }
-        let named = directory.appendingPathComponent("conversions/\(nameOrPath).json")
+        let folder = directory.appendingPathComponent("conversions")
+        let named = folder.appendingPathComponent("\(nameOrPath).json")
         if manager.fileExists(atPath: named.path) { return try load(from: named) }
+        if let text = BuiltInRecipes.json[nameOrPath] {
+            do {
+                var recipe = try Recipe(json: try JSONValue.parse(text))
+                // Paths in its parameters are relative to where its file is in the repository.
+                recipe.baseDirectory = folder
+                return recipe
+            } catch {
+                throw ConversionError("built-in recipe '\(nameOrPath)': \(error)")
+            }
+        }
         if let family = ModelFamily(rawValue: nameOrPath) { return standard(for: family) }
-        throw ConversionError("recipe '\(nameOrPath)' not found: no file \(path.path), no \(named.path), and not a family name (\(ModelFamily.allCases.map(\.rawValue).joined(separator: ", ")))")
+        let known = BuiltInRecipes.json.keys.sorted().joined(separator: ", ")
+        throw ConversionError("recipe '\(nameOrPath)' not found: no file \(path.path), no \(named.path), not a built-in recipe (\(known)) and not a family name (\(ModelFamily.allCases.map(\.rawValue).joined(separator: ", ")))")
     }
 
     public static func load(from url: URL) throws -> Recipe {

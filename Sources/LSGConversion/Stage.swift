@@ -88,7 +88,8 @@ public struct StageParameters {
         return double
     }
 
-    /// A list of file paths (a single string is a list of one), resolved against `baseDirectory`.
+    /// A list of existing file paths (a single string is a list of one), resolved against
+    /// `baseDirectory`; a path that names no file is refused before anything runs.
     public func paths(_ key: String) throws -> [URL] {
         guard let value = object[key], value != .null else { return [] }
         let strings: [String]?
@@ -99,7 +100,14 @@ public struct StageParameters {
         }
         guard let strings else { throw mismatch(key, value, "a path or a list of paths") }
         let base = URL(fileURLWithPath: baseDirectory?.path ?? FileManager.default.currentDirectoryPath, isDirectory: true)
-        return strings.map { URL(fileURLWithPath: $0, relativeTo: base).standardizedFileURL }
+        let urls = strings.map { URL(fileURLWithPath: $0, relativeTo: base).standardizedFileURL }
+        if let absent = urls.first(where: { !FileManager.default.fileExists(atPath: $0.path) }) {
+            let origin = FileManager.default.fileExists(atPath: base.path)
+                ? "relative paths start at \(base.standardizedFileURL.path)"
+                : "relative paths start at \(base.standardizedFileURL.path), which does not exist: a built-in recipe's files are found from the conversions/ folder of the lsg-convert repository"
+            throw ConversionError("stage '\(stage)': parameter '\(key)': no file \(absent.path) (\(origin))")
+        }
+        return urls
     }
 
     private func mismatch(_ key: String, _ value: JSONValue, _ expected: String) -> ConversionError {

@@ -141,6 +141,18 @@ struct ConvertCommandTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path).isEmpty)
     }
 
+    /// The standard recipes ship inside the binary: a name works outside the repository.
+    @Test func aRecipeByNameWorksFromAnyDirectory() throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let source = goldenDirectory.appendingPathComponent("fixtures/camembert-tiny").path
+        for directory in [URL(fileURLWithPath: "/"), scratch.url] {
+            let result = try runTool(["--from", source, "--recipe", "camembert-base-4096", "--dry-run"], in: directory)
+            #expect(result.status == 0, "\(directory.path): \(result.standardError)")
+            #expect(result.standardOutput.hasPrefix("Plan: \(source) -> "), "\(result.standardOutput)")
+        }
+    }
+
     @Test("an interrupted conversion leaves nothing behind", arguments: [SIGTERM, SIGINT])
     func interruption(_ signalNumber: Int32) throws {
         let scratch = try ScratchDirectory()

@@ -69,9 +69,15 @@ import Testing
         #expect(throws: ConversionError.self) {
             try StageRegistry.shared.make(ValidateEncoderStage.stageName, parameters: ["min_cosin": .double(0.9)])
         }
+        let golden = ConversionFixtures.golden
+        let absolute = golden.appendingPathComponent("readback/bundled-camembert-tiny-4096.safetensors.zst").path
         let stage = try StageRegistry.shared.make(
-            ValidateEncoderStage.stageName, parameters: ["golden": .array([.string("a.zst"), .string("/b.zst")])],
-            baseDirectory: URL(fileURLWithPath: "/recipes"))
-        #expect((stage as? ValidateEncoderStage)?.goldenFiles.map(\.path) == ["/recipes/a.zst", "/b.zst"])
+            ValidateEncoderStage.stageName, parameters: ["golden": .array([.string("MANIFEST.json"), .string(absolute)])],
+            baseDirectory: golden)
+        #expect((stage as? ValidateEncoderStage)?.goldenFiles.map(\.path) == [golden.appendingPathComponent("MANIFEST.json").path, absolute])
+        let missing = #expect(throws: ConversionError.self) {
+            try StageRegistry.shared.make(ValidateEncoderStage.stageName, parameters: ["golden": "none.zst"], baseDirectory: golden)
+        }
+        #expect(missing?.message == "stage 'validate-encoder': parameter 'golden': no file \(golden.path)/none.zst (relative paths start at \(golden.path))")
     }
 }
