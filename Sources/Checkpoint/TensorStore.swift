@@ -2,11 +2,12 @@ import Foundation
 import PyTorchCheckpoint
 import SafeTensors
 
-/// The weights of a model directory: `model.safetensors`, or the shards named by
-/// `model.safetensors.index.json`, or else PyTorch's `pytorch_model.bin` or the shards named by
-/// `pytorch_model.bin.index.json`. Safetensors data stays memory-mapped; nothing is copied until
-/// asked for. A `.bin` is read through the restricted unpickler (no code runs) and held as an
-/// in-memory safetensors image, so everything downstream reads one format. Tensors go by the
+/// The weights of a model directory, in transformers' order of preference: `model.safetensors`,
+/// else the shards named by `model.safetensors.index.json`, else PyTorch's `pytorch_model.bin`,
+/// else the shards named by `pytorch_model.bin.index.json`. Safetensors data stays
+/// memory-mapped; nothing is copied until asked for. A `.bin` is read through the restricted
+/// unpickler (no code runs) and held as an in-memory safetensors image, so everything downstream
+/// reads one format. Tensors go by the
 /// names transformers loads them under (`StateDictRule.legacyNormNames`: TF-era `gamma`/`beta`
 /// become `weight`/`bias`); `nameInFile` gives the stored name where it differs. Immutable, so
 /// safe to share between threads.
@@ -34,13 +35,19 @@ public final class TensorStore: @unchecked Sendable {
         let binary = directory.appendingPathComponent(PyTorchCheckpointFile.defaultFileName)
         let binaryIndexURL = directory.appendingPathComponent(PyTorchShardedCheckpoint.indexFileName)
         do {
-            if manager.fileExists(atPath: indexURL.path) {
+            // transformers' order of preference (`from_pretrained` on a directory).
+            if manager.fileExists(atPath: single.path) {
+                let file = try SafeTensorsFile(contentsOf: single)
+                files = [file]
+                index = nil
+                stored = file.tensors
+            } else if manager.fileExists(atPath: indexURL.path) {
                 let sharded = try ShardedSafeTensors(indexURL: indexURL)
                 files = sharded.shards
                 index = sharded.index
                 stored = sharded.tensors
-            } else if manager.fileExists(atPath: single.path) {
-                let file = try SafeTensorsFile(contentsOf: single)
+            } else if manager.fileExists(atPath: binary.path) {
+                let file = try PyTorchCheckpointFile(contentsOf: binary).safeTensors()
                 files = [file]
                 index = nil
                 stored = file.tensors
@@ -49,11 +56,6 @@ public final class TensorStore: @unchecked Sendable {
                 files = try sharded.shards.map { try $0.safeTensors() }
                 index = sharded.index
                 stored = files.flatMap(\.tensors)
-            } else if manager.fileExists(atPath: binary.path) {
-                let file = try PyTorchCheckpointFile(contentsOf: binary).safeTensors()
-                files = [file]
-                index = nil
-                stored = file.tensors
             } else {
                 let other = ["tf_model.h5", "flax_model.msgpack"]
                     .filter { manager.fileExists(atPath: directory.appendingPathComponent($0).path) }

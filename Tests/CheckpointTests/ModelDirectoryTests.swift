@@ -72,6 +72,19 @@ struct ModelConfigTests {
         #expect(error?.description.hasPrefix(url.path + ": ") == true)
     }
 
+    /// transformers prefers `model.safetensors` to a shard index beside it, and a `.bin` to its index.
+    @Test func weightFilesArePreferredInTransformersOrder() throws {
+        let scratch = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        var writer = SafeTensorsWriter()
+        try writer.add("a", floats: [1], shape: [1])
+        try writer.write(to: scratch.appendingPathComponent("model.safetensors"))
+        try Data(#"{"weight_map": {"b": "model-00001-of-00002.safetensors"}}"#.utf8)
+            .write(to: scratch.appendingPathComponent("model.safetensors.index.json"))
+        let store = try TensorStore(directory: scratch)
+        #expect(store.names == ["a"] && !store.isSharded)
+    }
+
     /// Python's json reads what transformers' configs may hold: a repeated key (the last value
     /// wins), NaN, and integers of any size, which are written back digit for digit.
     @Test func readsConfigsAsPythonDoes() throws {
