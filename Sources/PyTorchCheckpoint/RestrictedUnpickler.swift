@@ -10,29 +10,44 @@ struct RestrictedUnpickler {
         var maxStackDepth = 1 << 20
         var maxMemoEntries = 1 << 20
         var maxMarkDepth = 64
+        /// Lists, dicts and tuples inside one another; a state dict needs 4 (the `_metadata`
+        /// dict of dicts in its `BUILD` state, inside the state tuple).
+        var maxNestingDepth = 64
     }
 
-    /// A reference-typed container, so a memoised list sees later `APPENDS` the way Python's
-    /// shared objects do.
-    final class Box<Contents> {
-        var contents: Contents
-        init(_ contents: Contents) { self.contents = contents }
+    /// A list, reference-typed so a memoised list sees later `APPENDS` the way Python's shared
+    /// objects do. Frozen once it is put inside another value (see `contain`).
+    final class List {
+        private(set) var items: [Value] = []
+        /// 1 when it holds no list, dict or tuple.
+        fileprivate(set) var depth = 1
+        fileprivate(set) var isFrozen = false
+
+        fileprivate func append(_ newItems: [Value], depth itemsDepth: Int) {
+            items += newItems
+            depth = max(depth, itemsDepth)
+        }
     }
 
     /// A dict with string keys (all a state dict and its `_metadata` use), in insertion order.
+    /// Frozen once it is put inside another value (see `contain`).
     final class Dict {
         private(set) var entries: [(key: String, value: Value)] = []
         private var indexByKey: [String: Int] = [:]
+        /// 1 when it holds no list, dict or tuple.
+        fileprivate(set) var depth = 1
+        fileprivate(set) var isFrozen = false
 
         var isEmpty: Bool { entries.isEmpty }
 
-        func set(_ key: String, _ value: Value) {
+        fileprivate func set(_ key: String, _ value: Value, depth valueDepth: Int) {
             if let index = indexByKey[key] {
                 entries[index].value = value
             } else {
                 indexByKey[key] = entries.count
                 entries.append((key, value))
             }
+            depth = max(depth, valueDepth)
         }
     }
 
@@ -42,8 +57,9 @@ struct RestrictedUnpickler {
         case int(Int)
         case float(Double)
         case string(String)
-        case tuple([Value])
-        case list(Box<[Value]>)
+        /// `depth` is 1 when it holds no list, dict or tuple.
+        case tuple([Value], depth: Int)
+        case list(List)
         /// A dict or `collections.OrderedDict`, keys in insertion order.
         case dict(Dict)
         case global(TorchGlobal)
@@ -214,16 +230,16 @@ struct RestrictedUnpickler {
                 let length = try integer(UInt64.self)
                 guard let count = Int(exactly: length) else { throw fail("string of \(length) bytes at byte \(at)") }
                 try push(.string(try utf8(length: count)))
-            case UInt8(ascii: ")"): try push(.tuple([]))  // EMPTY_TUPLE
-            case 0x85: try push(.tuple([try pop()]))  // TUPLE1
+            case UInt8(ascii: ")"): try push(.tuple([], depth: 1))  // EMPTY_TUPLE
+            case 0x85: try push(try tuple([try pop()], at: at))  // TUPLE1
             case 0x86:  // TUPLE2
                 let second = try pop(), first = try pop()
-                try push(.tuple([first, second]))
+                try push(try tuple([first, second], at: at))
             case 0x87:  // TUPLE3
                 let third = try pop(), second = try pop(), first = try pop()
-                try push(.tuple([first, second, third]))
-            case UInt8(ascii: "t"): try push(.tuple(try popToMark()))  // TUPLE
-            case UInt8(ascii: "]"): try push(.list(Box([])))  // EMPTY_LIST
+                try push(try tuple([first, second, third], at: at))
+            case UInt8(ascii: "t"): try push(try tuple(try popToMark(), at: at))  // TUPLE
+            case UInt8(ascii: "]"): try push(.list(List()))  // EMPTY_LIST
             case UInt8(ascii: "}"): try push(.dict(Dict()))  // EMPTY_DICT
             case UInt8(ascii: "a"):  // APPEND
                 let item = try pop()
@@ -272,17 +288,52 @@ struct RestrictedUnpickler {
 
     private mutating func append(_ items: [Value], at offset: Int) throws(PyTorchCheckpointError) {
         guard case .list(let list) = try top() else { throw fail("APPEND(S) at byte \(offset) on a \(try top().typeName), not a list") }
-        list.contents += items
+        guard !list.isFrozen else { throw fail("APPEND(S) at byte \(offset) on a list already inside another value") }
+        guard !items.contains(where: { if case .list(let item) = $0 { item === list } else { false } }) else {
+            throw fail("APPEND(S) at byte \(offset) puts a list inside itself")
+        }
+        list.append(items, depth: try contain(items, at: offset))
     }
 
     private mutating func setItems(_ items: [Value], at offset: Int) throws(PyTorchCheckpointError) {
         guard items.count % 2 == 0 else { throw fail("SETITEMS at byte \(offset) with an odd number of values") }
         guard case .dict(let dict) = try top() else { throw fail("SETITEM(S) at byte \(offset) on a \(try top().typeName), not a dict") }
+        guard !dict.isFrozen else { throw fail("SETITEM(S) at byte \(offset) on a dict already inside another value") }
         for pair in stride(from: 0, to: items.count, by: 2) {
-            let key = items[pair]
+            let key = items[pair], value = items[pair + 1]
             guard case .string(let name) = key else { throw fail("dict key at byte \(offset) is a \(key.typeName), not a string") }
-            dict.set(name, items[pair + 1])
+            if case .dict(let item) = value, item === dict { throw fail("SETITEM(S) at byte \(offset) puts a dict inside itself") }
+            dict.set(name, value, depth: try contain([value], at: offset))
         }
+    }
+
+    private func tuple(_ items: [Value], at offset: Int) throws(PyTorchCheckpointError) -> Value {
+        .tuple(items, depth: try contain(items, at: offset))
+    }
+
+    /// Freezes the lists and dicts among `items`, which are going inside another value, and
+    /// returns the depth of a container holding them. A frozen container is never changed
+    /// again, so no value can end up inside itself (Swift would never free it) and a depth once
+    /// computed stays true: nesting is bounded without walking into values, and freeing a value
+    /// never recurses deeper than the limit.
+    private func contain(_ items: [Value], at offset: Int) throws(PyTorchCheckpointError) -> Int {
+        var deepest = 0
+        for item in items {
+            switch item {
+            case .tuple(_, let depth): deepest = max(deepest, depth)
+            case .list(let list):
+                list.isFrozen = true
+                deepest = max(deepest, list.depth)
+            case .dict(let dict):
+                dict.isFrozen = true
+                deepest = max(deepest, dict.depth)
+            default: break
+            }
+        }
+        guard deepest < limits.maxNestingDepth else {
+            throw fail("values nested deeper than \(limits.maxNestingDepth) at byte \(offset)")
+        }
+        return deepest + 1
     }
 
     private func resolve(module: String, name: String) throws(PyTorchCheckpointError) -> TorchGlobal {
@@ -294,7 +345,7 @@ struct RestrictedUnpickler {
 
     /// `('storage', <storage type>, key, location, element count)`, as torch's zip format writes it.
     private func storage(from persistentID: Value) throws(PyTorchCheckpointError) -> StorageReference {
-        guard case .tuple(let fields) = persistentID, fields.count == 5, case .string("storage") = fields[0],
+        guard case .tuple(let fields, _) = persistentID, fields.count == 5, case .string("storage") = fields[0],
               case .global(let type) = fields[1], type.storageDType != nil,
               case .string(let key) = fields[2], case .string = fields[3], case .int(let count) = fields[4]
         else { throw fail("persistent id is not a ('storage', type, key, location, size) tuple") }
@@ -306,7 +357,7 @@ struct RestrictedUnpickler {
         guard case .global(let global) = callable else {
             throw fail("REDUCE at byte \(offset) calls a \(callable.typeName), not an allowed global")
         }
-        guard case .tuple(let args) = arguments else { throw fail("REDUCE at byte \(offset) without an argument tuple") }
+        guard case .tuple(let args, _) = arguments else { throw fail("REDUCE at byte \(offset) without an argument tuple") }
         switch global {
         case .orderedDict:
             guard args.isEmpty else { throw fail("collections.OrderedDict called with arguments at byte \(offset)") }
@@ -336,7 +387,7 @@ struct RestrictedUnpickler {
     }
 
     private static func integers(_ value: Value) -> [Int]? {
-        guard case .tuple(let items) = value else { return nil }
+        guard case .tuple(let items, _) = value else { return nil }
         var result: [Int] = []
         for item in items {
             guard case .int(let number) = item else { return nil }

@@ -152,6 +152,30 @@ import Testing
         #expect(bigPickle.problem.contains("data.pkl is 9 bytes (limit 8)"))
     }
 
+    @Test func nestingIsBoundedAndNoValueHoldsItself() throws {
+        // A million nested tuples used to overflow the stack when the value was freed.
+        var deep = PickleBuilder()
+        deep.op("N"); deep.raw(Array(repeating: 0x85, count: 1_000_000)); deep.op(".")
+        #expect(try Self.refuse(deep.bytes).contains("pickle: values nested deeper than 64 at byte 67"))
+        var deepLists = PickleBuilder()
+        for _ in 0..<100 { deepLists.op("]") }
+        for _ in 0..<99 { deepLists.op("a") }
+        deepLists.op(".")
+        #expect(try Self.refuse(deepLists.bytes).contains("values nested deeper than 64"))
+
+        var selfList = PickleBuilder()
+        selfList.op("]"); selfList.op("q"); selfList.raw([0]); selfList.op("h"); selfList.raw([0]); selfList.op("a"); selfList.op(".")
+        #expect(try Self.refuse(selfList.bytes).contains("APPEND(S) at byte 7 puts a list inside itself"))
+        var selfDict = PickleBuilder()
+        selfDict.op("}"); selfDict.op("q"); selfDict.raw([0]); selfDict.string("k"); selfDict.op("h"); selfDict.raw([0]); selfDict.op("s"); selfDict.op(".")
+        #expect(try Self.refuse(selfDict.bytes).contains("puts a dict inside itself"))
+        // Two lists inside each other: the first is frozen once inside the second.
+        var loop = PickleBuilder()
+        loop.op("]"); loop.op("q"); loop.raw([0]); loop.op("]"); loop.op("q"); loop.raw([1])
+        loop.op("h"); loop.raw([0]); loop.op("a"); loop.op("0"); loop.op("h"); loop.raw([1]); loop.op("a"); loop.op(".")
+        #expect(try Self.refuse(loop.bytes).contains("on a list already inside another value"))
+    }
+
     @Test func damagedArchivesAreRefused() throws {
         let pickle = PickleBuilder.stateDict([("w", { $0.tensor(key: "0", count: 6, offset: 0, shape: [6], strides: [1]) })])
         let archive = ZipFixture.checkpoint(pickle: pickle, storages: ["0": Array(repeating: 7, count: 24)])
