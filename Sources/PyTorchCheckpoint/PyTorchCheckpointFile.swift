@@ -225,13 +225,11 @@ private struct Contents {
         }
 
         guard let pickleEntry = archive.entry("\(prefix)/data.pkl") else { throw fail("archive has no \(prefix)/data.pkl") }
-        guard pickleEntry.range.count <= limits.maxPickleBytes else {
-            throw fail("\(pickleEntry.name) is \(pickleEntry.range.count) bytes (limit \(limits.maxPickleBytes))")
-        }
         var unpicklerLimits = RestrictedUnpickler.Limits()
+        unpicklerLimits.maxPickleBytes = limits.maxPickleBytes
         unpicklerLimits.maxStackDepth = limits.maxStackDepth
         unpicklerLimits.maxMemoEntries = limits.maxMemoEntries
-        let root = try RestrictedUnpickler.load(try entryBytes(pickleEntry), file: file, limits: unpicklerLimits)
+        let root = try RestrictedUnpickler.load(try entryBytes(pickleEntry), file: file, limits: unpicklerLimits).value
         guard case .dict(let stateDict) = root else { throw fail("data.pkl holds a \(root.typeName), not a state dict") }
         guard stateDict.entries.count <= limits.maxTensors else {
             throw fail("state dict has \(stateDict.entries.count) entries (limit \(limits.maxTensors))")
