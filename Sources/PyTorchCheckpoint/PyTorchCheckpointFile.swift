@@ -1,12 +1,12 @@
 import Foundation
 import SafeTensors
 
-/// A `torch.save` checkpoint in the zip format (`pytorch_model.bin`): the archive
-/// `<prefix>/data.pkl`, `<prefix>/data/<key>`, `<prefix>/version`, `<prefix>/byteorder`, read
-/// with a restricted unpickler that only describes tensors and never runs code. The file is
-/// memory-mapped; a contiguous little-endian tensor is read in place, anything else (a strided
-/// view, a big-endian archive) is copied into contiguous bytes when asked for. Immutable after
-/// init, so safe to share between threads.
+/// A `torch.save` checkpoint (`pytorch_model.bin`) in torch's zip format (`ZipLayout`) or its
+/// legacy format (`LegacyLayout`), told apart by their first bytes and read with a restricted
+/// unpickler that only describes tensors and never runs code. The file is memory-mapped; a
+/// contiguous little-endian tensor is read in place, anything else (a strided view, a big-endian
+/// archive) is copied into contiguous bytes when asked for. Immutable after init, so safe to
+/// share between threads.
 public final class PyTorchCheckpointFile: @unchecked Sendable {
     public static let defaultFileName = "pytorch_model.bin"
 
@@ -14,7 +14,8 @@ public final class PyTorchCheckpointFile: @unchecked Sendable {
     public let name: String
     /// In state-dict order.
     public let tensors: [PyTorchTensor]
-    /// True when the archive's `byteorder` entry says `big`.
+    /// True when the zip archive's `byteorder` entry says `big` (legacy files saved on a big-endian
+    /// machine are refused).
     public let isBigEndian: Bool
     private let storage: FileBytes
     private let storageRanges: [String: Range<Int>]
@@ -54,7 +55,7 @@ public final class PyTorchCheckpointFile: @unchecked Sendable {
     }
 
     public struct Limits: Sendable {
-        /// Largest `data.pkl` accepted.
+        /// Largest pickle accepted: `data.pkl`, or any of the legacy format's pickles.
         public var maxPickleBytes = 256 << 20
         public var maxStackDepth = 1 << 20
         public var maxMemoEntries = 1 << 20
@@ -181,14 +182,14 @@ private struct Contents {
         _ bytes: UnsafeRawBufferPointer, file: String, limits: PyTorchCheckpointFile.Limits,
         verified: (Range<Int>) -> Void
     ) throws(PyTorchCheckpointError) {
-        if bytes.count >= 2, bytes[0] == 0x80, bytes[1] <= 5 {
-            throw PyTorchCheckpointError(
-                file: file, problem: "is a bare pickle (torch's legacy pre-1.6 format), which is not supported; re-save it with torch.save from torch 1.6 or later")
-        }
-        guard ZipLayout.matches(bytes) else {
+        let layout: any CheckpointLayout
+        if ZipLayout.matches(bytes) {
+            layout = try ZipLayout(bytes, file: file, limits: limits)
+        } else if LegacyLayout.matches(bytes) {
+            layout = try LegacyLayout(bytes, file: file, limits: limits)
+        } else {
             throw PyTorchCheckpointError(file: file, problem: "not a PyTorch checkpoint (neither a torch zip archive nor a legacy pickle)")
         }
-        let layout: any CheckpointLayout = try ZipLayout(bytes, file: file, limits: limits)
         let stateDict = try StateDict(layout.stateDict, file: file, limits: limits)
         tensors = stateDict.tensors
         storageRanges = try layout.storageRanges(of: stateDict.storages, verified: verified)

@@ -50,6 +50,8 @@ struct RestrictedUnpickler {
 
         var isEmpty: Bool { entries.isEmpty }
 
+        subscript(key: String) -> Value? { indexByKey[key].map { entries[$0].value } }
+
         fileprivate func set(_ key: String, _ value: Value, depth valueDepth: Int) {
             if let index = indexByKey[key] {
                 entries[index].value = value

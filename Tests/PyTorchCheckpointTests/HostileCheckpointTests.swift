@@ -16,7 +16,6 @@ import Testing
         ("escaping_entry.bin", "zip entry name 'archive/../../escaped' leaves the archive"),
         ("escaping_storage_key.bin", "names storage '../0', which leaves the archive's data folder"),
         ("compressed.bin", "is compressed (method 8)"),
-        ("legacy.bin", "legacy pre-1.6 format"),
     ]
 
     @Test(arguments: cases)
