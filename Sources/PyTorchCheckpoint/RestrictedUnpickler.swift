@@ -390,11 +390,11 @@ struct RestrictedUnpickler {
     /// `('storage', <storage type>, key, location, element count)`, and in the legacy format a
     /// view (see `PersistentIDs`).
     private func storage(from persistentID: Value) throws(PyTorchCheckpointError) -> Value {
-        let shape = persistentIDs == .zip ? "('storage', type, key, location, size)" : "('storage', type, key, location, size, view)"
+        let form = persistentIDs == .zip ? "('storage', type, key, location, size)" : "('storage', type, key, location, size, view)"
         guard case .tuple(let fields, _) = persistentID, fields.count == (persistentIDs == .zip ? 5 : 6),
               case .string("storage") = fields[0], case .global(let type) = fields[1], type.storageDType != nil,
               case .string(let key) = fields[2], case .string = fields[3], case .int(let count) = fields[4]
-        else { throw fail("persistent id is not a \(shape) tuple") }
+        else { throw fail("persistent id is not a \(form) tuple") }
         guard count >= 0 else { throw fail("storage '\(key)' has a negative size \(count)") }
         let storage = StorageReference(key: key, storageType: type, elementCount: count)
         guard persistentIDs == .legacy else { return .storage(storage, view: nil) }
