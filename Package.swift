@@ -39,7 +39,7 @@ let package = Package(
             name: "Checkpoint",
             dependencies: ["SafeTensors", "PyTorchCheckpoint", "Zstd", .product(name: "Crypto", package: "swift-crypto")]
         ),
-        // PyTorch `.bin` checkpoints (torch zip format) through a restricted unpickler that never runs code.
+        // PyTorch `.bin` checkpoints (torch zip or legacy format) through a restricted unpickler that never runs code.
         .target(name: "PyTorchCheckpoint", dependencies: ["SafeTensors"]),
         // CPU LSG encoder on BLAS: embeddings, local/sparse/global attention, heads.
         .target(name: "LSGEncoder", dependencies: ["Checkpoint", "SafeTensors", "CBLAS"]),

@@ -16,7 +16,7 @@ let package = Package(
             name: "FuzzSafeTensors",
             dependencies: ["FuzzerDriver", .product(name: "SafeTensors", package: "lsg-convert")]
         ),
-        // The torch zip checkpoint reader (pytorch_model.bin): zip directory, restricted unpickler.
+        // The torch checkpoint reader (pytorch_model.bin, zip or legacy layout): zip directory, restricted unpickler.
         .executableTarget(
             name: "FuzzPyTorch",
             dependencies: ["FuzzerDriver", .product(name: "PyTorchCheckpoint", package: "lsg-convert")]

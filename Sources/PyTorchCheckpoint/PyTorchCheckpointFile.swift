@@ -2,22 +2,21 @@ import Foundation
 import JSON
 import SafeTensors
 
-/// A `torch.save` checkpoint in the zip format (`pytorch_model.bin`): the archive
-/// `<prefix>/data.pkl`, `<prefix>/data/<key>`, `<prefix>/version`, `<prefix>/byteorder`, read
-/// with a restricted unpickler that only describes tensors and never runs code. The file is
-/// memory-mapped; a contiguous little-endian tensor is read in place, anything else (a strided
-/// view, a big-endian archive) is copied into contiguous bytes when asked for. Immutable after
-/// init, so safe to share between threads.
+/// A `torch.save` checkpoint (`pytorch_model.bin`) in torch's zip format (`ZipLayout`) or its
+/// legacy format (`LegacyLayout`), told apart by their first bytes and read with a restricted
+/// unpickler that only describes tensors and never runs code. The file is memory-mapped; a
+/// contiguous little-endian tensor is read in place, anything else (a strided view, a big-endian
+/// archive) is copied into contiguous bytes when asked for. Immutable after init, so safe to
+/// share between threads.
 public final class PyTorchCheckpointFile: @unchecked Sendable {
     public static let defaultFileName = "pytorch_model.bin"
-    /// Archive format versions torch 1.6 to 2.x write and read.
-    static let supportedVersions = 1...10
 
     /// Path or given name, used in errors.
     public let name: String
     /// In state-dict order.
     public let tensors: [PyTorchTensor]
-    /// True when the archive's `byteorder` entry says `big`.
+    /// True when the zip archive's `byteorder` entry says `big` (legacy files saved on a big-endian
+    /// machine are refused).
     public let isBigEndian: Bool
     private let storage: FileBytes
     private let storageRanges: [String: Range<Int>]
@@ -57,7 +56,7 @@ public final class PyTorchCheckpointFile: @unchecked Sendable {
     }
 
     public struct Limits: Sendable {
-        /// Largest `data.pkl` accepted.
+        /// Largest pickle accepted: `data.pkl`, or any of the legacy format's pickles.
         public var maxPickleBytes = 256 << 20
         public var maxStackDepth = 1 << 20
         public var maxMemoEntries = 1 << 20
@@ -174,126 +173,48 @@ public final class PyTorchCheckpointFile: @unchecked Sendable {
     }
 }
 
-/// What a checkpoint archive holds, validated.
+/// What a checkpoint holds, validated.
 private struct Contents {
-    var tensors: [PyTorchTensor] = []
-    var storageRanges: [String: Range<Int>] = [:]
-    var isBigEndian = false
+    let tensors: [PyTorchTensor]
+    let storageRanges: [String: Range<Int>]
+    let isBigEndian: Bool
 
     init(
         _ bytes: UnsafeRawBufferPointer, file: String, limits: PyTorchCheckpointFile.Limits,
         verified: (Range<Int>) -> Void
     ) throws(PyTorchCheckpointError) {
-        func fail(_ problem: String) -> PyTorchCheckpointError { PyTorchCheckpointError(file: file, problem: problem) }
-        if bytes.count >= 2, bytes[0] == 0x80, bytes[1] <= 5 {
-            throw fail("is a bare pickle (torch's legacy pre-1.6 format), which is not supported; re-save it with torch.save from torch 1.6 or later")
+        let layout: any CheckpointLayout
+        if ZipLayout.matches(bytes) {
+            layout = try ZipLayout(bytes, file: file, limits: limits)
+        } else if LegacyLayout.matches(bytes) {
+            layout = try LegacyLayout(bytes, file: file, limits: limits)
+        } else {
+            throw PyTorchCheckpointError(file: file, problem: "not a PyTorch checkpoint (neither a torch zip archive nor a legacy pickle)")
         }
-        guard bytes.count >= 4, bytes.loadUnaligned(as: UInt32.self) == UInt32(0x0403_4b50).littleEndian else {
-            throw fail("not a PyTorch checkpoint (neither a torch zip archive nor a legacy pickle)")
-        }
-        let archive = try ZipArchive(bytes: bytes, file: file)
-
-        // Every entry sits under one top-level folder, named after the file when it was saved.
-        let prefixes = Set(archive.entries.map { $0.name.split(separator: "/", maxSplits: 1).count == 2 ? String($0.name.split(separator: "/")[0]) : "" })
-        guard prefixes.count == 1, let prefix = prefixes.first, !prefix.isEmpty else {
-            throw fail("zip entries are not all under one top-level folder, as torch.save writes them")
-        }
-        if archive.entry("\(prefix)/constants.pkl") != nil || archive.entries.contains(where: { $0.name.hasPrefix("\(prefix)/code/") }) {
-            throw fail("is a TorchScript archive, not a state dict saved with torch.save")
-        }
-        func entryBytes(_ entry: ZipArchive.Entry) throws(PyTorchCheckpointError) -> UnsafeRawBufferPointer {
-            let slice = UnsafeRawBufferPointer(rebasing: bytes[entry.range])
-            guard CRC32.checksum(slice) == entry.crc32 else { throw fail("zip entry '\(entry.name)' fails its CRC-32 check") }
-            return slice
-        }
-        func text(_ entryName: String) throws(PyTorchCheckpointError) -> String? {
-            guard let entry = archive.entry("\(prefix)/\(entryName)") else { return nil }
-            guard entry.range.count <= 64, let value = String(validatingUTF8Bytes: try entryBytes(entry)) else {
-                throw fail("archive entry '\(entry.name)' is not a short text")
-            }
-            return value.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-
-        if let version = try text("version") {
-            guard let number = Int(version), PyTorchCheckpointFile.supportedVersions.contains(number) else {
-                throw fail("archive format version '\(version)' is not supported (torch writes \(PyTorchCheckpointFile.supportedVersions))")
-            }
-        }
-        switch try text("byteorder") {
-        case nil, "little": isBigEndian = false
-        case "big": isBigEndian = true
-        case let other?: throw fail("archive byteorder '\(other)' is neither 'little' nor 'big'")
-        }
-
-        guard let pickleEntry = archive.entry("\(prefix)/data.pkl") else { throw fail("archive has no \(prefix)/data.pkl") }
-        guard pickleEntry.range.count <= limits.maxPickleBytes else {
-            throw fail("\(pickleEntry.name) is \(pickleEntry.range.count) bytes (limit \(limits.maxPickleBytes))")
-        }
-        var unpicklerLimits = RestrictedUnpickler.Limits()
-        unpicklerLimits.maxStackDepth = limits.maxStackDepth
-        unpicklerLimits.maxMemoEntries = limits.maxMemoEntries
-        let root = try RestrictedUnpickler.load(try entryBytes(pickleEntry), file: file, limits: unpicklerLimits)
-        guard case .dict(let stateDict) = root else { throw fail("data.pkl holds a \(root.typeName), not a state dict") }
-        guard stateDict.entries.count <= limits.maxTensors else {
-            throw fail("state dict has \(stateDict.entries.count) entries (limit \(limits.maxTensors))")
-        }
-
-        var storages: [String: RestrictedUnpickler.StorageReference] = [:]
-        for (name, value) in stateDict.entries {
-            guard case .tensor(let record) = value else { throw fail("state dict entry '\(name)' is a \(value.typeName), not a tensor") }
-            let storage = record.storage
-            if let known = storages[storage.key] {
-                guard known == storage else {
-                    throw fail("storage '\(storage.key)' is used as \(known.storageType.qualifiedName) of \(known.elementCount) and as \(storage.storageType.qualifiedName) of \(storage.elementCount)")
-                }
-            } else {
-                guard ZipArchive.isSafeName(storage.key), !storage.key.contains("/") else {
-                    throw fail("tensor '\(name)' names storage '\(storage.key)', which leaves the archive's data folder")
-                }
-                guard let entry = archive.entry("\(prefix)/data/\(storage.key)") else {
-                    throw fail("tensor '\(name)' uses storage '\(storage.key)', which the archive lacks")
-                }
-                let dtype = storage.storageType.storageDType!
-                guard let needed = dtype.byteCount(elements: storage.elementCount), needed == entry.range.count else {
-                    throw fail("storage '\(storage.key)' holds \(entry.range.count) bytes, not \(storage.elementCount) x \(dtype)")
-                }
-                _ = try entryBytes(entry)
-                verified(entry.range)
-                storages[storage.key] = storage
-                storageRanges[storage.key] = entry.range
-            }
-            tensors.append(try Self.tensor(name, record, fail: fail))
-        }
+        let stateDict = try StateDict(layout.stateDict, file: file, limits: limits)
+        tensors = stateDict.tensors
+        storageRanges = try layout.storageRanges(of: stateDict.storages, verified: verified)
+        isBigEndian = layout.isBigEndian
     }
+}
 
-    /// Checks the view against its storage with overflow-checked arithmetic.
-    private static func tensor(_ name: String, _ record: RestrictedUnpickler.TensorRecord,
-                               fail: (String) -> PyTorchCheckpointError) throws(PyTorchCheckpointError) -> PyTorchTensor {
-        let shape = record.shape, strides = record.strides
-        let dtype = record.storage.storageType.storageDType!
-        let describe = "tensor '\(name)' (shape \(shape), strides \(strides), offset \(record.storageOffset))"
-        guard shape.count == strides.count else { throw fail("\(describe) has \(shape.count) dimensions but \(strides.count) strides") }
-        guard shape.allSatisfy({ $0 >= 0 }), strides.allSatisfy({ $0 >= 0 }), record.storageOffset >= 0 else {
-            throw fail("\(describe) has a negative size, stride or offset")
-        }
-        var elementCount = 1
-        var lastIndex = record.storageOffset
-        for (size, stride) in zip(shape, strides) {
-            let (count, countOverflow) = elementCount.multipliedReportingOverflow(by: size)
-            guard !countOverflow else { throw fail("\(describe) has more elements than a 64-bit count holds") }
-            elementCount = count
-            if size > 0 {
-                let (step, stepOverflow) = (size - 1).multipliedReportingOverflow(by: stride)
-                let (sum, sumOverflow) = lastIndex.addingReportingOverflow(step)
-                guard !stepOverflow, !sumOverflow else { throw fail("\(describe) reaches past any storage") }
-                lastIndex = sum
-            }
-        }
-        guard let byteCount = dtype.byteCount(elements: elementCount) else { throw fail("\(describe) has a byte size that overflows") }
-        if elementCount > 0, lastIndex >= record.storage.elementCount {
-            throw fail("\(describe) reaches element \(lastIndex) of storage '\(record.storage.key)', which holds \(record.storage.elementCount)")
-        }
-        return PyTorchTensor(name: name, dtype: dtype, shape: shape, strides: strides, storageKey: record.storage.key,
-                             storageOffset: record.storageOffset, elementCount: elementCount, byteCount: byteCount)
+/// Where a checkpoint format keeps its state dict and its storages' bytes.
+protocol CheckpointLayout {
+    var stateDict: RestrictedUnpickler.Dict { get }
+    var isBigEndian: Bool { get }
+
+    /// Where each storage's bytes are in the file, checked to be exactly what the state dict
+    /// declares. `verified` gets each storage's range once its bytes have been read, so their
+    /// pages can be dropped.
+    func storageRanges(of storages: [StateDict.StorageUse], verified: (Range<Int>) -> Void) throws(PyTorchCheckpointError) -> [String: Range<Int>]
+}
+
+extension PyTorchCheckpointFile.Limits {
+    var unpickler: RestrictedUnpickler.Limits {
+        var limits = RestrictedUnpickler.Limits()
+        limits.maxPickleBytes = maxPickleBytes
+        limits.maxStackDepth = maxStackDepth
+        limits.maxMemoEntries = maxMemoEntries
+        return limits
     }
 }

@@ -1,14 +1,15 @@
 import SafeTensors
 
-/// A tensor of a PyTorch state dict: a view (shape, strides, offset) of a storage entry of the
-/// archive. Validated: its every element lies inside its storage.
+/// A tensor of a PyTorch state dict: a view (shape, strides, offset) of one of the checkpoint's
+/// storages. Validated: its every element lies inside its storage.
 public struct PyTorchTensor: Sendable, Hashable {
     public let name: String
     public let dtype: DType
     public let shape: [Int]
     /// In elements, one per dimension.
     public let strides: [Int]
-    /// The storage's key: the archive entry `<prefix>/data/<key>`. Tied weights share one.
+    /// The storage's key: the zip archive's entry `<prefix>/data/<key>`, or a key of the legacy
+    /// format's storage list. Tied weights share one.
     public let storageKey: String
     /// In elements from the start of the storage.
     public let storageOffset: Int

@@ -7,32 +7,59 @@ import SafeTensors
 struct RestrictedUnpickler {
     /// Bounds on the work one pickle may cause.
     struct Limits: Sendable {
+        /// From the pickle's first byte to its `STOP` (the legacy format's pickles reveal their
+        /// length only by being read).
+        var maxPickleBytes = 256 << 20
         var maxStackDepth = 1 << 20
         var maxMemoEntries = 1 << 20
         var maxMarkDepth = 64
+        /// Lists, dicts and tuples inside one another; a state dict needs 4 (the `_metadata`
+        /// dict of dicts in its `BUILD` state, inside the state tuple).
+        var maxNestingDepth = 64
     }
 
-    /// A reference-typed container, so a memoised list sees later `APPENDS` the way Python's
-    /// shared objects do.
-    final class Box<Contents> {
-        var contents: Contents
-        init(_ contents: Contents) { self.contents = contents }
+    /// How `BINPERSID` names a storage: `('storage', type, key, location, element count)` in the
+    /// zip format; the legacy format adds a sixth field, None or a view `(key, offset, size)`.
+    enum PersistentIDs {
+        case zip
+        case legacy
+    }
+
+    /// A list, reference-typed so a memoised list sees later `APPENDS` the way Python's shared
+    /// objects do. Frozen once it is put inside another value (see `contain`).
+    final class List {
+        private(set) var items: [Value] = []
+        /// 1 when it holds no list, dict or tuple.
+        fileprivate(set) var depth = 1
+        fileprivate(set) var isFrozen = false
+
+        fileprivate func append(_ newItems: [Value], depth itemsDepth: Int) {
+            items += newItems
+            depth = max(depth, itemsDepth)
+        }
     }
 
     /// A dict with string keys (all a state dict and its `_metadata` use), in insertion order.
+    /// Frozen once it is put inside another value (see `contain`).
     final class Dict {
         private(set) var entries: [(key: String, value: Value)] = []
         private var indexByKey: [String: Int] = [:]
+        /// 1 when it holds no list, dict or tuple.
+        fileprivate(set) var depth = 1
+        fileprivate(set) var isFrozen = false
 
         var isEmpty: Bool { entries.isEmpty }
 
-        func set(_ key: String, _ value: Value) {
+        subscript(key: String) -> Value? { indexByKey[key].map { entries[$0].value } }
+
+        fileprivate func set(_ key: String, _ value: Value, depth valueDepth: Int) {
             if let index = indexByKey[key] {
                 entries[index].value = value
             } else {
                 indexByKey[key] = entries.count
                 entries.append((key, value))
             }
+            depth = max(depth, valueDepth)
         }
     }
 
@@ -40,22 +67,27 @@ struct RestrictedUnpickler {
         case none
         case bool(Bool)
         case int(Int)
+        /// An integer wider than 64 bits (`LONG1` of 9 to 255 bytes), as its little-endian two's
+        /// complement bytes: torch's legacy magic number is one.
+        case wideInt([UInt8])
         case float(Double)
         case string(String)
-        case tuple([Value])
-        case list(Box<[Value]>)
+        /// `depth` is 1 when it holds no list, dict or tuple.
+        case tuple([Value], depth: Int)
+        case list(List)
         /// A dict or `collections.OrderedDict`, keys in insertion order.
         case dict(Dict)
         case global(TorchGlobal)
-        /// What `BINPERSID` produced: a storage entry of the archive.
-        case storage(StorageReference)
+        /// What `BINPERSID` produced: a storage of the checkpoint and, in the legacy format, the
+        /// view of it that tensors built on it count from, if any.
+        case storage(StorageReference, view: StorageView?)
         case tensor(TensorRecord)
 
         var typeName: String {
             switch self {
             case .none: "None"
             case .bool: "bool"
-            case .int: "int"
+            case .int, .wideInt: "int"
             case .float: "float"
             case .string: "str"
             case .tuple: "tuple"
@@ -74,8 +106,18 @@ struct RestrictedUnpickler {
         let elementCount: Int
     }
 
+    /// A part of a storage under its own key (legacy format; torch before 1.0 wrote them): a
+    /// tensor on it counts its offset from `offset` and may reach only `elementCount` elements.
+    struct StorageView: Hashable {
+        let key: String
+        let offset: Int
+        let elementCount: Int
+    }
+
     struct TensorRecord {
         let storage: StorageReference
+        let view: StorageView?
+        /// In elements from the start of `view`, or of `storage` when there is none.
         let storageOffset: Int
         let shape: [Int]
         let strides: [Int]
@@ -84,21 +126,32 @@ struct RestrictedUnpickler {
     private let bytes: UnsafeRawBufferPointer
     private let file: String
     private let limits: Limits
-    private var position = 0
+    private let persistentIDs: PersistentIDs
+    private let start: Int
+    private var position: Int
     private var stack: [Value] = []
     private var marks: [Int] = []
     private var memo: [Int: Value] = [:]
 
-    private init(bytes: UnsafeRawBufferPointer, file: String, limits: Limits) {
+    private init(bytes: UnsafeRawBufferPointer, start: Int, file: String, limits: Limits, persistentIDs: PersistentIDs) {
         self.bytes = bytes
         self.file = file
         self.limits = limits
+        self.persistentIDs = persistentIDs
+        self.start = start
+        position = start
     }
 
-    /// Runs the pickle to its `STOP` and returns the value it leaves.
-    static func load(_ bytes: UnsafeRawBufferPointer, file: String, limits: Limits = Limits()) throws(PyTorchCheckpointError) -> Value {
-        var machine = RestrictedUnpickler(bytes: bytes, file: file, limits: limits)
-        return try machine.run()
+    /// Runs the pickle that begins at byte `start` of `bytes` to its `STOP`; returns the value it
+    /// leaves and the position just after the `STOP`. Byte positions in errors count from the
+    /// start of `bytes`.
+    static func load(
+        _ bytes: UnsafeRawBufferPointer, from start: Int = 0, file: String, limits: Limits = Limits(),
+        persistentIDs: PersistentIDs = .zip
+    ) throws(PyTorchCheckpointError) -> (value: Value, end: Int) {
+        var machine = RestrictedUnpickler(bytes: bytes, start: start, file: file, limits: limits, persistentIDs: persistentIDs)
+        let value = try machine.run()
+        return (value, machine.position)
     }
 
     private func fail(_ problem: String) -> PyTorchCheckpointError {
@@ -111,6 +164,9 @@ struct RestrictedUnpickler {
         guard count >= 0, count <= bytes.count - position else {
             throw fail("truncated at byte \(position) (needs \(count) more bytes, \(bytes.count - position) left)")
         }
+        guard count <= limits.maxPickleBytes - (position - start) else {
+            throw fail("runs past byte \(start + limits.maxPickleBytes), longer than the limit of \(limits.maxPickleBytes) bytes")
+        }
         defer { position += count }
         return UnsafeRawBufferPointer(rebasing: bytes[position..<(position + count)])
     }
@@ -121,11 +177,12 @@ struct RestrictedUnpickler {
     }
 
     private mutating func line() throws(PyTorchCheckpointError) -> String {
-        guard let end = bytes[position...].firstIndex(of: UInt8(ascii: "\n")), end - position <= 256 else {
+        // The whole rest of a legacy file may follow: look no further than the longest operand.
+        guard let end = bytes[position..<min(bytes.count, position + 257)].firstIndex(of: UInt8(ascii: "\n")) else {
             throw fail("truncated or overlong GLOBAL operand at byte \(position)")
         }
         let raw = try take(end - position)
-        position += 1
+        _ = try take(1)  // the newline
         guard let text = String(validatingUTF8Bytes: raw) else { throw fail("GLOBAL operand at byte \(position) is not UTF-8") }
         return text
     }
@@ -196,10 +253,13 @@ struct RestrictedUnpickler {
             case UInt8(ascii: "K"): try push(.int(Int(try integer(UInt8.self))))  // BININT1
             case UInt8(ascii: "M"): try push(.int(Int(try integer(UInt16.self))))  // BININT2
             case UInt8(ascii: "J"): try push(.int(Int(try integer(Int32.self))))  // BININT
-            case 0x8A:  // LONG1: little-endian two's complement, at most 8 bytes here
+            case 0x8A:  // LONG1: little-endian two's complement
                 let length = Int(try take(1)[0])
-                guard length <= 8 else { throw fail("integer of \(length) bytes at byte \(at) is too large") }
                 let raw = try take(length)
+                guard length <= 8 else {
+                    try push(.wideInt(Array(raw)))
+                    continue
+                }
                 var value: UInt64 = 0
                 for (shift, byte) in raw.enumerated() { value |= UInt64(byte) << (8 * UInt64(shift)) }
                 if length > 0, length < 8, raw[length - 1] & 0x80 != 0 { value |= ~0 << (8 * UInt64(length)) }
@@ -214,16 +274,16 @@ struct RestrictedUnpickler {
                 let length = try integer(UInt64.self)
                 guard let count = Int(exactly: length) else { throw fail("string of \(length) bytes at byte \(at)") }
                 try push(.string(try utf8(length: count)))
-            case UInt8(ascii: ")"): try push(.tuple([]))  // EMPTY_TUPLE
-            case 0x85: try push(.tuple([try pop()]))  // TUPLE1
+            case UInt8(ascii: ")"): try push(.tuple([], depth: 1))  // EMPTY_TUPLE
+            case 0x85: try push(try tuple([try pop()], at: at))  // TUPLE1
             case 0x86:  // TUPLE2
                 let second = try pop(), first = try pop()
-                try push(.tuple([first, second]))
+                try push(try tuple([first, second], at: at))
             case 0x87:  // TUPLE3
                 let third = try pop(), second = try pop(), first = try pop()
-                try push(.tuple([first, second, third]))
-            case UInt8(ascii: "t"): try push(.tuple(try popToMark()))  // TUPLE
-            case UInt8(ascii: "]"): try push(.list(Box([])))  // EMPTY_LIST
+                try push(try tuple([first, second, third], at: at))
+            case UInt8(ascii: "t"): try push(try tuple(try popToMark(), at: at))  // TUPLE
+            case UInt8(ascii: "]"): try push(.list(List()))  // EMPTY_LIST
             case UInt8(ascii: "}"): try push(.dict(Dict()))  // EMPTY_DICT
             case UInt8(ascii: "a"):  // APPEND
                 let item = try pop()
@@ -253,7 +313,7 @@ struct RestrictedUnpickler {
                 }
                 try push(.global(try resolve(module: module, name: name)))
             case UInt8(ascii: "Q"):  // BINPERSID
-                try push(.storage(try storage(from: try pop())))
+                try push(try storage(from: try pop()))
             case UInt8(ascii: "R"):  // REDUCE
                 let arguments = try pop(), callable = try pop()
                 try push(try reduce(callable, arguments, at: at))
@@ -272,17 +332,52 @@ struct RestrictedUnpickler {
 
     private mutating func append(_ items: [Value], at offset: Int) throws(PyTorchCheckpointError) {
         guard case .list(let list) = try top() else { throw fail("APPEND(S) at byte \(offset) on a \(try top().typeName), not a list") }
-        list.contents += items
+        guard !list.isFrozen else { throw fail("APPEND(S) at byte \(offset) on a list already inside another value") }
+        guard !items.contains(where: { if case .list(let item) = $0 { item === list } else { false } }) else {
+            throw fail("APPEND(S) at byte \(offset) puts a list inside itself")
+        }
+        list.append(items, depth: try contain(items, at: offset))
     }
 
     private mutating func setItems(_ items: [Value], at offset: Int) throws(PyTorchCheckpointError) {
         guard items.count % 2 == 0 else { throw fail("SETITEMS at byte \(offset) with an odd number of values") }
         guard case .dict(let dict) = try top() else { throw fail("SETITEM(S) at byte \(offset) on a \(try top().typeName), not a dict") }
+        guard !dict.isFrozen else { throw fail("SETITEM(S) at byte \(offset) on a dict already inside another value") }
         for pair in stride(from: 0, to: items.count, by: 2) {
-            let key = items[pair]
+            let key = items[pair], value = items[pair + 1]
             guard case .string(let name) = key else { throw fail("dict key at byte \(offset) is a \(key.typeName), not a string") }
-            dict.set(name, items[pair + 1])
+            if case .dict(let item) = value, item === dict { throw fail("SETITEM(S) at byte \(offset) puts a dict inside itself") }
+            dict.set(name, value, depth: try contain([value], at: offset))
         }
+    }
+
+    private func tuple(_ items: [Value], at offset: Int) throws(PyTorchCheckpointError) -> Value {
+        .tuple(items, depth: try contain(items, at: offset))
+    }
+
+    /// Freezes the lists and dicts among `items`, which are going inside another value, and
+    /// returns the depth of a container holding them. A frozen container is never changed
+    /// again, so no value can end up inside itself (Swift would never free it) and a depth once
+    /// computed stays true: nesting is bounded without walking into values, and freeing a value
+    /// never recurses deeper than the limit.
+    private func contain(_ items: [Value], at offset: Int) throws(PyTorchCheckpointError) -> Int {
+        var deepest = 0
+        for item in items {
+            switch item {
+            case .tuple(_, let depth): deepest = max(deepest, depth)
+            case .list(let list):
+                list.isFrozen = true
+                deepest = max(deepest, list.depth)
+            case .dict(let dict):
+                dict.isFrozen = true
+                deepest = max(deepest, dict.depth)
+            default: break
+            }
+        }
+        guard deepest < limits.maxNestingDepth else {
+            throw fail("values nested deeper than \(limits.maxNestingDepth) at byte \(offset)")
+        }
+        return deepest + 1
     }
 
     private func resolve(module: String, name: String) throws(PyTorchCheckpointError) -> TorchGlobal {
@@ -292,28 +387,45 @@ struct RestrictedUnpickler {
         return global
     }
 
-    /// `('storage', <storage type>, key, location, element count)`, as torch's zip format writes it.
-    private func storage(from persistentID: Value) throws(PyTorchCheckpointError) -> StorageReference {
-        guard case .tuple(let fields) = persistentID, fields.count == 5, case .string("storage") = fields[0],
-              case .global(let type) = fields[1], type.storageDType != nil,
+    /// `('storage', <storage type>, key, location, element count)`, and in the legacy format a
+    /// view (see `PersistentIDs`).
+    private func storage(from persistentID: Value) throws(PyTorchCheckpointError) -> Value {
+        let form = persistentIDs == .zip ? "('storage', type, key, location, size)" : "('storage', type, key, location, size, view)"
+        guard case .tuple(let fields, _) = persistentID, fields.count == (persistentIDs == .zip ? 5 : 6),
+              case .string("storage") = fields[0], case .global(let type) = fields[1], type.storageDType != nil,
               case .string(let key) = fields[2], case .string = fields[3], case .int(let count) = fields[4]
-        else { throw fail("persistent id is not a ('storage', type, key, location, size) tuple") }
+        else { throw fail("persistent id is not a \(form) tuple") }
         guard count >= 0 else { throw fail("storage '\(key)' has a negative size \(count)") }
-        return StorageReference(key: key, storageType: type, elementCount: count)
+        let storage = StorageReference(key: key, storageType: type, elementCount: count)
+        guard persistentIDs == .legacy else { return .storage(storage, view: nil) }
+        switch fields[5] {
+        case .none:
+            return .storage(storage, view: nil)
+        case .tuple(let view, _):
+            guard view.count == 3, case .string(let viewKey) = view[0], case .int(let offset) = view[1], case .int(let size) = view[2] else {
+                throw fail("storage '\(key)' has a view that is not a (key, offset, size) tuple")
+            }
+            guard offset >= 0, size >= 0, offset <= count, size <= count - offset else {
+                throw fail("storage '\(key)' has a view '\(viewKey)' of \(size) elements at offset \(offset), outside its \(count) elements")
+            }
+            return .storage(storage, view: StorageView(key: viewKey, offset: offset, elementCount: size))
+        default:
+            throw fail("storage '\(key)' has a view that is a \(fields[5].typeName), not None or a (key, offset, size) tuple")
+        }
     }
 
     private func reduce(_ callable: Value, _ arguments: Value, at offset: Int) throws(PyTorchCheckpointError) -> Value {
         guard case .global(let global) = callable else {
             throw fail("REDUCE at byte \(offset) calls a \(callable.typeName), not an allowed global")
         }
-        guard case .tuple(let args) = arguments else { throw fail("REDUCE at byte \(offset) without an argument tuple") }
+        guard case .tuple(let args, _) = arguments else { throw fail("REDUCE at byte \(offset) without an argument tuple") }
         switch global {
         case .orderedDict:
             guard args.isEmpty else { throw fail("collections.OrderedDict called with arguments at byte \(offset)") }
             return .dict(Dict())
         case .rebuildTensorV2:
             // (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
-            guard args.count == 6 || args.count == 7, case .storage(let storage) = args[0], case .int(let storageOffset) = args[1],
+            guard args.count == 6 || args.count == 7, case .storage(let storage, let view) = args[0], case .int(let storageOffset) = args[1],
                   let shape = Self.integers(args[2]), let strides = Self.integers(args[3]), case .bool = args[4]
             else { throw fail("torch._utils._rebuild_tensor_v2 at byte \(offset) has unexpected arguments") }
             guard case .dict(let hooks) = args[5], hooks.isEmpty else {
@@ -322,7 +434,7 @@ struct RestrictedUnpickler {
             if args.count == 7 {
                 guard case .none = args[6] else { throw fail("tensor at byte \(offset) carries metadata (\(args[6].typeName))") }
             }
-            return .tensor(TensorRecord(storage: storage, storageOffset: storageOffset, shape: shape, strides: strides))
+            return .tensor(TensorRecord(storage: storage, view: view, storageOffset: storageOffset, shape: shape, strides: strides))
         case .rebuildParameter:
             // (data, requires_grad, backward_hooks)
             guard args.count == 3, case .tensor(let tensor) = args[0], case .bool = args[1], case .dict(let hooks) = args[2] else {
@@ -336,7 +448,7 @@ struct RestrictedUnpickler {
     }
 
     private static func integers(_ value: Value) -> [Int]? {
-        guard case .tuple(let items) = value else { return nil }
+        guard case .tuple(let items, _) = value else { return nil }
         var result: [Int] = []
         for item in items {
             guard case .int(let number) = item else { return nil }

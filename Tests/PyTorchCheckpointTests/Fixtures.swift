@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// The resources written by `Resources/make_fixtures.py`.
+/// The resources written by `Resources/make_fixtures.py` and `Resources/make_legacy_fixtures.py`.
 enum Fixtures {
     static func url(_ relativePath: String) throws -> URL {
         // Foundation on Linux reports the copied Resources folder itself as the resource URL.

@@ -16,7 +16,6 @@ import Testing
         ("escaping_entry.bin", "zip entry name 'archive/../../escaped' leaves the archive"),
         ("escaping_storage_key.bin", "names storage '../0', which leaves the archive's data folder"),
         ("compressed.bin", "is compressed (method 8)"),
-        ("legacy.bin", "legacy pre-1.6 format"),
     ]
 
     @Test(arguments: cases)
@@ -149,7 +148,31 @@ import Testing
         let bigPickle = try #require(throws: PyTorchCheckpointError.self) {
             try PyTorchCheckpointFile(data: ZipFixture.checkpoint(pickle: Array(repeating: 0x4E, count: 9), storages: [:]), name: "big", limits: limits)
         }
-        #expect(bigPickle.problem.contains("data.pkl is 9 bytes (limit 8)"))
+        #expect(bigPickle.problem.contains("pickle: runs past byte 8, longer than the limit of 8 bytes"))
+    }
+
+    @Test func nestingIsBoundedAndNoValueHoldsItself() throws {
+        // A million nested tuples used to overflow the stack when the value was freed.
+        var deep = PickleBuilder()
+        deep.op("N"); deep.raw(Array(repeating: 0x85, count: 1_000_000)); deep.op(".")
+        #expect(try Self.refuse(deep.bytes).contains("pickle: values nested deeper than 64 at byte 67"))
+        var deepLists = PickleBuilder()
+        for _ in 0..<100 { deepLists.op("]") }
+        for _ in 0..<99 { deepLists.op("a") }
+        deepLists.op(".")
+        #expect(try Self.refuse(deepLists.bytes).contains("values nested deeper than 64"))
+
+        var selfList = PickleBuilder()
+        selfList.op("]"); selfList.op("q"); selfList.raw([0]); selfList.op("h"); selfList.raw([0]); selfList.op("a"); selfList.op(".")
+        #expect(try Self.refuse(selfList.bytes).contains("APPEND(S) at byte 7 puts a list inside itself"))
+        var selfDict = PickleBuilder()
+        selfDict.op("}"); selfDict.op("q"); selfDict.raw([0]); selfDict.string("k"); selfDict.op("h"); selfDict.raw([0]); selfDict.op("s"); selfDict.op(".")
+        #expect(try Self.refuse(selfDict.bytes).contains("puts a dict inside itself"))
+        // Two lists inside each other: the first is frozen once inside the second.
+        var loop = PickleBuilder()
+        loop.op("]"); loop.op("q"); loop.raw([0]); loop.op("]"); loop.op("q"); loop.raw([1])
+        loop.op("h"); loop.raw([0]); loop.op("a"); loop.op("0"); loop.op("h"); loop.raw([1]); loop.op("a"); loop.op(".")
+        #expect(try Self.refuse(loop.bytes).contains("on a list already inside another value"))
     }
 
     @Test func damagedArchivesAreRefused() throws {

@@ -83,14 +83,35 @@ struct PickleBuilder {
         let utf8 = Array(value.utf8)
         op("X"); bytes += withUnsafeBytes(of: UInt32(utf8.count).littleEndian, Array.init) + utf8
     }
-    mutating func int(_ value: Int) { op("J"); bytes += withUnsafeBytes(of: Int32(value).littleEndian, Array.init) }
+    /// BININT when it fits 32 bits, else LONG1 of 8 bytes.
+    mutating func int(_ value: Int) {
+        if let small = Int32(exactly: value) {
+            op("J"); bytes += withUnsafeBytes(of: small.littleEndian, Array.init)
+        } else {
+            raw([0x8A, 8]); bytes += withUnsafeBytes(of: Int64(value).littleEndian, Array.init)
+        }
+    }
     mutating func tuple(_ values: [Int]) { op("("); values.forEach { int($0) }; op("t") }
 
-    /// `_rebuild_tensor_v2(storage, offset, shape, strides, False, OrderedDict())`.
-    mutating func tensor(storageType: String = "FloatStorage", key: String, count: Int, offset: Int, shape: [Int], strides: [Int]) {
+    /// The legacy format's sixth persistent id field: None or a view.
+    enum LegacyView {
+        case noView
+        case view(key: String, offset: Int, size: Int)
+    }
+
+    /// `_rebuild_tensor_v2(storage, offset, shape, strides, False, OrderedDict())`; with
+    /// `legacyView`, the storage's persistent id has the legacy format's sixth field.
+    mutating func tensor(storageType: String = "FloatStorage", key: String, count: Int, offset: Int, shape: [Int], strides: [Int],
+                         legacyView: LegacyView? = nil) {
         global("torch._utils", "_rebuild_tensor_v2")
         op("(")
-        op("("); string("storage"); global("torch", storageType); string(key); string("cpu"); int(count); op("t")
+        op("("); string("storage"); global("torch", storageType); string(key); string("cpu"); int(count)
+        switch legacyView {
+        case nil: break
+        case .noView?: op("N")
+        case .view(let viewKey, let viewOffset, let size)?: op("("); string(viewKey); int(viewOffset); int(size); op("t")
+        }
+        op("t")
         op("Q")
         int(offset); tuple(shape); tuple(strides); raw([0x89])
         global("collections", "OrderedDict"); op(")"); op("R")

@@ -72,6 +72,18 @@ struct HostileFileTests {
         #expect(result.standardOutput.contains("files: state_dict.bin"))
     }
 
+    @Test func inspectReadsALegacyPyTorchBinFileAndRefusesAHostileOne() throws {
+        let resources = repositoryRoot.appendingPathComponent("Tests/PyTorchCheckpointTests/Resources/legacy")
+        let result = try runTool(["inspect", resources.appendingPathComponent("state_dict.bin").path])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardOutput.contains("files: state_dict.bin") && result.standardOutput.contains("embeddings.position_ids"))
+        let hostile = resources.appendingPathComponent("hostile/os_system.bin").path
+        let refused = try runTool(["inspect", hostile])
+        #expect(refused.status != 0)
+        #expect(refused.standardError.contains("\(hostile): pickle: refuses global 'posix.system'"))
+        #expect(refused.standardError.split(separator: "\n").count == 1, "\(refused.standardError)")
+    }
+
     // MARK: Compressed weights
 
     static let smallFile = SafeTensorsBytes.file(header: #"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#,

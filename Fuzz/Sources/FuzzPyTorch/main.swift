@@ -2,8 +2,9 @@ import Foundation
 import FuzzerDriver
 import PyTorchCheckpoint
 
-// One libFuzzer input: a `torch.save` zip archive, read as `pytorch_model.bin`. Refusals must
-// be one-line errors naming the file; an accepted file must give every tensor's bytes.
+// One libFuzzer input: a `torch.save` file (zip archive or legacy layout), read as
+// `pytorch_model.bin`. Refusals must be one-line errors naming the file; an accepted file must
+// give every tensor's bytes.
 exit(FuzzerRunDriver(CommandLine.argc, CommandLine.unsafeArgv) { start, count in
     let data = count == 0 ? Data() : Data(bytes: start!, count: count)
     let file: PyTorchCheckpointFile

@@ -134,7 +134,6 @@ def hostile_fixtures():
     with zipfile.ZipFile(hostile / "compressed.bin", "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, data in entries.items():
             archive.writestr(f"archive/{name}", data)
-    torch.save({"weight": weight}, hostile / "legacy.bin", _use_new_zipfile_serialization=False)
 
 
 if __name__ == "__main__":
