@@ -96,20 +96,8 @@ public struct TokenizerFiles: Sendable {
 
     /// `json.dumps(indent=2, sort_keys=True, ensure_ascii=False) + "\n"` of a tokenizer file.
     static func transformersJSON(_ object: JSONObject) -> Data {
-        func sorted(_ value: JSONValue, numericKeys: Bool = false) -> JSONValue {
-            switch value {
-            case .object(let object):
-                let keys = object.keys.sorted { left, right in
-                    if numericKeys, let l = Int(left), let r = Int(right) { return l < r }
-                    return left.unicodeScalars.lexicographicallyPrecedes(right.unicodeScalars)
-                }
-                return .object(JSONObject(keys.map { ($0, sorted(object[$0]!, numericKeys: $0 == "added_tokens_decoder")) }))
-            case .array(let values): return .array(values.map { sorted($0) })
-            default: return value
-            }
-        }
-        let text = sorted(.object(object)).pythonJSONString(indent: 2, sortKeys: false, ensureASCII: false)
-        return Data((text + "\n").utf8)
+        let sorted = JSONValue.object(object).sortedLikePython(integerKeyedObjects: ["added_tokens_decoder"])
+        return Data((sorted.pythonJSONString(indent: 2, sortKeys: false, ensureASCII: false) + "\n").utf8)
     }
 
     /// The bytes of one of the tokenizer files, read whole: a regular file of at most

@@ -17,6 +17,26 @@ extension JSONValue {
         return output
     }
 
+    /// The value with every object's keys in the order Python's `json.dumps(sort_keys=True)`
+    /// gives: by code point, except the objects under `integerKeyedObjects`, whose keys were
+    /// integers in Python (`id2label`, `added_tokens_decoder`) and sort by number. Serialize the
+    /// result with `sortKeys: false`.
+    public func sortedLikePython(integerKeyedObjects: Set<String> = []) -> JSONValue {
+        func sorted(_ value: JSONValue, numericKeys: Bool) -> JSONValue {
+            switch value {
+            case .object(let object):
+                let keys = object.keys.sorted { left, right in
+                    if numericKeys, let l = Int(left), let r = Int(right) { return l < r }
+                    return left.unicodeScalars.lexicographicallyPrecedes(right.unicodeScalars)
+                }
+                return .object(JSONObject(keys.map { ($0, sorted(object[$0]!, numericKeys: integerKeyedObjects.contains($0))) }))
+            case .array(let values): return .array(values.map { sorted($0, numericKeys: false) })
+            default: return value
+            }
+        }
+        return sorted(self, numericKeys: false)
+    }
+
     private func writeCompact(to output: inout String) {
         switch self {
         case .null: output += "null"

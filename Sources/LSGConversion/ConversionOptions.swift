@@ -39,7 +39,7 @@ public struct ConversionOptions: Sendable, Hashable, Codable {
     public var allowNonFinite: Bool = false
     /// Architecture (class name) to convert to; nil takes the first of `config.json`.
     public var architecture: String?
-    /// Stored dtype of the output; nil keeps each tensor's source dtype.
+    /// Stored dtype of the output; nil is F32, what the reference writes for any source.
     public var dtype: DType?
     /// Largest shard in bytes; nil writes one file unless the source was sharded.
     public var maxShardSize: Int?

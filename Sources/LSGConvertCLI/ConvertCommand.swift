@@ -60,7 +60,7 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "Recipe: a JSON file, a name under conversions/, or a family name.")
     var recipe: String?
 
-    @Option(help: "Output dtype: f32, f16 or bf16 (default: the source's).")
+    @Option(help: "Output dtype: f32, f16 or bf16 (default: f32, as the reference: transformers loads any checkpoint into a float32 model).")
     var dtype: String?
 
     @Option(help: "Write shards of at most this size, e.g. 2GB, 500MB, 200KB.")

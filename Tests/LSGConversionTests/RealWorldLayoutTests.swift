@@ -9,13 +9,13 @@ import Testing
 /// because they load the way transformers loads them (`StateDictRule`).
 struct RealWorldLayoutTests {
     /// Rewrites the fixture's weights with each tensor renamed (nil drops it), keeping values.
-    func rewriteWeights(_ directory: URL, rename: (String) -> String?) throws {
+    func rewriteWeights(_ directory: URL, as dtype: DType = .f32, rename: (String) -> String? = { $0 }) throws {
         let url = directory.appendingPathComponent("model.safetensors")
         let source = try SafeTensorsFile(contentsOf: url)
         var writer = SafeTensorsWriter()
         for tensor in source.tensors {
             guard let name = rename(tensor.name) else { continue }
-            try writer.add(name, floats: try source.floats(tensor.name), shape: tensor.shape)
+            try writer.add(name, floats: try source.floats(tensor.name), shape: tensor.shape, as: dtype)
         }
         try FileManager.default.removeItem(at: url)
         try writer.write(to: url)
@@ -35,7 +35,7 @@ struct RealWorldLayoutTests {
         let modern = try ConversionFixtures.copyFixture("bert-tiny", into: scratch)
         let legacy = scratch.appendingPathComponent("bert-tiny-legacy")
         try FileManager.default.copyItem(at: modern, to: legacy)
-        try rewriteWeights(legacy) { name in
+        try rewriteWeights(legacy) { (name: String) -> String? in
             guard name.contains("LayerNorm") else { return name }
             return name.replacingOccurrences(of: ".weight", with: ".gamma").replacingOccurrences(of: ".bias", with: ".beta")
         }
@@ -67,6 +67,23 @@ struct RealWorldLayoutTests {
         for (name, sha256) in original where name.hasPrefix("bert.") && !name.hasPrefix("bert.pooler.") {
             #expect(task[name] == sha256, "\(name)")
         }
+    }
+
+    /// transformers builds the model in float32 whatever the checkpoint's dtype, so the reference
+    /// writes F32 tensors and `"torch_dtype": "float32"` for a BF16 or F16 source.
+    @Test(arguments: [DType.bf16, .f16])
+    func halfPrecisionSourcesConvertToFloat32(_ dtype: DType) throws {
+        let scratch = try ConversionFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let source = try ConversionFixtures.copyFixture("bert-tiny", into: scratch)
+        try rewriteWeights(source, as: dtype)
+        let output = scratch.appendingPathComponent("out")
+        _ = try convertedWeights(source, into: output)
+        let store = try TensorStore(directory: output)
+        #expect(store.tensors.allSatisfy { $0.dtype == .f32 })
+        let name = "bert.encoder.layer.0.output.dense.weight"
+        #expect(try store.floats(name) == (try TensorStore(directory: source).floats(name)))
+        #expect(try ModelConfig.load(from: output.appendingPathComponent("config.json"))["torch_dtype"] == "float32")
     }
 
     @Test func aHeadBesideABareEncoderIsRefusedAsTransformersRefusesIt() throws {

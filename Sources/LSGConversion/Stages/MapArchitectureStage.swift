@@ -45,10 +45,9 @@ public struct MapArchitectureStage: Stage {
         let globalName = target.encoderPrefix + "embeddings.global_embeddings.weight"
         let poolerPrefix = target.encoderPrefix + "pooler."
         let wordName = target.encoderPrefix + family.encoderTensorNames.wordEmbeddings
-        guard let wordSource = loading.sources[wordName] else {
+        guard loading.sources[wordName] != nil else {
             throw ConversionError("\(source.url.path): missing tensor \(wordName) (nor \(family.encoderTensorNames.wordEmbeddings) at the root)")
         }
-        let defaultDType = try Self.dtype(of: wordSource, in: store)
 
         var missing: [String] = []
         var initialized: [String] = []
@@ -58,20 +57,20 @@ public struct MapArchitectureStage: Stage {
                 let operation = sourceName == outputName ? "copied" : "renamed"
                 let legacy = store.nameInFile(sourceName).map { "stored as \($0) in the checkpoint" }
                 context.tensors.set(PlannedTensor(
-                    name: outputName, dtype: context.options.dtype ?? info.dtype, shape: info.shape,
+                    name: outputName, dtype: context.options.dtype ?? .f32, shape: info.shape,
                     content: .source(sourceName),
                     provenance: context.provenance(operation, [sourceName], legacy)))
             } else if outputName == globalName {
                 // Planned here to keep its place in the state_dict order; a later stage fills it.
                 context.tensors.set(PlannedTensor(
-                    name: outputName, dtype: context.options.dtype ?? defaultDType, shape: [512, config.embeddingSize],
+                    name: outputName, dtype: context.options.dtype ?? .f32, shape: [512, config.embeddingSize],
                     content: .computed { throw ConversionError("\(globalName) was not initialised: the recipe has no add-global-embeddings stage") },
                     provenance: context.provenance("pending", [])))
             } else if headNames.contains(outputName) || outputName.hasPrefix(poolerPrefix),
                       let shape = Self.newModuleShape(outputName, architecture: target, config: config) {
                 initialized.append(outputName)
                 context.tensors.set(Self.newModuleTensor(
-                    outputName, shape: shape, dtype: context.options.dtype ?? defaultDType,
+                    outputName, shape: shape, dtype: context.options.dtype ?? .f32,
                     config: config, seed: context.options.seed, provenance: context.provenance(
                         "initialized", [], "new \(target.className) module, as transformers initialises it (random)")))
             } else {
@@ -103,11 +102,6 @@ public struct MapArchitectureStage: Stage {
         if !initialized.isEmpty {
             context.report.warnings.append("the source has no \(initialized.joined(separator: ", ")): initialised at random, as transformers would (the reference does not seed torch, so no one can reproduce its values; ours come from --seed \(context.options.seed)); train before use")
         }
-    }
-
-    static func dtype(of name: String, in store: TensorStore) throws -> DType {
-        guard let info = store.info(name) else { throw ConversionError("\(store.directory.path): missing tensor \(name)") }
-        return info.dtype
     }
 
     private static func checkEmbeddingShapes(_ context: ConversionContext, config: ModelConfig, prefix: String,

@@ -5,8 +5,9 @@ import SafeTensors
 
 /// Writes the LSG `config.json`: the source config with the LSG settings (the options over the
 /// source's settings for an LSG source, else over the defaults), the LSG architecture,
-/// `auto_map` for the family and `max_position_embeddings` with the offset. Formatted as
-/// transformers writes it: indent 2, sorted keys, ASCII escapes, trailing newline.
+/// `auto_map` for the family and `max_position_embeddings` with the offset, every other key as
+/// transformers saves a config it loaded (`TransformersConfig`). Formatted as transformers
+/// writes it: indent 2, sorted keys (`id2label` by number), ASCII escapes, trailing newline.
 public struct WriteConfigStage: Stage {
     public static let stageName = "write-config"
     public var name: String { Self.stageName }
@@ -15,7 +16,8 @@ public struct WriteConfigStage: Stage {
 
     public func run(_ context: ConversionContext) throws {
         let target = try context.requireArchitecture()
-        var config = try context.requireOutputConfig()
+        let source = try context.requireSource()
+        var config = try context.requireOutputConfig().savedByTransformers(name: source.url.appendingPathComponent("config.json").path)
         let lsg = try context.options.lsgConfig(over: (context.sourceIsLSG ? config.lsg : nil) ?? LSGConfig())
         if let problem = lsg.problems.first { throw ConversionError("LSG settings: \(problem)") }
 
@@ -23,9 +25,8 @@ public struct WriteConfigStage: Stage {
         config.architectures = [target.lsgClassName]
         config["auto_map"] = .object(JSONObject(target.family.autoMap.map { ($0.autoClass, JSONValue.string($0.lsgClass)) }))
         config["_name_or_path"] = .string(context.options.source)
-        if let dtype = context.options.dtype {
-            config["torch_dtype"] = .string(Self.torchName(dtype))
-        }
+        // save_pretrained writes the dtype of the model, which transformers builds in float32.
+        config["torch_dtype"] = .string(Self.torchName(context.options.dtype ?? .f32))
         if let positions = context.tensors[target.encoderPrefix + "embeddings.position_embeddings.weight"],
            positions.shape.first != config.maxPositionEmbeddings {
             throw ConversionError("config max_position_embeddings \(config.maxPositionEmbeddings) does not match the \(positions.shape[0])-row position table (run extend-positions)")
@@ -37,7 +38,8 @@ public struct WriteConfigStage: Stage {
 
     /// `config.json` as transformers writes it.
     public static func serialize(_ config: ModelConfig) -> Data {
-        Data((JSONValue.object(config.json).pythonJSONString(indent: 2, sortKeys: true, ensureASCII: true) + "\n").utf8)
+        let sorted = JSONValue.object(config.json).sortedLikePython(integerKeyedObjects: ["id2label"])
+        return Data((sorted.pythonJSONString(indent: 2, sortKeys: false, ensureASCII: true) + "\n").utf8)
     }
 
     static func torchName(_ dtype: DType) -> String {
