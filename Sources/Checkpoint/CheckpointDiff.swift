@@ -4,7 +4,8 @@ import SafeTensors
 /// What `diff A B` reports: tensors only in B (added), only in A (removed), changed in dtype or
 /// shape, and changed in value. Float tensors (F16, BF16, F32, F64) are compared as numbers, so
 /// `-0.0` equals `0.0` and NaN equals NaN; integer and BOOL tensors are compared exactly; other
-/// types element by element on their bits.
+/// types element by element on their bits. Tensors go by the names transformers loads them
+/// under (`StateDictRule.legacyNormNames`), so a TF-era checkpoint and its re-save compare equal.
 public struct CheckpointDiff: Sendable {
     public struct Tensor: Sendable, Hashable {
         public let name: String
@@ -59,7 +60,7 @@ public struct CheckpointDiff: Sendable {
                 layoutChanges.append(LayoutChange(a: tensor, b: Self.describe(other.info)))
                 continue
             }
-            let (differing, maxDifference) = try Self.compare(name, one.file, other.file, dtype: tensor.dtype, count: one.info.elementCount)
+            let (differing, maxDifference) = try Self.compare(one, other, dtype: tensor.dtype, count: one.info.elementCount)
             if differing == 0 {
                 unchanged += 1
             } else {
@@ -72,32 +73,41 @@ public struct CheckpointDiff: Sendable {
         unchangedCount = unchanged
     }
 
-    private static func describe(_ info: TensorInfo) -> Tensor { Tensor(name: info.name, dtype: info.dtype, shape: info.shape) }
+    /// A tensor of one side: its file and its entry there (whose name is the stored one).
+    private typealias Entry = (file: SafeTensorsFile, info: TensorInfo)
 
-    private static func tensors(_ files: [SafeTensorsFile], path: URL) throws -> [String: (file: SafeTensorsFile, info: TensorInfo)] {
-        var result: [String: (file: SafeTensorsFile, info: TensorInfo)] = [:]
+    private static func describe(_ info: TensorInfo) -> Tensor { Tensor(name: StateDictRule.modernName(info.name) ?? info.name, dtype: info.dtype, shape: info.shape) }
+
+    /// The tensors by loaded name; a renamed tensor replaces one that already had its new name.
+    private static func tensors(_ files: [SafeTensorsFile], path: URL) throws -> [String: Entry] {
+        var result: [String: Entry] = [:]
         for file in files {
             for info in file.tensors {
-                guard result[info.name] == nil else { throw CheckpointError(path.path, "tensor '\(info.name)' appears twice") }
-                result[info.name] = (file, info)
+                let name = StateDictRule.modernName(info.name) ?? info.name
+                if let existing = result[name] {
+                    guard existing.info.name == name else { continue }
+                    guard info.name != name else { throw CheckpointError(path.path, "tensor '\(info.name)' appears twice") }
+                }
+                result[name] = (file, info)
             }
         }
         return result
     }
 
     /// Number of differing elements and the largest absolute difference among them.
-    private static func compare(_ name: String, _ a: SafeTensorsFile, _ b: SafeTensorsFile, dtype: DType, count: Int) throws -> (Int, Double?) {
-        let same = try a.withBytes(of: name) { left in try b.withBytes(of: name) { right in left.elementsEqual(right) } }
+    private static func compare(_ a: Entry, _ b: Entry, dtype: DType, count: Int) throws -> (Int, Double?) {
+        let (x, y) = (a.info.name, b.info.name)
+        let same = try a.file.withBytes(of: x) { left in try b.file.withBytes(of: y) { right in left.elementsEqual(right) } }
         if same { return (0, 0) }
         switch dtype {
         case .f32, .f16, .bf16:
-            return numericDifference(try a.floats(name), try b.floats(name)) { Double($0) }
+            return numericDifference(try a.file.floats(x), try b.file.floats(y)) { Double($0) }
         case .f64:
-            return numericDifference(try doubles(name, a), try doubles(name, b)) { $0 }
+            return numericDifference(try doubles(x, a.file), try doubles(y, b.file)) { $0 }
         case .i64, .i32, .i16, .i8, .u8, .u16, .u32, .bool:
-            return numericDifference(try a.int64s(name), try b.int64s(name)) { Double($0) }
+            return numericDifference(try a.file.int64s(x), try b.file.int64s(y)) { Double($0) }
         default:
-            return (try bitDifference(name, a, b, width: dtype.bitWidth, count: count), nil)
+            return (try bitDifference(a, b, width: dtype.bitWidth, count: count), nil)
         }
     }
 
@@ -121,9 +131,9 @@ public struct CheckpointDiff: Sendable {
     }
 
     /// Counts elements whose bits differ, for types compared without a numeric value.
-    private static func bitDifference(_ name: String, _ a: SafeTensorsFile, _ b: SafeTensorsFile, width: Int, count: Int) throws -> Int {
-        try a.withBytes(of: name) { left in
-            try b.withBytes(of: name) { right in
+    private static func bitDifference(_ a: Entry, _ b: Entry, width: Int, count: Int) throws -> Int {
+        try a.file.withBytes(of: a.info.name) { left in
+            try b.file.withBytes(of: b.info.name) { right in
                 func bit(_ bytes: UnsafeRawBufferPointer, _ index: Int) -> UInt8 { bytes[index / 8] >> UInt8(index % 8) & 1 }
                 return (0..<count).filter { element in
                     (element * width..<(element + 1) * width).contains { bit(left, $0) != bit(right, $0) }

@@ -33,6 +33,19 @@ public enum StateDictRule: String, Sendable, CaseIterable, Hashable {
     /// seed torch, so its values cannot be reproduced; we draw ours from `--seed`.
     case missingInitialised
 
+    /// What the rule did, in words, for a conversion summary.
+    public var summary: String {
+        switch self {
+        case .legacyNormNames: "TF-era gamma/beta names read as weight/bias"
+        case .basePrefixAdded: "base-model checkpoint loaded into the encoder of a task class"
+        case .basePrefixStripped: "task checkpoint's encoder loaded into the base class"
+        case .corruptedStateDict: "refused as a corrupted state dict"
+        case .tiedParameters: "tied parameters filled from their stored copy"
+        case .unexpectedUnused: "names the class lacks left unused"
+        case .missingInitialised: "missing names initialised at random"
+        }
+    }
+
     /// The transformers 4.36.2 code the rule mirrors.
     public var transformersBehaviour: String {
         switch self {
@@ -107,7 +120,7 @@ public struct ClassStateDict: Sendable {
             let stored = group.compactMap { sources[$0] }
             guard var winner = stored.last else { continue }
             if let first = stored.first, identical(first, winner) { winner = first }
-            if group.contains(where: { sources[$0] != winner }) { applied.append(.tiedParameters) }
+            if group.contains(where: { sources[$0] != winner }), !applied.contains(.tiedParameters) { applied.append(.tiedParameters) }
             for name in group { sources[name] = winner }
         }
         let loaded = Set(sources.values)

@@ -43,6 +43,25 @@ import TestSupport
         #expect(result.status == 0, "\(result.standardError)")
     }
 
+    /// transformers loads `LayerNorm.gamma`/`beta` as `weight`/`bias`: a TF-era file and its
+    /// re-save are the same checkpoint.
+    @Test func comparesTFEraNamesAsTransformersLoadsThem() throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        var a = SafeTensorsWriter()
+        var b = SafeTensorsWriter()
+        try a.add("x.LayerNorm.gamma", floats: [1, 2], shape: [2])
+        try a.add("x.LayerNorm.beta", floats: [3, 4], shape: [2])
+        try b.add("x.LayerNorm.weight", floats: [1, 2], shape: [2])
+        try b.add("x.LayerNorm.bias", floats: [3, 5], shape: [2])
+        try a.write(to: scratch.file("a.safetensors"))
+        try b.write(to: scratch.file("b.safetensors"))
+        let result = try runTool(["diff", scratch.file("a.safetensors").path, scratch.file("b.safetensors").path])
+        #expect(result.status == 1, "\(result.standardError)")
+        #expect(result.standardOutput.contains("x.LayerNorm.bias"), "\(result.standardOutput)")
+        #expect(result.standardOutput.contains("0 added, 0 removed, 0 changed in dtype or shape, 1 changed in values, 1 unchanged"), "\(result.standardOutput)")
+    }
+
     /// Two hand-made files with one difference of each kind.
     @Test func reportsEveryKindOfDifference() throws {
         let scratch = try ScratchDirectory()

@@ -88,9 +88,9 @@ public struct MapArchitectureStage: Stage {
             + (renamedLegacy > 0 ? [.legacyNormNames] : [])
         if !rules.isEmpty {
             let described = rules.map { rule in
-                rule == .legacyNormNames ? "\(rule.rawValue) (\(renamedLegacy) tensors)" : rule.rawValue
+                rule == .legacyNormNames ? "\(rule.summary) (\(renamedLegacy) tensors)" : rule.summary
             }
-            context.report.changes.append("loaded as transformers 4.36 loads it: \(described.joined(separator: ", "))")
+            context.report.changes.append("loaded as transformers 4.36 loads it: \(described.joined(separator: "; "))")
         }
         let dropped = loading.unused
         let lsgName = target.lsgClassName
