@@ -9,7 +9,7 @@ public struct GoldenManifest: Codable, Sendable {
         public let path: String
         public let sha256: String
         public let size: Int
-        /// The data directory the file lives in (`fixtures`, `conversions`, `models`, `encoder`, `readback`).
+        /// The data directory the file lives in (`fixtures`, `conversions`, `models`, `encoder`, `readback`, `zoo`).
         public let kind: String
     }
 
@@ -105,7 +105,7 @@ public struct GoldenManifest: Codable, Sendable {
     }
 
     /// The directories whose every file the manifest lists; nothing outside them is data.
-    public static let dataDirectories = ["fixtures", "conversions", "models", "encoder", "readback"]
+    public static let dataDirectories = ["fixtures", "conversions", "models", "encoder", "readback", "zoo"]
     public static let fileName = "MANIFEST.json"
     public static let supportedFormatVersion = 1
 

@@ -2,6 +2,7 @@ import Checkpoint
 import Foundation
 import LSGConversion
 import SafeTensors
+import Testing
 
 /// Paths and helpers shared by the conversion tests.
 enum ConversionFixtures {
@@ -37,6 +38,36 @@ enum ConversionFixtures {
         let config = try ModelConfig.load(from: source.appendingPathComponent("config.json"))
         let recipe = Recipe.standard(for: config.family ?? .camembert)
         return Conversion(options: options, recipe: recipe, toolVersion: "test")
+    }
+
+    /// A reference call as `case.json` records it (`init`, `convert_from_pretrained`,
+    /// `save_pretrained`; golden/SCHEMA.md) in our option names, converting `source` into `output`.
+    static func options(referenceCall call: JSONValue, source: String, output: URL) throws -> ConversionOptions {
+        let initArguments = try #require(call["init"])
+        var options = ConversionOptions()
+        options.source = source
+        options.output = output.path
+        options.maxLength = try #require(initArguments["max_sequence_length"]?.intValue)
+        options.randomGlobalInit = initArguments["random_global_init"]?.boolValue ?? false
+        options.globalStride = initArguments["global_positional_stride"]?.intValue ?? 64
+        options.keepFirstGlobalToken = initArguments["keep_first_global_token"]?.boolValue ?? false
+        options.resizeLSG = initArguments["resize_lsg"]?.boolValue ?? false
+        let convert = try #require(call["convert_from_pretrained"]?.objectValue)
+        options.architecture = convert["architecture"]?.stringValue
+        options.blockSize = convert["block_size"]?.intValue
+        options.sparseBlockSize = convert["sparse_block_size"]?.intValue
+        options.sparsityFactor = convert["sparsity_factor"]?.intValue
+        options.sparsityType = convert["sparsity_type"]?.stringValue
+        options.numGlobalTokens = convert["num_global_tokens"]?.intValue
+        options.maskFirstToken = convert["mask_first_token"]?.boolValue
+        options.poolWithGlobal = convert["pool_with_global"]?.boolValue
+        options.adaptive = convert["adaptive"]?.boolValue
+        options.lshNumPreRounds = convert["lsh_num_pre_rounds"]?.intValue
+        if let size = call["save_pretrained"]?["max_shard_size"]?.stringValue {
+            options.maxShardSize = ConversionOptions.parseSize(size)
+            #expect(options.maxShardSize != nil, "max_shard_size \(size)")
+        }
+        return options
     }
 
     static func sha256(of url: URL) throws -> String {

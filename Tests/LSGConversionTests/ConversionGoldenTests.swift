@@ -32,32 +32,9 @@ struct ConversionGoldenTests {
 
         /// The reference call in our option names.
         func options(output: URL) throws -> ConversionOptions {
-            let call = try #require(description["reference_call"])
-            let initArguments = try #require(call["init"])
-            var options = ConversionOptions()
-            options.source = try #require(description["source"]?.stringValue)
-            options.output = output.path
-            options.maxLength = try #require(initArguments["max_sequence_length"]?.intValue)
-            options.randomGlobalInit = initArguments["random_global_init"]?.boolValue ?? false
-            options.globalStride = initArguments["global_positional_stride"]?.intValue ?? 64
-            options.keepFirstGlobalToken = initArguments["keep_first_global_token"]?.boolValue ?? false
-            options.resizeLSG = initArguments["resize_lsg"]?.boolValue ?? false
-            let convert = try #require(call["convert_from_pretrained"]?.objectValue)
-            options.architecture = convert["architecture"]?.stringValue
-            options.blockSize = convert["block_size"]?.intValue
-            options.sparseBlockSize = convert["sparse_block_size"]?.intValue
-            options.sparsityFactor = convert["sparsity_factor"]?.intValue
-            options.sparsityType = convert["sparsity_type"]?.stringValue
-            options.numGlobalTokens = convert["num_global_tokens"]?.intValue
-            options.maskFirstToken = convert["mask_first_token"]?.boolValue
-            options.poolWithGlobal = convert["pool_with_global"]?.boolValue
-            options.adaptive = convert["adaptive"]?.boolValue
-            options.lshNumPreRounds = convert["lsh_num_pre_rounds"]?.intValue
-            if let size = call["save_pretrained"]?["max_shard_size"]?.stringValue {
-                options.maxShardSize = ConversionOptions.parseSize(size)
-                #expect(options.maxShardSize != nil, "max_shard_size \(size)")
-            }
-            return options
+            try ConversionFixtures.options(
+                referenceCall: try #require(description["reference_call"]),
+                source: try #require(description["source"]?.stringValue), output: output)
         }
 
         func referenceFile(_ name: String) throws -> Data? {

@@ -9,24 +9,34 @@ from . import common
 
 GENERATOR_SOURCES = ("generate.py", "requirements.txt", "tools/__init__.py", "tools/common.py", "tools/corpus.py",
                      "tools/fixtures.py", "tools/conversions.py", "tools/encoder_cases.py", "tools/manifest.py",
-                     "tools/readback.py")
+                     "tools/readback.py", "tools/zoo.py")
 # Written by tools/readback.py (it needs our own converter), kept as they are by generate.py.
 READBACK_DIRECTORY = "readback"
-FILE_RULE = ("'files' lists every file under fixtures/, conversions/, models/, encoder/ and readback/ (the data "
+# Written by tools/zoo.py, kept as they are by generate.py and readback.py.
+ZOO_DIRECTORY = "zoo"
+FILE_RULE = ("'files' lists every file under fixtures/, conversions/, models/, encoder/, readback/ and zoo/ (the data "
              "directories), sorted by path; paths are relative to golden/. MANIFEST.json itself, the documentation "
              "and the generator sources are not data; the generator sources are hashed under generator.sources for "
              "information only.")
 READBACK_RULE = ("readback/ holds outputs of the reference run on checkpoints written by lsg-convert: each case "
                  "records the lsg-convert arguments (conversion) and the sha256 of the files the reference loaded "
                  "(model_files); written by 'python golden/tools/readback.py --lsg-convert BIN --record'")
+ZOO_RULE = ("zoo/<case>/ holds a source checkpoint laid out like a real hub upload (stored files, zstd where that "
+            "is smaller, or references to identical files elsewhere under golden/, or an exact transformation of "
+            "one), the reference's conversion of it (case.json) and the reference encoder's outputs on it "
+            "(encoder.safetensors.zst); written by 'cd golden && python -m tools.zoo' (see SCHEMA.md, zoo/)")
 
 
-def write(root: Path, data_directories, fixtures, conversions, encoder_cases, readback_cases=None) -> None:
-    """Writes MANIFEST.json. Without readback_cases, those of the existing manifest are kept."""
+def write(root: Path, data_directories, fixtures, conversions, encoder_cases, readback_cases=None,
+          zoo_cases=None) -> None:
+    """Writes MANIFEST.json. Without readback_cases or zoo_cases, those of the existing manifest are kept."""
     here = Path(__file__).resolve().parent.parent
     if readback_cases is None:
-        readback_cases = _kept_readback_cases(root, here)
-    data_directories = tuple(data_directories) + ((READBACK_DIRECTORY,) if READBACK_DIRECTORY not in data_directories else ())
+        readback_cases = _kept_cases(root, here, READBACK_DIRECTORY, "readback_cases")
+    if zoo_cases is None:
+        zoo_cases = _kept_cases(root, here, ZOO_DIRECTORY, "zoo_cases")
+    data_directories = tuple(data_directories) + tuple(
+        name for name in (READBACK_DIRECTORY, ZOO_DIRECTORY) if name not in data_directories)
     files = []
     for directory in data_directories:
         if not (root / directory).is_dir():
@@ -68,6 +78,9 @@ def write(root: Path, data_directories, fixtures, conversions, encoder_cases, re
                                                         "sparsity_type"),
             "encoder_cases_with_lsh_projections": sum(1 for r in encoder_cases if r["lsh_projections"]),
             "readback_cases": len(readback_cases),
+            "zoo_cases": len(zoo_cases),
+            "zoo_cases_by_family": _count_by(zoo_cases, "family"),
+            "zoo_cases_where_the_reference_fails": sum(1 for r in zoo_cases if r["reference_fails"]),
             "files": len(files),
             "bytes": sum(entry["size"] for entry in files),
         },
@@ -76,19 +89,29 @@ def write(root: Path, data_directories, fixtures, conversions, encoder_cases, re
         "conversions": [{"case": r["case"], "random_by_nature": r["random_by_nature"]} for r in conversions],
         "readback_rule": READBACK_RULE,
         "readback_cases": readback_cases,
+        "zoo_rule": ZOO_RULE,
+        "zoo_command": "cd golden && python -m tools.zoo",
+        "zoo_cases": zoo_cases,
         "files": files,
     }
     common.write_json(root / "MANIFEST.json", manifest)
 
 
-def _kept_readback_cases(root: Path, here: Path) -> list:
-    """The readback cases of root's manifest; a fresh tree (generate.py --out) gets golden/'s, files included."""
+def _kept_cases(root: Path, here: Path, directory: str, key: str) -> list:
+    """The `key` records of root's manifest; a fresh tree (generate.py --out) gets golden/'s, files included."""
     previous = root / "MANIFEST.json"
     if not previous.exists():
         previous = here / "MANIFEST.json"
-        if root.resolve() != here.resolve() and (here / READBACK_DIRECTORY).is_dir():
-            shutil.copytree(here / READBACK_DIRECTORY, root / READBACK_DIRECTORY, dirs_exist_ok=True)
-    return json.loads(previous.read_text()).get("readback_cases", []) if previous.exists() else []
+        if root.resolve() != here.resolve() and (here / directory).is_dir():
+            shutil.copytree(here / directory, root / directory, dirs_exist_ok=True)
+    return json.loads(previous.read_text()).get(key, []) if previous.exists() else []
+
+
+def rewrite_zoo(root: Path, zoo_cases: list) -> None:
+    """MANIFEST.json with the new zoo section and file list; every other section as it was."""
+    manifest = json.loads((root / "MANIFEST.json").read_text())
+    write(root, ("fixtures", "conversions", "models", "encoder"), manifest["fixtures"], manifest["conversions"],
+          manifest["encoder_cases"], readback_cases=manifest.get("readback_cases", []), zoo_cases=zoo_cases)
 
 
 def _count_by(records, key) -> dict:
