@@ -1,5 +1,6 @@
 import Checkpoint
 import Foundation
+import JSON
 import LSGConversion
 import SafeTensors
 import Testing
