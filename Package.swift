@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "lsg-convert", targets: ["lsg-convert"]),
         .library(name: "JSON", targets: ["JSON"]),
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
+        .library(name: "Tokenizers", targets: ["Tokenizers"]),
         .library(name: "Checkpoint", targets: ["Checkpoint"]),
         .library(name: "PyTorchCheckpoint", targets: ["PyTorchCheckpoint"]),
         .library(name: "LSGEncoder", targets: ["LSGEncoder"]),
@@ -34,10 +35,12 @@ let package = Package(
         .target(name: "SafeTensors", dependencies: ["JSON", "CFileWriteback"]),
         // Streaming zstd compression and decompression over the system libzstd.
         .target(name: "Zstd", dependencies: ["CZstd"]),
+        // Tokenizer files as transformers reads them: the vocabulary and special-token ids AutoTokenizer reports.
+        .target(name: "Tokenizers", dependencies: ["JSON", "SafeTensors"]),
         // A model directory: typed config, tensor store (single or sharded), tokenizer files, name resolution.
         .target(
             name: "Checkpoint",
-            dependencies: ["SafeTensors", "PyTorchCheckpoint", "Zstd", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["JSON", "SafeTensors", "PyTorchCheckpoint", "Tokenizers", "Zstd", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // PyTorch `.bin` checkpoints (torch zip or legacy format) through a restricted unpickler that never runs code.
         .target(name: "PyTorchCheckpoint", dependencies: ["SafeTensors"]),
@@ -73,6 +76,7 @@ let package = Package(
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"], resources: [.copy("Resources")]),
         .testTarget(name: "ZstdTests", dependencies: ["Zstd"]),
         .testTarget(name: "PyTorchCheckpointTests", dependencies: ["PyTorchCheckpoint", "SafeTensors"], resources: [.copy("Resources")]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "JSON", "Zstd"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "SafeTensors"]),
         .testTarget(name: "LSGEncoderTests", dependencies: ["LSGEncoder", "Golden", "Checkpoint", "SafeTensors"]),
         .testTarget(name: "GoldenTests", dependencies: ["Golden", "SafeTensors", "Zstd"]),

@@ -15,7 +15,7 @@ public struct ModelDirectory: Sendable {
         self.url = url
         config = try ModelConfig.load(from: configURL)
         tensors = try TensorStore(directory: url)
-        tokenizer = try TokenizerFiles(directory: url, family: config.family)
+        tokenizer = try TokenizerFiles(directory: url, config: config)
     }
 
     /// Opens the directory a name resolves to.

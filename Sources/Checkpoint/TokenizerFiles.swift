@@ -1,57 +1,52 @@
 import Foundation
 import JSON
 import SafeTensors
+import Tokenizers
 
-/// The tokenizer files of a model directory and the special-token ids they define.
-///
-/// Ids come from the tokenizer, not from `config.json`: a token's id is looked up in
-/// `tokenizer.json` added tokens, `tokenizer_config.json` `added_tokens_decoder`,
-/// `added_tokens.json`, then the vocabulary (`tokenizer.json` model vocab, `vocab.json`,
-/// `vocab.txt`). Token strings come from `tokenizer_config.json`, then
-/// `special_tokens_map.json`, then the defaults of the family's tokenizer class.
+/// The tokenizer files of a model directory and the special-token ids they define, exactly as
+/// transformers' `AutoTokenizer` (the fast tokenizer, which the reference asks) reports them
+/// (`Tokenizers.SpecialTokens`): ids come from the tokenizer, not from `config.json`.
 public struct TokenizerFiles: Sendable {
     /// Files that belong to the tokenizer, in the order transformers lists them.
-    public static let knownFileNames = [
-        "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json", "tokenizer.json",
-        "sentencepiece.bpe.model", "spiece.model", "vocab.json", "merges.txt", "vocab.txt",
-    ]
+    public static let knownFileNames = TokenizerDirectory.knownFileNames
 
     public let directory: URL
     /// The tokenizer files present, by name (subset of `knownFileNames`).
     public let fileNames: [String]
-    public let bosTokenId: Int?
-    public let clsTokenId: Int?
-    public let maskTokenId: Int?
+    /// The special tokens; nil when the directory has no tokenizer files.
+    public let specialTokens: SpecialTokens?
 
-    public init(directory: URL, family: ModelFamily?) throws {
+    public var bosTokenId: Int? { specialTokens?.id(.bos) }
+    public var clsTokenId: Int? { specialTokens?.id(.cls) }
+    public var maskTokenId: Int? { specialTokens?.id(.mask) }
+
+    /// `config` is the model's `config.json` (its model type and `tokenizer_class` choose the
+    /// tokenizer class when tokenizer_config.json does not).
+    public init(directory: URL, config: ModelConfig) throws {
         self.directory = directory
-        let manager = FileManager.default
-        fileNames = Self.knownFileNames.filter {
-            manager.fileExists(atPath: directory.appendingPathComponent($0).path)
-        }
-        let lookup = try TokenLookup(directory: directory, fileNames: fileNames)
-        let defaults = Self.defaultTokens(for: family)
-        func id(_ role: String) -> Int? {
-            guard let token = lookup.declaredToken(role) ?? defaults[role] else { return nil }
-            return lookup.id(of: token)
-        }
-        bosTokenId = id("bos_token")
-        clsTokenId = id("cls_token")
-        maskTokenId = id("mask_token")
-    }
-
-    /// Special tokens of the family's tokenizer class when the files do not name them.
-    static func defaultTokens(for family: ModelFamily?) -> [String: String] {
-        switch family {
-        case .bert?, .distilbert?, .electra?: return ["cls_token": "[CLS]", "mask_token": "[MASK]"]
-        case nil: return [:]
-        default: return ["bos_token": "<s>", "cls_token": "<s>", "mask_token": "<mask>"]
+        fileNames = TokenizerDirectory(url: directory).fileNames
+        do {
+            specialTokens = fileNames.isEmpty ? nil : try SpecialTokens.load(directory: directory, modelConfig: config.json)
+        } catch {
+            throw CheckpointError(error.file, error.problem)
         }
     }
 
     /// The id that starts a sequence: the bos token, else the cls token, else `config.bos_token_id`.
     public func sequenceStartId(config: ModelConfig) -> Int? {
         bosTokenId ?? clsTokenId ?? config.bosTokenId
+    }
+
+    /// One line per id the conversion uses: the token, its id and where each came from.
+    public func idSummary(config: ModelConfig) -> String {
+        func describe(_ role: SpecialTokenRole) -> String? {
+            guard let token = specialTokens?.tokens[role], let id = token.id else { return nil }
+            return "\(role.key.dropLast("_token".count)) \(JSONValue.string(token.content).compactString()) = \(id) (\(token.idOrigin); named by \(token.declaredBy))"
+        }
+        let start = describe(.bos) ?? describe(.cls) ?? config.bosTokenId.map { "bos = \($0) (config.json bos_token_id: the tokenizer names none)" }
+        let parts = [start, describe(.mask)].compactMap { $0 }
+        guard let tokenizerClass = specialTokens?.tokenizerClass else { return parts.joined(separator: ", ") }
+        return "\(tokenizerClass.rawValue): " + parts.joined(separator: ", ")
     }
 
     /// `tokenizer_config.json` with `model_max_length` set (created when absent), as transformers
@@ -120,71 +115,5 @@ public struct TokenizerFiles: Sendable {
         } catch let error as SafeTensorsError {
             throw CheckpointError(error.file, error.problem)
         }
-    }
-}
-
-/// Token-string to id lookup over whichever tokenizer files a directory has.
-struct TokenLookup {
-    private var declared: [String: String] = [:]
-    private var addedTokens: [String: Int] = [:]
-    private var vocabulary: [String: Int] = [:]
-
-    init(directory: URL, fileNames: [String]) throws {
-        func load(_ name: String) throws -> JSONValue? {
-            guard fileNames.contains(name) else { return nil }
-            return try TokenizerFiles.loadJSON(directory.appendingPathComponent(name))
-        }
-        // Declared special tokens: tokenizer_config.json wins over special_tokens_map.json.
-        for file in ["special_tokens_map.json", "tokenizer_config.json"] {
-            guard let object = try load(file)?.objectValue else { continue }
-            for role in ["bos_token", "cls_token", "mask_token"] {
-                if let token = Self.tokenContent(object[role]) { declared[role] = token }
-            }
-        }
-        // Added tokens, lowest priority first so later sources override.
-        if let object = try load("added_tokens.json")?.objectValue {
-            for (token, id) in object { if let id = id.intValue { addedTokens[token] = id } }
-        }
-        if let decoder = try load("tokenizer_config.json")?["added_tokens_decoder"]?.objectValue {
-            for (key, entry) in decoder {
-                if let id = Int(key), let token = Self.tokenContent(entry) { addedTokens[token] = id }
-            }
-        }
-        let tokenizer = try load("tokenizer.json")
-        for entry in tokenizer?["added_tokens"]?.arrayValue ?? [] {
-            if let id = entry["id"]?.intValue, let token = entry["content"]?.stringValue { addedTokens[token] = id }
-        }
-        // Vocabulary: the fast tokenizer's model, else the slow tokenizer's files.
-        if let vocab = tokenizer?["model"]?["vocab"] {
-            if let object = vocab.objectValue {
-                for (token, id) in object { if let id = id.intValue { vocabulary[token] = id } }
-            } else if let pieces = vocab.arrayValue {  // Unigram: [[piece, score], ...]
-                for (index, piece) in pieces.enumerated() {
-                    if let token = piece.arrayValue?.first?.stringValue, vocabulary[token] == nil {
-                        vocabulary[token] = index
-                    }
-                }
-            }
-        } else if let object = try load("vocab.json")?.objectValue {
-            for (token, id) in object { if let id = id.intValue { vocabulary[token] = id } }
-        } else if fileNames.contains("vocab.txt") {
-            let url = directory.appendingPathComponent("vocab.txt")
-            guard let text = String(validating: try TokenizerFiles.readFile(url), as: UTF8.self) else {
-                throw CheckpointError(url.path, "is not UTF-8 text")
-            }
-            for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-                let token = String(line.hasSuffix("\r") ? line.dropLast() : line)
-                if vocabulary[token] == nil { vocabulary[token] = index }
-            }
-        }
-    }
-
-    func declaredToken(_ role: String) -> String? { declared[role] }
-
-    func id(of token: String) -> Int? { addedTokens[token] ?? vocabulary[token] }
-
-    /// A token given as a string or as a serialized AddedToken (`{"content": ...}`).
-    static func tokenContent(_ value: JSONValue?) -> String? {
-        value?.stringValue ?? value?["content"]?.stringValue
     }
 }

@@ -147,32 +147,18 @@ struct TokenizerFilesTests {
         #expect(model.tokenizer.maskTokenId == mask)
     }
 
-    @Test func eachFileCanProvideTheIds() throws {
+    /// Ids follow transformers' AutoTokenizer in every layout (TokenizersTests, golden/tokenizers);
+    /// with no tokenizer files at all, the sequence start falls back to config.json.
+    @Test func withoutTokenizerFilesTheStartIdComesFromTheConfig() throws {
         let scratch = try scratchDirectory()
         defer { try? FileManager.default.removeItem(at: scratch) }
-        func ids(_ files: [String: String]) throws -> (Int?, Int?, Int?) {
-            let directory = scratch.appendingPathComponent(UUID().uuidString)
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: false)
-            for (name, content) in files { try Data(content.utf8).write(to: directory.appendingPathComponent(name)) }
-            let tokenizer = try TokenizerFiles(directory: directory, family: .roberta)
-            return (tokenizer.bosTokenId, tokenizer.clsTokenId, tokenizer.maskTokenId)
-        }
-        #expect(try ids(["added_tokens.json": #"{"<s>": 7, "<mask>": 9}"#]) == (7, 7, 9))
-        #expect(try ids(["tokenizer_config.json": #"{"added_tokens_decoder": {"3": {"content": "<s>"}, "4": {"content": "<mask>"}}}"#]) == (3, 3, 4))
-        #expect(try ids(["vocab.json": #"{"<s>": 0, "<mask>": 11, "a": 1}"#]) == (0, 0, 11))
-        #expect(try ids(["tokenizer.json": #"{"added_tokens": [{"id": 12, "content": "<mask>"}], "model": {"vocab": [["<s>", 0.0], ["x", -1.0]]}}"#]) == (0, 0, 12))
-        // Declared tokens: tokenizer_config.json over special_tokens_map.json over the family default.
-        #expect(try ids(["special_tokens_map.json": #"{"bos_token": {"content": "[B]"}, "mask_token": "[M]"}"#,
-                         "tokenizer_config.json": #"{"mask_token": "<mask>"}"#,
-                         "added_tokens.json": #"{"[B]": 1, "[M]": 2, "<mask>": 3, "<s>": 4}"#]) == (1, 4, 3))
-        let config = try ModelConfig(json: ["bos_token_id": 42], name: "c")
-        let empty = scratch.appendingPathComponent("empty")
-        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: false)
-        #expect(try TokenizerFiles(directory: empty, family: .bert).sequenceStartId(config: config) == 42)
+        let config = try ModelConfig(json: ["bos_token_id": 42, "model_type": "bert"], name: "c")
+        #expect(try TokenizerFiles(directory: scratch, config: config).sequenceStartId(config: config) == 42)
     }
 
     @Test func tokenizerConfigGetsTheNewLength() throws {
-        let tokenizer = try TokenizerFiles(directory: fixtures.appendingPathComponent("roberta-tiny"), family: .roberta)
+        let directory = fixtures.appendingPathComponent("roberta-tiny")
+        let tokenizer = try TokenizerFiles(directory: directory, config: try ModelConfig.load(from: directory.appendingPathComponent("config.json")))
         let value = try JSONValue.parse(try tokenizer.tokenizerConfig(modelMaxLength: 4096))
         #expect(value["model_max_length"] == 4096)
         #expect(tokenizer.fileNames.contains("merges.txt") && tokenizer.fileNames.contains("added_tokens.json"))

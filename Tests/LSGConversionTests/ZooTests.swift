@@ -44,28 +44,11 @@ import Zstd
         let scratch = try ConversionFixtures.temporaryDirectory(name)
         defer { try? FileManager.default.removeItem(at: scratch) }
         let differences = zooCase.differences(scratch: scratch)
-        let report = {
-            guard let first = differences.first else { return }
+        if let first = differences.first {
             let more = differences.count > 1 ? "\n" + differences.dropFirst().prefix(9).joined(separator: "\n") : ""
             Issue.record("zoo case \(name): \(differences.count) difference(s); first: \(first)\(more)")
         }
-        guard let known = Self.knownFailures[name] else { return report() }
-        // A known failure must still fail with the same first difference: once it passes (or
-        // fails differently) this reports it, and the entry below must go.
-        withKnownIssue("zoo case \(name): \(known.reason)") {
-            report()
-        } matching: { issue in
-            issue.comments.contains { $0.rawValue.contains("first: ") && $0.rawValue.contains(known.firstDifference) }
-        }
     }
-
-    /// Cases that fail on today's code, with (part of) their first difference and why. Remove an
-    /// entry when its case passes.
-    static let knownFailures: [String: (firstDifference: String, reason: String)] = [
-        "camembert-sentencepiece-only": ("no usable mask token id", "ids of a sentencepiece-only tokenizer (AutoTokenizer converts the slow one)"),
-        "xlm-roberta-sentencepiece-only": ("no usable mask token id", "ids of a sentencepiece-only tokenizer (AutoTokenizer converts the slow one)"),
-        "roberta-vocab-merges-only": ("no usable mask token id", "<mask> is appended to a vocab.json + merges.txt tokenizer"),
-    ]
 }
 
 /// One `golden/zoo/<case>/case.json` and the checks run on it.

@@ -9,12 +9,14 @@ from . import common
 
 GENERATOR_SOURCES = ("generate.py", "requirements.txt", "tools/__init__.py", "tools/common.py", "tools/corpus.py",
                      "tools/fixtures.py", "tools/conversions.py", "tools/encoder_cases.py", "tools/manifest.py",
-                     "tools/readback.py", "tools/zoo.py")
+                     "tools/readback.py", "tools/zoo.py", "tools/tokenizer_layouts.py")
 # Written by tools/readback.py (it needs our own converter), kept as they are by generate.py.
 READBACK_DIRECTORY = "readback"
 # Written by tools/zoo.py, kept as they are by generate.py and readback.py.
 ZOO_DIRECTORY = "zoo"
-FILE_RULE = ("'files' lists every file under fixtures/, conversions/, models/, encoder/, readback/ and zoo/ (the data "
+# Written by tools/tokenizer_layouts.py, kept as they are by the other tools.
+TOKENIZERS_DIRECTORY = "tokenizers"
+FILE_RULE = ("'files' lists every file under fixtures/, conversions/, models/, encoder/, readback/, zoo/ and tokenizers/ (the data "
              "directories), sorted by path; paths are relative to golden/. MANIFEST.json itself, the documentation "
              "and the generator sources are not data; the generator sources are hashed under generator.sources for "
              "information only.")
@@ -36,7 +38,7 @@ def write(root: Path, data_directories, fixtures, conversions, encoder_cases, re
     if zoo_cases is None:
         zoo_cases = _kept_cases(root, here, ZOO_DIRECTORY, "zoo_cases")
     data_directories = tuple(data_directories) + tuple(
-        name for name in (READBACK_DIRECTORY, ZOO_DIRECTORY) if name not in data_directories)
+        name for name in (READBACK_DIRECTORY, ZOO_DIRECTORY, TOKENIZERS_DIRECTORY) if name not in data_directories)
     files = []
     for directory in data_directories:
         if not (root / directory).is_dir():

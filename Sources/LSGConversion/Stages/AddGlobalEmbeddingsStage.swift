@@ -75,6 +75,7 @@ public struct AddGlobalEmbeddingsStage: Stage {
         }
         context.sequenceStartId = bos
         context.maskTokenId = mask
+        context.report.changes.append("special ids: \(source.tokenizer.idSummary(config: source.config))")
 
         let random = options.randomGlobalInit
         let stride = options.globalStride

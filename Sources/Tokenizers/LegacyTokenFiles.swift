@@ -1,0 +1,42 @@
+import JSON
+
+/// special_tokens_map.json. transformers reads it only when tokenizer_config.json has no
+/// `added_tokens_decoder`; its tokens then override tokenizer_config.json's.
+struct SpecialTokensMapFile: Sendable {
+    static let fileName = "special_tokens_map.json"
+
+    let specialTokens: [SpecialTokenRole: TokenSetting<String>]
+    let additionalSpecialTokens: TokenSetting<[String]>?
+
+    init(_ object: JSONObject, path: String) throws(TokenizerError) {
+        var tokens: [SpecialTokenRole: TokenSetting<String>] = [:]
+        for role in SpecialTokenRole.allCases {
+            guard let value = object[role.key] else { continue }
+            tokens[role] = TokenSetting(try AddedTokenObject.mapToken(value, file: path, key: role.key))
+        }
+        specialTokens = tokens
+        additionalSpecialTokens = try object[additionalSpecialTokensKey].map { value throws(TokenizerError) in
+            TokenSetting(try AddedTokenObject.tokenList(value, file: path, key: additionalSpecialTokensKey,
+                                                        element: AddedTokenObject.mapToken))
+        }
+    }
+}
+
+/// added_tokens.json: tokens added past the vocabulary, with the ids the slow tokenizer gave
+/// them. transformers reads it only when tokenizer_config.json has no `added_tokens_decoder`,
+/// and the fast tokenizer uses the ids only to order the tokens: it numbers them again.
+struct AddedTokensFile: Sendable {
+    static let fileName = "added_tokens.json"
+
+    /// (content, id) in file order.
+    let entries: [(content: String, id: Int)]
+
+    init(_ object: JSONObject, path: String) throws(TokenizerError) {
+        entries = try object.map { (content, value) throws(TokenizerError) in
+            guard let id = value.intValue else {
+                throw TokenizerError(path, "\(content) has a JSON \(value.typeName) id, expected an integer")
+            }
+            return (content, id)
+        }
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+
+/// The few fields of a sentencepiece `ModelProto` (sentencepiece_model.proto) that transformers'
+/// converters read: the pieces in order and the trainer's model type. Read with a small
+/// protobuf reader that refuses anything malformed (truncated fields, lengths past the end,
+/// overlong varints, groups, pieces that are not UTF-8).
+struct SentencePieceModel: Sendable {
+    enum ModelType: Int, Sendable {
+        case unigram = 1, bpe = 2, word = 3, char = 4
+    }
+
+    let pieces: [String]
+    let modelType: ModelType
+
+    init(_ data: Data, path: String) throws(TokenizerError) {
+        let result: Result<(pieces: [String], type: Int), TokenizerError> = data.withUnsafeBytes { bytes in
+            Result { () throws(TokenizerError) in
+                var reader = ProtobufReader(bytes: bytes, path: path)
+                var pieces: [String] = []
+                var type = ModelType.unigram.rawValue
+                while let field = try reader.nextField() {
+                    switch (field.number, field.value) {
+                    case (1, .bytes(let piece)):
+                        var inner = ProtobufReader(bytes: piece, path: path)
+                        var text = ""
+                        while let pieceField = try inner.nextField() {
+                            if pieceField.number == 1, case .bytes(let raw) = pieceField.value {
+                                guard let decoded = String(validating: raw, as: UTF8.self) else {
+                                    throw TokenizerError(path, "piece \(pieces.count) is not UTF-8")
+                                }
+                                text = decoded
+                            }
+                        }
+                        pieces.append(text)
+                    case (2, .bytes(let trainer)):
+                        var inner = ProtobufReader(bytes: trainer, path: path)
+                        while let trainerField = try inner.nextField() {
+                            if trainerField.number == 3, case .varint(let value) = trainerField.value { type = Int(truncatingIfNeeded: value) }
+                        }
+                    default:
+                        continue
+                    }
+                }
+                return (pieces, type)
+            }
+        }
+        let (pieces, type) = try result.get()
+        guard !pieces.isEmpty else { throw TokenizerError(path, "holds no pieces: not a sentencepiece model") }
+        guard let modelType = ModelType(rawValue: type) else {
+            throw TokenizerError(path, "has an unknown sentencepiece model type \(type)")
+        }
+        self.pieces = pieces
+        self.modelType = modelType
+    }
+}
+
+/// Protobuf wire format: a sequence of (field number, wire type) keys and values.
+private struct ProtobufReader {
+    enum Value {
+        case varint(UInt64)
+        case bytes(UnsafeRawBufferPointer)
+        case fixed
+    }
+
+    let bytes: UnsafeRawBufferPointer
+    let path: String
+    var position = 0
+
+    init(bytes: UnsafeRawBufferPointer, path: String) {
+        self.bytes = bytes
+        self.path = path
+    }
+
+    func fail(_ problem: String) -> TokenizerError {
+        TokenizerError(path, "is not a valid sentencepiece model: \(problem)")
+    }
+
+    mutating func varint() throws(TokenizerError) -> UInt64 {
+        var value: UInt64 = 0
+        for shift in stride(from: 0, to: 70, by: 7) {
+            guard position < bytes.count else { throw fail("truncated varint at byte \(position)") }
+            let byte = bytes[position]
+            position += 1
+            guard shift < 64, shift != 63 || byte <= 1 else { throw fail("varint longer than 64 bits at byte \(position - 1)") }
+            value |= UInt64(byte & 0x7F) << UInt64(shift)
+            if byte & 0x80 == 0 { return value }
+        }
+        throw fail("varint longer than 64 bits")
+    }
+
+    mutating func take(_ count: Int) throws(TokenizerError) -> UnsafeRawBufferPointer {
+        guard count >= 0, count <= bytes.count - position else {
+            throw fail("a field of \(count) bytes at byte \(position) runs past the end")
+        }
+        defer { position += count }
+        return UnsafeRawBufferPointer(rebasing: bytes[position..<(position + count)])
+    }
+
+    mutating func nextField() throws(TokenizerError) -> (number: UInt64, value: Value)? {
+        guard position < bytes.count else { return nil }
+        let key = try varint()
+        let number = key >> 3
+        guard number > 0 else { throw fail("field number 0 at byte \(position)") }
+        switch key & 7 {
+        case 0: return (number, .varint(try varint()))
+        case 1: _ = try take(8); return (number, .fixed)
+        case 2:
+            let length = try varint()
+            guard length <= UInt64(Int.max) else { throw fail("a length of \(length) bytes") }
+            return (number, .bytes(try take(Int(length))))
+        case 5: _ = try take(4); return (number, .fixed)
+        default: throw fail("wire type \(key & 7) at byte \(position)")
+        }
+    }
+}

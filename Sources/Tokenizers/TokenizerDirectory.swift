@@ -1,0 +1,64 @@
+import Foundation
+import JSON
+import SafeTensors
+
+/// The tokenizer files of a model directory: which are present, and reading them whole within
+/// the limits every tokenizer file gets (a regular file of at most
+/// `SafeTensorsLimits.maxJSONFileBytes`; a FIFO or a device is refused, never waited on).
+public struct TokenizerDirectory: Sendable {
+    /// Every file transformers reads for the supported tokenizer classes, in the order it lists them.
+    public static let knownFileNames = [
+        "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json", "tokenizer.json",
+        "sentencepiece.bpe.model", "spiece.model", "vocab.json", "merges.txt", "vocab.txt",
+    ]
+
+    public let url: URL
+    /// The known tokenizer files present, in `knownFileNames` order.
+    public let fileNames: [String]
+
+    public init(url: URL) {
+        self.url = url
+        fileNames = Self.knownFileNames.filter { FileManager.default.fileExists(atPath: url.appendingPathComponent($0).path) }
+    }
+
+    public func contains(_ name: String) -> Bool { fileNames.contains(name) }
+
+    public func path(of name: String) -> String { url.appendingPathComponent(name).path }
+
+    /// The bytes of one file, read whole.
+    public func contents(of name: String) throws(TokenizerError) -> Data {
+        do {
+            return try RegularFile.contents(of: url.appendingPathComponent(name), maxBytes: SafeTensorsLimits.maxJSONFileBytes)
+        } catch {
+            throw TokenizerError(error.file, error.problem)
+        }
+    }
+
+    /// A JSON file parsed as Python's `json` reads it.
+    public func json(_ name: String) throws(TokenizerError) -> JSONValue {
+        do {
+            return try JSONValue.load(contentsOf: url.appendingPathComponent(name))
+        } catch let error as SafeTensorsError {
+            throw TokenizerError(error.file, error.problem)
+        } catch {
+            throw TokenizerError(path(of: name), "\(error)")
+        }
+    }
+
+    /// A JSON file that must hold an object.
+    func jsonObject(_ name: String) throws(TokenizerError) -> JSONObject {
+        let value = try json(name)
+        guard let object = value.objectValue else {
+            throw TokenizerError(path(of: name), "is a JSON \(value.typeName), expected an object")
+        }
+        return object
+    }
+
+    /// A text file, which must be UTF-8.
+    func text(_ name: String) throws(TokenizerError) -> String {
+        guard let text = String(validating: try contents(of: name), as: UTF8.self) else {
+            throw TokenizerError(path(of: name), "is not UTF-8 text")
+        }
+        return text
+    }
+}
