@@ -69,4 +69,21 @@ enum AddedTokenObject {
             throw TokenizerError(file, "\(key) is a JSON \(value.typeName), expected a list")
         }
     }
+
+    /// The special tokens a tokenizer file declares (each role's key, and the additional list),
+    /// every value read by `element`.
+    static func declaredTokens(in object: JSONObject, file: String,
+                               element: (JSONValue, String, String) throws(TokenizerError) -> String?)
+        throws(TokenizerError) -> (tokens: [SpecialTokenRole: TokenSetting<String>], additional: TokenSetting<[String]>?)
+    {
+        var tokens: [SpecialTokenRole: TokenSetting<String>] = [:]
+        for role in SpecialTokenRole.allCases {
+            guard let value = object[role.key] else { continue }
+            tokens[role] = TokenSetting(try element(value, file, role.key))
+        }
+        let additional = try object[additionalSpecialTokensKey].map { value throws(TokenizerError) in
+            TokenSetting(try tokenList(value, file: file, key: additionalSpecialTokensKey, element: element))
+        }
+        return (tokens, additional)
+    }
 }

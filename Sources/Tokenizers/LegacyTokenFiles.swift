@@ -9,16 +9,8 @@ struct SpecialTokensMapFile: Sendable {
     let additionalSpecialTokens: TokenSetting<[String]>?
 
     init(_ object: JSONObject, path: String) throws(TokenizerError) {
-        var tokens: [SpecialTokenRole: TokenSetting<String>] = [:]
-        for role in SpecialTokenRole.allCases {
-            guard let value = object[role.key] else { continue }
-            tokens[role] = TokenSetting(try AddedTokenObject.mapToken(value, file: path, key: role.key))
-        }
-        specialTokens = tokens
-        additionalSpecialTokens = try object[additionalSpecialTokensKey].map { value throws(TokenizerError) in
-            TokenSetting(try AddedTokenObject.tokenList(value, file: path, key: additionalSpecialTokensKey,
-                                                        element: AddedTokenObject.mapToken))
-        }
+        (specialTokens, additionalSpecialTokens) = try AddedTokenObject.declaredTokens(
+            in: object, file: path, element: AddedTokenObject.mapToken)
     }
 }
 

@@ -43,16 +43,8 @@ struct TokenizerConfigFile: Sendable {
         case let value?: throw TokenizerError(path, "tokenizer_file is a JSON \(value.typeName), expected a string or null")
         }
         addedTokensDecoder = try object["added_tokens_decoder"].map { value throws(TokenizerError) in try Self.decoder(value, path: path) }
-        var tokens: [SpecialTokenRole: TokenSetting<String>] = [:]
-        for role in SpecialTokenRole.allCases {
-            guard let value = object[role.key] else { continue }
-            tokens[role] = TokenSetting(try AddedTokenObject.configToken(value, file: path, key: role.key))
-        }
-        specialTokens = tokens
-        additionalSpecialTokens = try object[additionalSpecialTokensKey].map { value throws(TokenizerError) in
-            TokenSetting(try AddedTokenObject.tokenList(value, file: path, key: additionalSpecialTokensKey,
-                                                        element: AddedTokenObject.configToken))
-        }
+        (specialTokens, additionalSpecialTokens) = try AddedTokenObject.declaredTokens(
+            in: object, file: path, element: AddedTokenObject.configToken)
     }
 
     /// `added_tokens_decoder`: an object from ids (decimal strings, as Python's `int()` reads
