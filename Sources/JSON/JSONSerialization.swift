@@ -1,6 +1,8 @@
 extension JSONValue {
     /// Compact JSON as Rust serde_json writes it (and thus the safetensors header): no
-    /// whitespace, keys in insertion order, non-ASCII characters written raw.
+    /// whitespace, keys in insertion order, non-ASCII characters written raw. Non-finite
+    /// floats, which serde_json cannot hold, are written as Python writes them (`NaN`,
+    /// `Infinity`, `-Infinity`) so the Python-syntax parser reads them back.
     public func compactString() -> String {
         var output = ""
         writeCompact(to: &output)
@@ -43,7 +45,7 @@ extension JSONValue {
         case .bool(let value): output += value ? "true" : "false"
         case .int(let value): output += String(value)
         case .bigInteger(let digits): output += digits
-        case .double(let value): output += pythonFloatRepr(value)
+        case .double(let value): output += pythonJSONNumber(value)
         case .string(let value): writeJSONString(value, ensureASCII: false, to: &output)
         case .array(let values):
             output += "["
@@ -66,15 +68,7 @@ extension JSONValue {
 
     private func writePython(to output: inout String, indent: Int, level: Int, sortKeys: Bool, ensureASCII: Bool) {
         switch self {
-        case .null, .bool, .int, .bigInteger: writeCompact(to: &output)
-        case .double(let value):
-            if value.isNaN {
-                output += "NaN"
-            } else if value.isInfinite {
-                output += value < 0 ? "-Infinity" : "Infinity"
-            } else {
-                output += pythonFloatRepr(value)
-            }
+        case .null, .bool, .int, .bigInteger, .double: writeCompact(to: &output)
         case .string(let value): writeJSONString(value, ensureASCII: ensureASCII, to: &output)
         case .array(let values):
             guard !values.isEmpty else {
@@ -140,6 +134,14 @@ func writeJSONString(_ string: String, ensureASCII: Bool, to output: inout Strin
         }
     }
     output += "\""
+}
+
+/// A float as Python's `json.dumps` writes it: `repr` for finite values, otherwise `NaN`,
+/// `Infinity` or `-Infinity`.
+func pythonJSONNumber(_ value: Double) -> String {
+    if value.isNaN { return "NaN" }
+    if value.isInfinite { return value < 0 ? "-Infinity" : "Infinity" }
+    return pythonFloatRepr(value)
 }
 
 /// Python's `repr(float)` for a finite value: the shortest digits that round-trip, in fixed

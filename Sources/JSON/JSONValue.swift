@@ -54,6 +54,35 @@ public enum JSONValue: Sendable, Hashable {
 
     public var isNull: Bool { self == .null }
 
+    /// Equal documents: like the synthesized equality, except that a NaN equals a NaN, so that a
+    /// document holding `NaN` (which Python reads) equals itself and its re-read copy.
+    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.null, .null): true
+        case (.bool(let a), .bool(let b)): a == b
+        case (.int(let a), .int(let b)): a == b
+        case (.bigInteger(let a), .bigInteger(let b)): a == b
+        case (.double(let a), .double(let b)): a == b || (a.isNaN && b.isNaN)
+        case (.string(let a), .string(let b)): a == b
+        case (.array(let a), .array(let b)): a == b
+        case (.object(let a), .object(let b)): a == b
+        default: false
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .null: hasher.combine(0)
+        case .bool(let value): hasher.combine(1); hasher.combine(value)
+        case .int(let value): hasher.combine(2); hasher.combine(value)
+        case .bigInteger(let digits): hasher.combine(3); hasher.combine(digits)
+        case .double(let value): hasher.combine(4); hasher.combine(value.isNaN ? .nan : value)
+        case .string(let value): hasher.combine(5); hasher.combine(value)
+        case .array(let values): hasher.combine(6); hasher.combine(values)
+        case .object(let object): hasher.combine(7); hasher.combine(object)
+        }
+    }
+
     /// The JSON type name used in error messages.
     public var typeName: String {
         switch self {

@@ -105,6 +105,17 @@ import Testing
         #expect(nan.isNaN)
         #expect(Array(items.dropFirst()) == [.double(.infinity), .double(-.infinity), .double(.infinity), .double(-.infinity), .int(-1)])
         #expect(value.pythonJSONString(indent: 0).filter { !$0.isWhitespace } == "[NaN,Infinity,-Infinity,Infinity,-Infinity,-1]")
+        // The compact form too, so whatever the parser accepts, both writers can print and re-read
+        // (a fuzzed 3e308 overflowed to infinity and came out as `inf`).
+        #expect(value.compactString() == "[NaN,Infinity,-Infinity,Infinity,-Infinity,-1]")
+        #expect(try JSONValue.parse("3e308").compactString() == "Infinity")
+        // A document holding NaN equals itself and its re-read copy (and hashes alike), so the
+        // checks that a value survives its written form hold for every document Python reads.
+        #expect(value == value)
+        #expect(try JSONValue.parse(value.compactString()) == value)
+        #expect(Set([value, try JSONValue.parse(value.pythonJSONString())]).count == 1)
+        #expect(JSONValue.double(.nan) != .double(0))
+        #expect(JSONValue.double(-0.0) == .double(0))
         for text in ["NaN", "Infinity", "-Infinity"] {
             #expect(parseError(text) != nil, "strict syntax reads \(text)")
         }
