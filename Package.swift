@@ -44,8 +44,10 @@ let package = Package(
         ),
         // PyTorch `.bin` checkpoints (torch zip or legacy format) through a restricted unpickler that never runs code.
         .target(name: "PyTorchCheckpoint", dependencies: ["SafeTensors"]),
+        // The encoder's elementwise kernels and row reductions, per x86 vector level, picked at run time.
+        .target(name: "CVectorKernels"),
         // CPU LSG encoder on BLAS: embeddings, local/sparse/global attention, heads.
-        .target(name: "LSGEncoder", dependencies: ["Checkpoint", "SafeTensors", "CBLAS"]),
+        .target(name: "LSGEncoder", dependencies: ["Checkpoint", "SafeTensors", "CBLAS", "CVectorKernels"]),
         // Golden files (safetensors + zstd), comparison metrics, validation report.
         .target(name: "Golden", dependencies: ["SafeTensors", "Zstd", "LSGEncoder", "Checkpoint"]),
         // Stage protocol, pipeline, recipes, built-in stages.
@@ -67,7 +69,7 @@ let package = Package(
         .executableTarget(
             name: "lsg-bench",
             dependencies: [
-                "CBLAS", "SafeTensors", "LSGEncoder",
+                "CBLAS", "JSON", "SafeTensors", "LSGEncoder",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -78,7 +80,7 @@ let package = Package(
         .testTarget(name: "PyTorchCheckpointTests", dependencies: ["PyTorchCheckpoint", "SafeTensors"], resources: [.copy("Resources")]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "JSON", "Zstd"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "SafeTensors"]),
-        .testTarget(name: "LSGEncoderTests", dependencies: ["LSGEncoder", "Golden", "Checkpoint", "SafeTensors"]),
+        .testTarget(name: "LSGEncoderTests", dependencies: ["LSGEncoder", "CVectorKernels", "Golden", "Checkpoint", "SafeTensors"]),
         .testTarget(name: "GoldenTests", dependencies: ["Golden", "SafeTensors", "Zstd"]),
         .testTarget(name: "LSGConversionTests", dependencies: ["LSGConversion", "Checkpoint", "SafeTensors", "Golden", "LSGEncoder"]),
         .testTarget(name: "CLITests", dependencies: ["LSGConvertCLI", "SafeTensors", "Checkpoint", "Golden", "Zstd", "TestSupport"]),

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import CVectorKernels
 @testable import LSGEncoder
 
 @Suite("Vectorised math kernels")
@@ -39,6 +40,40 @@ struct VectorMathTests {
         var mixed: [Float] = [0, -Float.greatestFiniteMagnitude, 0]
         mixed.withUnsafeMutableBufferPointer { VectorMath.softmax($0.baseAddress!, count: 3) }
         #expect(mixed == [0.5, 0, 0.5])
+    }
+
+    @Test("every vector level this CPU runs gives the baseline's bits, tails included")
+    func levelsAgree() throws {
+        let baseline = try #require(lsg_vector_kernels_named("baseline")).pointee
+        let names: [String] = ["avx2", "avx512"]
+        let levels = names.compactMap { lsg_vector_kernels_named($0)?.pointee }
+        #expect(VectorMath.level == (levels.last.map { String(cString: $0.name) } ?? "baseline"))
+        var generator = SeededGenerator(seed: 3)
+        for count in [0, 1, 15, 16, 17, 100, 768, 3077] {
+            let x = (0..<count).map { _ in Float.random(in: -12...12, using: &generator) }
+            let y = (0..<count).map { _ in Float.random(in: -2...2, using: &generator) }
+            func run(_ kernels: lsg_vector_kernels) -> [[Float]] {
+                var results: [[Float]] = []
+                for transform in [kernels.gelu, kernels.gelu_tanh, kernels.silu, kernels.softmax] {
+                    var values = x
+                    values.withUnsafeMutableBufferPointer { transform!($0.baseAddress, count) }
+                    results.append(values)
+                }
+                var normed = x
+                normed.withUnsafeMutableBufferPointer { kernels.layer_norm($0.baseAddress, count, y, y.reversed(), 1e-5) }
+                var added = x
+                added.withUnsafeMutableBufferPointer { kernels.add(y, $0.baseAddress, count) }
+                kernels.scale(&added, 0.3, count)
+                let reductions = [kernels.sum(x, count), kernels.maximum(x, count), kernels.sum_of_squares(x, count),
+                                  kernels.dot(x, y, count)]
+                return results + [normed, added, reductions]
+            }
+            let expected = run(baseline).map { $0.map(\.bitPattern) }
+            for kernels in levels {
+                #expect(run(kernels).map { $0.map(\.bitPattern) } == expected, "\(String(cString: kernels.name)), \(count) values")
+            }
+        }
+        #expect(lsg_vector_kernels_named("sse9") == nil)
     }
 
     @Test("Python slicing and floor division match Python")
