@@ -12,6 +12,8 @@ public final class Encoder: Sendable {
     static let maxRowTile = 512
     /// Row tiles come in multiples of this count, so 1, 2 or 4 workers get equal shares.
     static let tileGranularity = 4
+    /// Fewest rows per work item when a short sequence is split so that every worker gets a share.
+    static let minRowTile = 64
     /// Vocabulary columns per work item of the MLM decoder.
     static let vocabularyTile = 4096
 
@@ -30,6 +32,9 @@ public final class Encoder: Sendable {
         BLAS.useCallerThreadOnly()
         let config = configuration
         try checkTokens(input)
+        if let bad = options.maskedLMRows?.first(where: { !(0..<(input.batchSize * input.length)).contains($0) }) {
+            throw EncoderError("MLM logits asked for row \(bad), outside the \(input.batchSize * input.length) rows of the batch")
+        }
         let layout = try AttentionLayout(configuration: config, length: input.length)
         let splitter = WorkSplitter(threads: options.threads)
         let projections = try lshProjections(layout, options.lshProjections)
@@ -73,7 +78,11 @@ public final class Encoder: Sendable {
         }
         output.normSelections = normChoices?.map { Array(UnsafeBufferPointer(start: $0.base, count: $0.count)) } ?? []
         if let head = weights.maskedLM {
-            output.logits = maskedLMLogits(head, hiddenStates: hiddenStates, rows: input.batchSize * length, splitter: splitter)
+            // The chosen rows only, gathered, when the caller named some.
+            let states = options.maskedLMRows.map { rows in
+                rows.flatMap { row in hiddenStates[(row * h)..<((row + 1) * h)] }
+            } ?? hiddenStates
+            output.logits = maskedLMLogits(head, hiddenStates: states, rows: states.count / h, splitter: splitter)
         }
         if let pooler = weights.pooler {
             output.pooledOutput = pool(pooler, hiddenStates: hiddenStates, batchSize: input.batchSize, length: length)
@@ -240,6 +249,9 @@ public final class Encoder: Sendable {
     /// same products run whatever the thread count.
     static func rowTile(rows: Int) -> Int {
         var tiles = (rows + maxRowTile - 1) / maxRowTile
+        // A sequence of at most maxRowTile rows is still split (the source model in the parity
+        // probe runs 512 rows), or one worker would do all its dense work.
+        tiles = max(tiles, min(tileGranularity, rows / minRowTile))
         if tiles > 1 { tiles = (tiles + tileGranularity - 1) / tileGranularity * tileGranularity }
         return max(1, (rows + tiles - 1) / tiles)
     }

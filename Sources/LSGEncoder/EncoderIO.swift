@@ -40,7 +40,8 @@ public struct EncoderInput: Sendable {
 public struct EncoderOutput: Sendable {
     /// `[batch, length, hidden]`.
     public var lastHiddenState: [Float]
-    /// `[batch, length, vocab]` when the MLM head ran.
+    /// `[batch, length, vocab]` when the MLM head ran; `[rows, vocab]` for the rows
+    /// `EncodeOptions.maskedLMRows` chose.
     public var logits: [Float]?
     /// `[batch, hidden]` when the pooler ran.
     public var pooledOutput: [Float]?
@@ -66,6 +67,10 @@ public struct EncodeOptions: Sendable {
     public var lshProjections: LSHProjectionSource
     /// `norm` selections to replay instead of computing them.
     public var normSelections: RecordedNormSelections?
+    /// The rows (`sequence * length + position`) whose MLM logits are computed, in this order;
+    /// nil for every row. The vocabulary projection is most of the head's work, so a caller
+    /// that reads a few positions (masks, a probe's sample) asks for those only.
+    public var maskedLMRows: [Int]?
 
     public init(
         threads: Int = 1, lshProjections: LSHProjectionSource = .seeded(0), normSelections: RecordedNormSelections? = nil

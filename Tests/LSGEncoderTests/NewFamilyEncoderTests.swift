@@ -21,6 +21,21 @@ struct NewFamilyEncoderTests {
         #expect(throws: EncoderError.self) { try Encoder(model: model, heads: [.pooler]) }
     }
 
+    @Test func maskedLMLogitsOfChosenRowsOnly() throws {
+        let model = try ModelDirectory(url: goldenRoot.appendingPathComponent("models/lsg-distilbert-tiny-512"))
+        let encoder = try Encoder(model: model, heads: [.mlm])
+        let v = encoder.configuration.vocabSize
+        let input = try EncoderInput(inputIds: [2, 40, 41, 3, 2, 50, 51, 3], batchSize: 2, length: 4)
+        let all = try #require(try encoder.encode(input).logits)
+        var options = EncodeOptions()
+        options.maskedLMRows = [6, 1, 1]
+        let chosen = try encoder.encode(input, options: options)
+        #expect(chosen.logits == Array(all[(6 * v)..<(7 * v)] + all[v..<(2 * v)] + all[v..<(2 * v)]))
+        options.maskedLMRows = [8]
+        let error = #expect(throws: EncoderError.self) { try encoder.encode(input, options: options) }
+        #expect(error?.description == "MLM logits asked for row 8, outside the 8 rows of the batch")
+    }
+
     @Test func electraProjectsItsNarrowEmbeddings() throws {
         let model = try ModelDirectory(url: goldenRoot.appendingPathComponent("models/lsg-electra-tiny-512"))
         let encoder = try Encoder(model: model, heads: [.mlm])
