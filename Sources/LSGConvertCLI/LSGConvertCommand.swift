@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LSGEncoder
 import SafeTensors
 
 /// The `lsg-convert` root command. Subcommands stay thin: each parses options and calls a library.
@@ -24,6 +25,8 @@ public struct LSGConvertCommand: ParsableCommand {
     /// Like ArgumentParser's `main`, except that an error is one line on stderr (`Error: ...`),
     /// without the usage block ArgumentParser adds to usage errors; help and version print as usual.
     public static func main() {
+        // Most commands do no linear algebra, and the encoder never uses OpenBLAS's own threads.
+        BLASLibrary.stopWorkerThreads()
         do {
             var command = try parseAsRoot()
             try command.run()

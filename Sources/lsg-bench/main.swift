@@ -11,8 +11,63 @@ struct LSGBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lsg-bench",
         abstract: "Benchmark helpers for lsg-convert (see scripts/bench).",
-        subcommands: [SgemmPeak.self, RandomCheckpoint.self, RandomInputs.self]
+        subcommands: [MachineDescription.self, SgemmPeak.self, RandomCheckpoint.self, RandomInputs.self]
     )
+}
+
+/// Prints one JSON object saying what a figure was measured on: the CPU as /proc/cpuinfo names it
+/// (vendor, family, model, the vector extensions that matter to sgemm), and the OpenBLAS this
+/// binary runs with the environment it was started in (kernel, configuration, default threads,
+/// and the OPENBLAS_* variables that can force a kernel).
+struct MachineDescription: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "machine", abstract: "Describe the CPU and the OpenBLAS kernel.")
+
+    func run() throws {
+        let fields = try Self.firstProcessorFields()
+        let flags = Set((fields["flags"] ?? "").split(separator: " ").map(String.init))
+        let avx512 = ["avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16", "avx512_fp16"]
+            .filter(flags.contains).map { $0.dropFirst(6).trimmingCharacters(in: ["_"]).uppercased() }
+        let amx = ["amx_tile", "amx_bf16", "amx_int8"].filter(flags.contains)
+        var vector = [flags.contains("avx2") ? "AVX2" : "no AVX2", flags.contains("fma") ? "FMA" : "no FMA"]
+        vector.append(avx512.isEmpty ? "no AVX-512" : "AVX-512 (\(avx512.joined(separator: ", ")))")
+        vector.append(amx.isEmpty ? "no AMX" : "AMX (\(amx.joined(separator: ", ")))")
+        let blas = BLASLibrary.current
+        let environment = ProcessInfo.processInfo.environment
+        let variables = ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS"].map { name -> (String, JSONValue) in
+            (name, environment[name].map { .string($0) } ?? .null)
+        }
+        let description: JSONValue = [
+            "cpu": [
+                "vendor": .string(fields["vendor_id"] ?? "unknown"),
+                "family": .string(fields["cpu family"] ?? "unknown"),
+                "model": .string(fields["model"] ?? "unknown"),
+                "name": .string(fields["model name"] ?? "unknown"),
+                "vector": .string(vector.joined(separator: ", ")),
+                "cores": .int(ProcessInfo.processInfo.activeProcessorCount),
+            ],
+            "openblas": [
+                "configuration": .string(blas.configuration),
+                "kernel": .string(blas.coreName),
+                "default_threads": .int(blas.threads),
+            ],
+            "encoder_vector_kernels": .string(EncoderKernels.vectorLevel),
+            "environment": .object(JSONObject(variables)),
+        ]
+        print(description.compactString())
+    }
+
+    /// The `key: value` lines of the first processor in /proc/cpuinfo.
+    static func firstProcessorFields() throws -> [String: String] {
+        let text = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+        var fields: [String: String] = [:]
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.isEmpty, !fields.isEmpty { break }
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let key = line[..<colon].trimmingCharacters(in: .whitespaces)
+            fields[key] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        return fields
+    }
 }
 
 /// Prints one JSON line: {"threads": T, "shape": [m, n, k], "gflops": best, "runs": [...]}.
