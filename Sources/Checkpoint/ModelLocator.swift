@@ -112,3 +112,18 @@ public struct ModelLocator: Sendable {
         return FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) && isDirectory.boolValue
     }
 }
+
+extension ModelLocator {
+    /// The sha256 of a hub cache file, known without reading it: snapshot files link to
+    /// `blobs/<etag>`, and an LFS file's etag is the sha256 of its content (the downloader checks
+    /// it, as huggingface_hub does). Nil for any other file, such as a git-stored file, whose
+    /// blob is named by its 40-digit git sha1.
+    public static func cachedBlobSHA256(of url: URL) -> String? {
+        let target = url.resolvingSymlinksInPath()
+        let name = target.lastPathComponent
+        guard target.deletingLastPathComponent().lastPathComponent == "blobs", name.utf8.count == 64,
+              name.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) })
+        else { return nil }
+        return name
+    }
+}

@@ -4,6 +4,7 @@ import Foundation
 
 /// sha256 of some files, computed on a background thread from creation on; `digest(of:)` waits
 /// for it. Lets the manifest's source hashes use the second core while the weights are written.
+/// A hub cache file whose blob name is its sha256 is not read again.
 final class FileDigests: @unchecked Sendable {
     private let done = DispatchGroup()
     // Written only by the background task, read only after `done` is waited for.
@@ -12,7 +13,9 @@ final class FileDigests: @unchecked Sendable {
     init(hashing files: [URL]) {
         DispatchQueue.global().async(group: done) {
             for url in files {
-                self.results[url.standardizedFileURL.path] = Result { try TensorHashing.sha256Hex(fileAt: url) }
+                self.results[url.standardizedFileURL.path] = Result {
+                    try ModelLocator.cachedBlobSHA256(of: url) ?? TensorHashing.sha256Hex(fileAt: url)
+                }
             }
         }
     }

@@ -32,6 +32,10 @@ import TestSupport
             #expect(try Data(contentsOf: link) == hub.files[file], "\(file)")
             let blob = repository.appendingPathComponent("blobs/\(hub.etag(of: file))")
             #expect(try manager.attributesOfItem(atPath: blob.path)[.type] as? FileAttributeType == .typeRegular)
+            // An LFS blob's name is its sha256, so the manifest need not read it again; a git
+            // file's blob is named by its sha1 and must be hashed.
+            let lfs = hub.etag(of: file).count == 64
+            #expect(ModelLocator.cachedBlobSHA256(of: link) == (lfs ? FakeHub.sha256(hub.files[file]!) : nil), "\(file)")
         }
         #expect(hub.etag(of: "model.safetensors") == FakeHub.sha256(hub.files["model.safetensors"]!))
         // Only what the conversion reads: no README.md, no .gitattributes.
