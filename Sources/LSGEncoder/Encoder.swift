@@ -9,7 +9,7 @@ public final class Encoder: Sendable {
 
     /// Largest row count per work item of the dense layers (big enough for OpenBLAS to run
     /// near its peak).
-    static let maxRowTile = 512
+    static let maxRowTile = 1024
     /// Row tiles come in multiples of this count, so 1, 2 or 4 workers get equal shares.
     static let tileGranularity = 4
     /// Fewest rows per work item when a short sequence is split so that every worker gets a share.
