@@ -1,6 +1,7 @@
 #include "CVectorKernels.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 // Separate multiplies and adds everywhere: a fused multiply-add rounds once instead of twice,
@@ -128,7 +129,14 @@ const lsg_vector_kernels *lsg_vector_kernels_named(const char *name) {
 
 static const lsg_vector_kernels *selected;
 
+/// The best level the CPU runs, or the one LSG_VECTOR_LEVEL names when the CPU runs it (to
+/// measure the AVX2 or baseline path on a newer CPU).
 __attribute__((constructor)) static void select_kernels(void) {
+    const char *requested = getenv("LSG_VECTOR_LEVEL");
+    if (requested && lsg_vector_kernels_named(requested)) {
+        selected = lsg_vector_kernels_named(requested);
+        return;
+    }
     const char *order[] = {"avx512", "avx2", "baseline"};
     for (unsigned i = 0; i < sizeof order / sizeof order[0]; i++) {
         const lsg_vector_kernels *kernels = lsg_vector_kernels_named(order[i]);

@@ -47,7 +47,9 @@ struct VectorMathTests {
         let baseline = try #require(lsg_vector_kernels_named("baseline")).pointee
         let names: [String] = ["avx2", "avx512"]
         let levels = names.compactMap { lsg_vector_kernels_named($0)?.pointee }
-        #expect(VectorMath.level == (levels.last.map { String(cString: $0.name) } ?? "baseline"))
+        let requested = ProcessInfo.processInfo.environment["LSG_VECTOR_LEVEL"].flatMap { lsg_vector_kernels_named($0) }
+        let expectedLevel = (requested?.pointee ?? levels.last).map { String(cString: $0.name) } ?? "baseline"
+        #expect(VectorMath.level == expectedLevel)
         var generator = SeededGenerator(seed: 3)
         for count in [0, 1, 15, 16, 17, 100, 768, 3077] {
             let x = (0..<count).map { _ in Float.random(in: -12...12, using: &generator) }

@@ -21,7 +21,8 @@ typedef struct {
     void (*layer_norm)(float *row, long count, const float *weight, const float *bias, float eps);
 } lsg_vector_kernels;
 
-/// The fastest variant this CPU runs, chosen once.
+/// Chosen once, at load: the fastest variant this CPU runs, or the one the environment variable
+/// LSG_VECTOR_LEVEL names ("avx2", "baseline", ...) when this CPU runs it.
 const lsg_vector_kernels *lsg_vector_kernels_selected(void);
 
 /// The variant `name` ("avx512", "avx2", "baseline"), or NULL when this CPU cannot run it or
