@@ -72,9 +72,12 @@ let package = Package(
             dependencies: [
                 "SafeTensors", "Zstd", "Checkpoint", "LSGEncoder", "Golden", "LSGConversion", "Hub", "AttentionPlot",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            plugins: ["BuildInfo"]
         ),
         .executableTarget(name: "lsg-convert", dependencies: ["LSGConvertCLI"]),
+        // Compiles the version (VERSION) and the git commit into LSGConvertCLI before each build.
+        .plugin(name: "BuildInfo", capability: .buildTool()),
         // Benchmark helpers for scripts/bench: sgemm peak with the encoder's BLAS, random checkpoints and inputs.
         .executableTarget(
             name: "lsg-bench",

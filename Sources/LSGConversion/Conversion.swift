@@ -16,6 +16,8 @@ public struct Conversion {
     public var recipe: Recipe
     public var registry: StageRegistry = .shared
     public var toolVersion: String
+    /// The git commit the tool was built from, when known (recorded with the version).
+    public var toolCommit: String?
     public var force = false
     public var dryRun = false
     public var validate = true
@@ -86,6 +88,7 @@ public struct Conversion {
         let context = ConversionContext(options: options, recipe: recipe, toolVersion: toolVersion,
                                         stagingDirectory: staging, outputDirectory: output)
         context.resolved = resolved
+        context.toolCommit = toolCommit
         context.progress = progress
         return context
     }

@@ -142,6 +142,7 @@ struct ConvertCommand: ParsableCommand {
         let recipe = try Recipe.resolve(self.recipe, in: currentDirectory)
         var conversion = Conversion(options: try ConversionOptions.merged(recipe: recipe, overrides: try overrides()),
                                     recipe: recipe, toolVersion: LSGConvertVersion.current)
+        conversion.toolCommit = LSGConvertVersion.commit
         conversion.force = force
         conversion.dryRun = dryRun
         conversion.validate = !skipValidation

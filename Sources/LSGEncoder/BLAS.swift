@@ -34,3 +34,11 @@ enum BLAS {
         }
     }
 }
+
+/// The OpenBLAS the encoder runs on, as OpenBLAS reports it: the kernel chosen for this
+/// processor (`openblas_get_corename`, e.g. `Haswell`) and the library's build configuration
+/// (`openblas_get_config`, e.g. `OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64`).
+public enum BLASLibrary {
+    public static var coreName: String { openblas_get_corename().map { String(cString: $0) } ?? "unknown" }
+    public static var config: String { openblas_get_config().map { String(cString: $0) } ?? "unknown" }
+}
