@@ -43,6 +43,8 @@ extension JSONValue {
         case .bool(let value): output += value ? "true" : "false"
         case .int(let value): output += String(value)
         case .bigInteger(let digits): output += digits
+        case .double(let value) where value.isNaN: output += "NaN"
+        case .double(let value) where value.isInfinite: output += value < 0 ? "-Infinity" : "Infinity"
         case .double(let value): output += pythonFloatRepr(value)
         case .string(let value): writeJSONString(value, ensureASCII: false, to: &output)
         case .array(let values):
