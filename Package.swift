@@ -20,6 +20,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        // HTTP for hub downloads: SwiftNIO with BoringSSL, linked statically (URLSession's Linux
+        // implementation needs libcurl at run time, which a bare system lacks).
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.100.0"),
     ],
     targets: [
         // System libraries (apt: libzstd-dev, libopenblas-dev).
@@ -54,17 +58,28 @@ let package = Package(
         .target(name: "LSGConversion", dependencies: ["Checkpoint", "SafeTensors", "Golden", "LSGEncoder"]),
         // Pictures of LSG attention patterns (SVG), drawn from the encoder's attention layout.
         .target(name: "AttentionPlot", dependencies: ["LSGEncoder", "Checkpoint"]),
-        // Hugging Face hub downloads into the standard cache (URLSession, sha256 checks via Checkpoint, resume).
-        .target(name: "Hub", dependencies: ["Checkpoint", "SafeTensors"]),
+        // Hugging Face hub downloads into the standard cache (AsyncHTTPClient, sha256 checks via Checkpoint, resume).
+        .target(
+            name: "Hub",
+            dependencies: [
+                "Checkpoint", "SafeTensors",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // The command line: thin ArgumentParser commands over the libraries.
         .target(
             name: "LSGConvertCLI",
             dependencies: [
                 "SafeTensors", "Zstd", "Checkpoint", "LSGEncoder", "Golden", "LSGConversion", "Hub", "AttentionPlot",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            plugins: ["BuildInfo"]
         ),
         .executableTarget(name: "lsg-convert", dependencies: ["LSGConvertCLI"]),
+        // Compiles the version (VERSION) and the git commit into LSGConvertCLI before each build.
+        .plugin(name: "BuildInfo", capability: .buildTool()),
         // Benchmark helpers for scripts/bench: sgemm peak with the encoder's BLAS, random checkpoints and inputs.
         .executableTarget(
             name: "lsg-bench",

@@ -1,8 +1,8 @@
+import AsyncHTTPClient
 import Checkpoint
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import NIOCore
+import NIOHTTP1
 
 /// One HTTP response: status, headers (lowercased names), the URL that answered, and the body
 /// when it was not streamed to a sink.
@@ -15,9 +15,12 @@ struct HTTPResponse: Sendable {
     func header(_ name: String) -> String? { headers[name.lowercased()] }
 }
 
-/// Synchronous HTTP over URLSession, one request at a time. Redirects are never followed by
-/// URLSession: the caller decides (`follow`), so the hub's metadata request can stop at the CDN
-/// redirect, as huggingface_hub does, and the token never goes to another host.
+/// Synchronous HTTP over AsyncHTTPClient (SwiftNIO, TLS through BoringSSL with the system's CA
+/// certificates, read at run time), one request at a time. It replaces URLSession, whose Linux
+/// implementation needs libcurl at run time: with it the statically linked binary starts on a
+/// system that has no libcurl. Redirects are never followed by the HTTP library: the caller
+/// decides (`follow`), so the hub's metadata request can stop at the CDN redirect, as
+/// huggingface_hub does, and the token never goes to another host.
 struct HTTPClient: Sendable {
     enum Redirects { case none, relativeOnly, all }
     /// Receives a 2xx body chunk by chunk, with the response's status and headers.
@@ -26,11 +29,13 @@ struct HTTPClient: Sendable {
     static let maximumRedirects = 10
     /// Bodies kept in memory (JSON, error messages); downloads stream to a sink instead.
     static let maximumBufferedBody = 64 << 20
+    /// Bounds connecting and each wait for data (not the whole transfer), as URLSession's
+    /// `timeoutIntervalForRequest` did before.
+    static let timeout = TimeAmount.seconds(30)
 
     var token: String?
     /// `host:port` of the server the token belongs to (the endpoint); never sent elsewhere.
     var tokenAuthority: String?
-    var timeout: TimeInterval = 30
 
     /// Sends `method` to `url`, following redirects as `follow` says. With a sink, a 2xx body
     /// goes to the sink as it arrives (other bodies are buffered for the error message).
@@ -63,103 +68,116 @@ struct HTTPClient: Sendable {
         return "\(host):\(url.port ?? (url.scheme?.lowercased() == "https" ? 443 : 80))"
     }
 
+    /// One client for the process, on NIO's shared event loops: connections are pooled between
+    /// requests, redirects come back to `send`, bodies are never decompressed (the real size, as
+    /// huggingface_hub asks). Never shut down: it lives as long as the process.
+    private static let shared: AsyncHTTPClient.HTTPClient = {
+        var configuration = AsyncHTTPClient.HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: timeout, read: timeout, write: timeout),
+            decompression: .disabled)
+        // A refused or failed connection fails the request at once (as URLSession did), instead
+        // of retrying with backoff for the whole connect timeout.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return AsyncHTTPClient.HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
     private func perform(_ method: String, _ url: URL, headers: [String: String],
                          sink: Sink?) throws -> HTTPResponse {
-        var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalAndRemoteCacheData, timeoutInterval: timeout)
-        request.httpMethod = method
-        request.setValue("lsg-convert", forHTTPHeaderField: "User-Agent")
+        var fields = HTTPHeaders()
+        fields.replaceOrAdd(name: "User-Agent", value: "lsg-convert")
         // The real size, as huggingface_hub asks: no transparent compression.
-        request.setValue("identity", forHTTPHeaderField: "Accept-Encoding")
+        fields.replaceOrAdd(name: "Accept-Encoding", value: "identity")
         if let token, let tokenAuthority, Self.authority(of: url) == tokenAuthority {
-            request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+            fields.replaceOrAdd(name: "Authorization", value: "Bearer \(token)")
         }
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        for (name, value) in headers { fields.replaceOrAdd(name: name, value: value) }
+        let request: AsyncHTTPClient.HTTPClient.Request
+        do {
+            request = try .init(url: url.absoluteString, method: HTTPMethod(rawValue: method), headers: fields)
+        } catch {
+            throw CheckpointError(url.absoluteString, "request failed: \(Self.describe(error))")
+        }
+        let delegate = ResponseCollector(url: url, sink: sink)
+        let task = Self.shared.execute(request: request, delegate: delegate)
+        let result: Result<HTTPResponse, any Error>
+        do { result = .success(try task.futureResult.wait()) } catch { result = .failure(error) }
+        return try delegate.finish(result)
+    }
 
-        let task = TaskState(sink: sink)
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.requestCachePolicy = .reloadIgnoringLocalAndRemoteCacheData
-        configuration.urlCache = nil
-        configuration.httpCookieStorage = nil
-        configuration.timeoutIntervalForRequest = timeout
-        let session = URLSession(configuration: configuration, delegate: task, delegateQueue: nil)
-        defer { session.finishTasksAndInvalidate() }
-        session.dataTask(with: request).resume()
-        return try task.wait(url: url)
+    /// A one-line description of a transport error.
+    static func describe(_ error: any Error) -> String {
+        String(describing: error).split(whereSeparator: \.isNewline).joined(separator: " ")
     }
 }
 
-/// The delegate of one data task: records the response, streams or buffers the body, and
-/// wakes the waiting caller when the task ends.
-private final class TaskState: NSObject, URLSessionDataDelegate, @unchecked Sendable {
+/// The delegate of one request: records the response head, streams a 2xx body to the sink or
+/// buffers it. Called on the event loop; `finish` runs on the waiting caller's thread.
+private final class ResponseCollector: HTTPClientResponseDelegate, @unchecked Sendable {
+    typealias Response = HTTPResponse
+
     private let lock = NSLock()
-    private let done = DispatchSemaphore(value: 0)
+    private let url: URL
     private let sink: HTTPClient.Sink?
     private var head: HTTPResponse?
     private var body = Data()
     private var streaming = false
-    private var failure: (any Error)?
     private var sinkFailure: (any Error)?
 
-    init(sink: HTTPClient.Sink?) {
+    init(url: URL, sink: HTTPClient.Sink?) {
+        self.url = url
         self.sink = sink
     }
 
-    func wait(url: URL) throws -> HTTPResponse {
-        done.wait()
-        return try lock.withLock {
-            if let sinkFailure { throw sinkFailure }
-            if let failure {
-                let reason = (failure as? URLError).map { "\($0.localizedDescription) (URLError \($0.code.rawValue))" }
-                    ?? failure.localizedDescription
-                throw CheckpointError(url.absoluteString, "request failed: \(reason)")
+    func didReceiveHead(task: AsyncHTTPClient.HTTPClient.Task<HTTPResponse>, _ response: HTTPResponseHead) -> EventLoopFuture<Void> {
+        lock.withLock {
+            var headers: [String: String] = [:]
+            for (name, value) in response.headers {
+                let key = name.lowercased()
+                headers[key] = headers[key].map { "\($0), \(value)" } ?? value
             }
+            head = HTTPResponse(status: Int(response.status.code), headers: headers, url: url, body: Data())
+            streaming = sink != nil && (200...299).contains(Int(response.status.code))
+        }
+        return task.eventLoop.makeSucceededVoidFuture()
+    }
+
+    func didReceiveBodyPart(task: AsyncHTTPClient.HTTPClient.Task<HTTPResponse>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
+        let chunk = Data(buffer.readableBytesView)
+        let failure: (any Error)? = lock.withLock {
+            if let sinkFailure { return sinkFailure }
+            if streaming, let sink, let head {
+                do { try sink(head, chunk) } catch { sinkFailure = error; return error }
+                return nil
+            }
+            body.append(chunk)
+            if body.count > HTTPClient.maximumBufferedBody {
+                let error = CheckpointError(url.absoluteString, "body larger than \(HTTPClient.maximumBufferedBody) bytes")
+                sinkFailure = error
+                return error
+            }
+            return nil
+        }
+        // A failed future cancels the request.
+        if let failure { return task.eventLoop.makeFailedFuture(failure) }
+        return task.eventLoop.makeSucceededVoidFuture()
+    }
+
+    func didFinishRequest(task: AsyncHTTPClient.HTTPClient.Task<HTTPResponse>) throws -> HTTPResponse {
+        try lock.withLock {
             guard let head else { throw CheckpointError(url.absoluteString, "no HTTP response") }
             return HTTPResponse(status: head.status, headers: head.headers, url: head.url, body: body)
         }
     }
 
-    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-                    newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) {
-        completionHandler(nil)
-    }
-
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-                    completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
-        lock.withLock {
-            if let response = response as? HTTPURLResponse, let url = response.url ?? dataTask.originalRequest?.url {
-                var headers: [String: String] = [:]
-                for (key, value) in response.allHeaderFields {
-                    if let key = key as? String, let value = value as? String { headers[key.lowercased()] = value }
-                }
-                head = HTTPResponse(status: response.statusCode, headers: headers, url: url, body: Data())
-            }
-            streaming = sink != nil && (200...299).contains(head?.status ?? 0)
+    /// The response, or the sink's own error before any transport error it caused.
+    func finish(_ result: Result<HTTPResponse, any Error>) throws -> HTTPResponse {
+        if let sinkFailure = lock.withLock({ sinkFailure }) { throw sinkFailure }
+        switch result {
+        case .success(let response): return response
+        case .failure(let error as CheckpointError): throw error
+        case .failure(let error):
+            throw CheckpointError(url.absoluteString, "request failed: \(HTTPClient.describe(error))")
         }
-        completionHandler(.allow)
-    }
-
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        let stop: Bool = lock.withLock {
-            guard sinkFailure == nil else { return true }
-            if streaming, let sink, let head {
-                do { try sink(head, data) } catch { sinkFailure = error; return true }
-                return false
-            }
-            body.append(data)
-            if body.count > HTTPClient.maximumBufferedBody {
-                sinkFailure = CheckpointError(dataTask.originalRequest?.url?.absoluteString ?? "response",
-                                              "body larger than \(HTTPClient.maximumBufferedBody) bytes")
-                return true
-            }
-            return false
-        }
-        if stop { dataTask.cancel() }
-    }
-
-    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
-        lock.withLock {
-            if let error, sinkFailure == nil { failure = error }
-        }
-        done.signal()
     }
 }

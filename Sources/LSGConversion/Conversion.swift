@@ -16,6 +16,8 @@ public struct Conversion {
     public var recipe: Recipe
     public var registry: StageRegistry = .shared
     public var toolVersion: String
+    /// The git commit the tool was built from, when known (recorded with the version).
+    public var toolCommit: String?
     public var force = false
     public var dryRun = false
     public var validate = true
@@ -39,7 +41,13 @@ public struct Conversion {
     @discardableResult
     public func run() throws -> ConversionContext {
         if let problem = options.problems.first { throw ConversionError(problem) }
-        var stages = try recipe.makeStages(registry: registry)
+        var stages: [any Stage] = []
+        for step in recipe.stages {
+            // Without validation a validating stage is left out before its parameters are read,
+            // so the golden files a built-in recipe names need not exist outside the repository.
+            if !validate, (try? registry.make(step.stage, parameters: [:], baseDirectory: nil)) is any ValidatingStage { continue }
+            stages.append(try registry.make(step.stage, parameters: step.parameters ?? [:], baseDirectory: recipe.baseDirectory))
+        }
         if !validate { stages.removeAll { $0 is any ValidatingStage } }
         let pipeline = Pipeline(stages: stages)
         let output = outputDirectory
@@ -86,6 +94,7 @@ public struct Conversion {
         let context = ConversionContext(options: options, recipe: recipe, toolVersion: toolVersion,
                                         stagingDirectory: staging, outputDirectory: output)
         context.resolved = resolved
+        context.toolCommit = toolCommit
         context.progress = progress
         return context
     }

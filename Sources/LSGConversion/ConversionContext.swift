@@ -32,6 +32,8 @@ public final class ConversionContext {
     public let recipe: Recipe
     /// Version of the tool, recorded in the manifest.
     public let toolVersion: String
+    /// The git commit the tool was built from, when known; recorded with the version.
+    public var toolCommit: String?
     /// Where the output is being built; nil for a dry run (nothing is written).
     public let stagingDirectory: URL?
     /// The directory the output will have once complete.

@@ -21,6 +21,11 @@ public struct ModelCard: Sendable {
     /// Whether the local module `auto_map` names was copied into the output (`--modeling-file`).
     public var modelingFileIncluded: Bool
     public var toolVersion: String
+    /// The git commit the tool was built from, when known.
+    public var toolCommit: String?
+    /// The OpenBLAS kernel and configuration the validation ran on.
+    public var blasKernel: String
+    public var blasConfig: String
     public var command: String
     public var recipe: String
     /// Warnings of the conversion (e.g. heads initialised at random).
@@ -136,7 +141,8 @@ public struct ModelCard: Sendable {
         lines += ["## Conversion", "",
                   "- Base model: `\(baseModel)`" + (baseRevision.map { " (revision `\($0)`)" } ?? ""),
                   "- Architecture: `\(architecture.lsgClassName)`",
-                  "- Tool: lsg-convert \(toolVersion), recipe `\(recipe)`", "",
+                  "- Tool: lsg-convert \(toolVersion)" + (toolCommit.map { " (commit `\($0)`)" } ?? "") + ", recipe `\(recipe)`",
+                  "- BLAS: OpenBLAS kernel `\(blasKernel)` (`\(blasConfig)`)", "",
                   "Command (reproduces this directory):", "", "```bash", command, "```", ""]
         if !warnings.isEmpty { lines += ["Warnings:", ""] + warnings.map { "- \($0)" } + [""] }
 

@@ -104,7 +104,7 @@ public struct StageParameters {
         if let absent = urls.first(where: { !FileManager.default.fileExists(atPath: $0.path) }) {
             let origin = FileManager.default.fileExists(atPath: base.path)
                 ? "relative paths start at \(base.standardizedFileURL.path)"
-                : "relative paths start at \(base.standardizedFileURL.path), which does not exist: a built-in recipe's files are found from the conversions/ folder of the lsg-convert repository"
+                : "relative paths start at \(base.standardizedFileURL.path), which does not exist: a built-in recipe's files are found from the conversions/ folder of the lsg-convert repository; run from the root of a checkout, or leave validation out with --no-validate"
             throw ConversionError("stage '\(stage)': parameter '\(key)': no file \(absent.path) (\(origin))")
         }
         return urls

@@ -1,11 +1,13 @@
 import Checkpoint
 import Foundation
 import JSON
+import LSGEncoder
 import SafeTensors
 
 /// `lsg-manifest.json`, written beside the weights: every output tensor (dtype, shape, sha256
 /// of its bytes, file, provenance), every other output file (size, sha256), the source's
-/// identity (name, revision, sha256 of each file), the tool version, the recipe and every option.
+/// identity (name, revision, sha256 of each file), the tool (version, git commit, the OpenBLAS kernel
+/// and configuration), the recipe and every option.
 public struct WeightManifest: Sendable {
     public static let fileName = "lsg-manifest.json"
     public static let formatName = "lsg-manifest/1"
@@ -26,6 +28,7 @@ public struct WeightManifest: Sendable {
     }
 
     public var toolVersion: String
+    public var toolCommit: String?
     public var sourceName: String
     public var sourceRevision: String?
     public var sourceFiles: [File]
@@ -81,6 +84,7 @@ public struct WeightManifest: Sendable {
         sourceName = object["source"]?["name"]?.stringValue ?? ""
         sourceRevision = object["source"]?["revision"]?.stringValue
         toolVersion = object["tool"]?["version"]?.stringValue ?? ""
+        toolCommit = object["tool"]?["commit"]?.stringValue
         json = object
     }
 
@@ -131,7 +135,12 @@ public struct WeightManifest: Sendable {
         }
         return [
             "format": .string(formatName),
-            "tool": ["name": "lsg-convert", "version": .string(context.toolVersion)],
+            "tool": [
+                "name": "lsg-convert", "version": .string(context.toolVersion),
+                "commit": context.toolCommit.map(JSONValue.string) ?? .null,
+                // The BLAS the validation ran on: its kernel decides the last bits of the encoder's outputs.
+                "blas": ["kernel": .string(BLASLibrary.current.coreName), "config": .string(BLASLibrary.current.configuration)],
+            ],
             "source": .object(source),
             "architecture": context.targetArchitecture.map { .string($0.lsgClassName) } ?? .null,
             "recipe": context.recipe.json,

@@ -57,7 +57,7 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "Architecture to convert to, e.g. CamembertForMaskedLM (default: config.json's).")
     var architecture: String?
 
-    @Option(help: "Recipe: a JSON file, a name under conversions/, or a family name.")
+    @Option(help: "Recipe: a JSON file, a name under ./conversions/, a recipe built into the binary (e.g. camembert-base-4096), or a family name.")
     var recipe: String?
 
     @Option(help: "Output dtype: f32, f16 or bf16 (default: f32, as the reference: transformers loads any checkpoint into a float32 model).")
@@ -142,6 +142,7 @@ struct ConvertCommand: ParsableCommand {
         let recipe = try Recipe.resolve(self.recipe, in: currentDirectory)
         var conversion = Conversion(options: try ConversionOptions.merged(recipe: recipe, overrides: try overrides()),
                                     recipe: recipe, toolVersion: LSGConvertVersion.current)
+        conversion.toolCommit = LSGConvertVersion.commit
         conversion.force = force
         conversion.dryRun = dryRun
         conversion.validate = !skipValidation

@@ -8,7 +8,7 @@ public struct LSGConvertCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "lsg-convert",
         abstract: "Convert short-context encoder checkpoints into LSG long-context checkpoints, and prove them right.",
-        version: LSGConvertVersion.current,
+        version: LSGConvertVersion.text,
         subcommands: [
             ConvertCommand.self,
             InspectCommand.self,

@@ -276,9 +276,12 @@ import TestSupport
         let hub = try FakeHub(repository: repositoryName, directory: fixture)
         let endpoint = hub.endpoint
         hub.stop()
+        let start = Date()
         let message = try #require(errorMessage { _ = try sandbox.fetch(from: endpoint) })
         #expect(message.contains("request failed"))
         #expect(!message.contains("\n"))
+        // A refused connection is an answer: no retrying until the 30 s connect timeout.
+        #expect(Date().timeIntervalSince(start) < 10, "\(message)")
     }
 
     @Test func followsTheRelativeRedirectOfARenamedRepository() throws {

@@ -160,6 +160,11 @@ import Testing
         object["y"] = 3
         #expect(object.keys == ["y", "z"])
         #expect(JSONValue.object(object).compactString() == #"{"y":3,"z":"s"}"#)
+        // Non-finite floats as Python's json.dumps writes them, which the parser reads back
+        // (the compact form used to print Swift's "inf"; found by Fuzz/smoke's config target).
+        let nonFinite = try JSONValue.parse(Data(#"{"a": [1, -0, 1.5e-300, 1e3098, -1e999, NaN]}"#.utf8))
+        #expect(nonFinite.compactString() == #"{"a":[1,0,1.5e-300,Infinity,-Infinity,NaN]}"#)
+        #expect(try JSONValue.parse(Data(nonFinite.compactString().utf8)).compactString() == nonFinite.compactString())
     }
 
     @Test func accessors() throws {

@@ -1,6 +1,7 @@
 import Checkpoint
 import Foundation
 import JSON
+import LSGEncoder
 
 /// Writes `README.md`, the model card (see `ModelCard`). Runs after the validation stages so the
 /// card reports their result, and before `write-manifest` so the manifest hashes the card.
@@ -27,7 +28,8 @@ public struct WriteModelCardStage: Stage {
             sourcePositions: context.source.map { $0.config.maxPositionEmbeddings - target.family.positionOffset },
             lsg: lsg, modelingCode: autoMapValue.flatMap(LinkModelingCodeStage.Origin.init(autoMapValue:)),
             modelingFileIncluded: context.options.modelingFile != nil,
-            toolVersion: context.toolVersion, command: try Self.command(for: context), recipe: context.recipe.name,
+            toolVersion: context.toolVersion, toolCommit: context.toolCommit,
+            blasKernel: BLASLibrary.current.coreName, blasConfig: BLASLibrary.current.configuration, command: try Self.command(for: context), recipe: context.recipe.name,
             warnings: context.report.warnings, validation: context.report.validation,
             validationSkippedBecause: context.isDryRun ? "dry run" : (validationRan ? nil : "the conversion ran without validation stages"),
             modelName: context.outputDirectory.lastPathComponent)
