@@ -96,18 +96,13 @@ struct HTTPClient: Sendable {
         do {
             request = try .init(url: url.absoluteString, method: HTTPMethod(rawValue: method), headers: fields)
         } catch {
-            throw CheckpointError(url.absoluteString, "request failed: \(Self.describe(error))")
+            throw CheckpointError(url.absoluteString, "request failed: \(error)")
         }
         let delegate = ResponseCollector(url: url, sink: sink)
         let task = Self.shared.execute(request: request, delegate: delegate)
         let result: Result<HTTPResponse, any Error>
         do { result = .success(try task.futureResult.wait()) } catch { result = .failure(error) }
         return try delegate.finish(result)
-    }
-
-    /// A one-line description of a transport error.
-    static func describe(_ error: any Error) -> String {
-        String(describing: error).split(whereSeparator: \.isNewline).joined(separator: " ")
     }
 }
 
@@ -177,7 +172,7 @@ private final class ResponseCollector: HTTPClientResponseDelegate, @unchecked Se
         case .success(let response): return response
         case .failure(let error as CheckpointError): throw error
         case .failure(let error):
-            throw CheckpointError(url.absoluteString, "request failed: \(HTTPClient.describe(error))")
+            throw CheckpointError(url.absoluteString, "request failed: \(error)")
         }
     }
 }
