@@ -41,14 +41,7 @@ public struct Conversion {
     @discardableResult
     public func run() throws -> ConversionContext {
         if let problem = options.problems.first { throw ConversionError(problem) }
-        var stages: [any Stage] = []
-        for step in recipe.stages {
-            // Without validation a validating stage is left out before its parameters are read,
-            // so the golden files a built-in recipe names need not exist outside the repository.
-            if !validate, (try? registry.make(step.stage, parameters: [:], baseDirectory: nil)) is any ValidatingStage { continue }
-            stages.append(try registry.make(step.stage, parameters: step.parameters ?? [:], baseDirectory: recipe.baseDirectory))
-        }
-        if !validate { stages.removeAll { $0 is any ValidatingStage } }
+        let stages = try recipe.makeStages(registry: registry, validating: validate)
         let pipeline = Pipeline(stages: stages)
         let output = outputDirectory
         let resolved = try locator.resolve(options.source)
