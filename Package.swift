@@ -95,7 +95,7 @@ let package = Package(
         .testTarget(name: "PyTorchCheckpointTests", dependencies: ["PyTorchCheckpoint", "SafeTensors"], resources: [.copy("Resources")]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "JSON", "Zstd"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "SafeTensors"]),
-        .testTarget(name: "LSGEncoderTests", dependencies: ["LSGEncoder", "CVectorKernels", "Golden", "Checkpoint", "SafeTensors"]),
+        .testTarget(name: "LSGEncoderTests", dependencies: ["LSGEncoder", "CVectorKernels", "Golden", "Checkpoint", "SafeTensors", "JSON", "TestSupport"]),
         .testTarget(name: "GoldenTests", dependencies: ["Golden", "SafeTensors", "Zstd"]),
         .testTarget(name: "LSGConversionTests", dependencies: ["LSGConversion", "Checkpoint", "SafeTensors", "Golden", "LSGEncoder"]),
         .testTarget(name: "CLITests", dependencies: ["LSGConvertCLI", "SafeTensors", "Checkpoint", "Golden", "Zstd", "TestSupport"]),

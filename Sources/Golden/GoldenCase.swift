@@ -43,13 +43,11 @@ public struct GoldenCase: Sendable {
         overrides = try Self.parseOverrides(metadata["overrides"] ?? "{}", problem: problem)
         atol = Double(metadata["atol"] ?? "0.0001") ?? 1e-4
 
-        guard let ids = file.info("input_ids"), ids.shape.count == 2 else {
-            throw problem("no input_ids of shape [batch, length]")
+        do {
+            input = try EncoderInput(file: file)
+        } catch {
+            throw problem("\(error)")
         }
-        input = try EncoderInput(
-            inputIds: try file.int64s("input_ids"), batchSize: ids.shape[0], length: ids.shape[1],
-            attentionMask: file.info("attention_mask") != nil ? try file.int64s("attention_mask") : nil,
-            tokenTypeIds: file.info("token_type_ids") != nil ? try file.int64s("token_type_ids") : nil)
 
         var expected: [String: (shape: [Int], values: [Float])] = [:]
         for info in file.tensors where info.name.hasPrefix("expected.") {
@@ -58,7 +56,11 @@ public struct GoldenCase: Sendable {
         guard expected["last_hidden_state"] != nil else { throw problem("no expected.last_hidden_state") }
         self.expected = expected
         var heads: Set<EncoderHead> = []
-        if expected["logits"] != nil { heads.insert(.mlm) }
+        if let taskHead = metadata["head"].flatMap(EncoderHead.init(rawValue:)), taskHead.taskHead != nil {
+            heads.insert(taskHead)
+        } else if expected["logits"] != nil {
+            heads.insert(.mlm)
+        }
         if expected["pooler_output"] != nil { heads.insert(.pooler) }
         self.heads = heads
 
@@ -96,21 +98,23 @@ public struct GoldenCase: Sendable {
         return named
     }
 
-    /// Compares `outputs` with the expected values: token outputs only where the attention
-    /// mask is 1, the pooled output everywhere.
+    /// Compares `outputs` with the expected values: per-token outputs (`[batch, length, ...]`)
+    /// only where the attention mask is 1, the others (pooled output, sequence and choice
+    /// logits) everywhere.
     public func compare(
         _ outputs: [String: (shape: [Int], values: [Float])], atol: Double, rtol: Double, title: String
     ) -> ValidationReport {
         var comparisons: [OutputComparison] = []
         var errors: [String] = []
         let mask = input.attentionMask
+        let tokens = input.batchSize * input.length
         for (name, expected) in expected.sorted(by: { $0.key < $1.key }) {
             guard let actual = outputs[name] else {
                 errors.append("\(name): not produced")
                 continue
             }
-            let perToken = name != "pooler_output"
-            let width = expected.shape.last ?? 1
+            let perToken = name != "pooler_output" && !(name == "logits" && heads.contains { $0.hasSequenceLogits })
+            let width = max(1, expected.values.count / tokens)
             comparisons.append(OutputComparison(
                 name: name, expected: expected.values, expectedShape: expected.shape, actual: actual.values,
                 actualShape: actual.shape, atol: atol, rtol: rtol,

@@ -2,13 +2,14 @@ import Foundation
 import SafeTensors
 
 extension EncoderInput {
-    /// The inputs of an `encode` input file: `input_ids` (an integer dtype, `[batch, length]`),
-    /// optionally `attention_mask` and `token_type_ids` of the same shape.
+    /// The inputs of an `encode` input file: `input_ids` (an integer dtype, `[batch, length]`, or
+    /// `[batch, choices, length]` for a multiple-choice head), optionally `attention_mask` and
+    /// `token_type_ids` of the same shape.
     public init(file: SafeTensorsFile) throws {
         func problem(_ text: String) -> EncoderError { EncoderError("\(file.name): \(text)") }
         guard let ids = file.info("input_ids") else { throw problem("no tensor 'input_ids'") }
-        guard ids.shape.count == 2 else {
-            throw problem("input_ids has shape \(ids.shape), expected [batch, length]")
+        guard ids.shape.count == 2 || ids.shape.count == 3 else {
+            throw problem("input_ids has shape \(ids.shape), expected [batch, length] or [batch, choices, length]")
         }
         func optional(_ name: String) throws -> [Int64]? {
             guard let info = file.info(name) else { return nil }
@@ -17,10 +18,12 @@ extension EncoderInput {
             }
             return try file.int64s(name)
         }
+        let choices = ids.shape.count == 3 ? ids.shape[1] : 1
         do {
             try self.init(
-                inputIds: try file.int64s("input_ids"), batchSize: ids.shape[0], length: ids.shape[1],
-                attentionMask: try optional("attention_mask"), tokenTypeIds: try optional("token_type_ids"))
+                inputIds: try file.int64s("input_ids"), batchSize: ids.shape.dropLast().reduce(1, *),
+                length: ids.shape.last!, attentionMask: try optional("attention_mask"),
+                tokenTypeIds: try optional("token_type_ids"), choices: choices)
         } catch let error as EncoderError {
             throw problem(error.description)
         }
@@ -71,7 +74,7 @@ extension EncoderOutput {
         var outputs = [("last_hidden_state", [batchSize, length, configuration.hiddenSize], lastHiddenState)]
         if let logits { outputs.append(("logits", [batchSize, length, configuration.vocabSize], logits)) }
         if let pooledOutput { outputs.append(("pooler_output", [batchSize, configuration.hiddenSize], pooledOutput)) }
-        return outputs
+        return outputs + taskOutputs
     }
 
     /// Writes the outputs as F32 tensors (complete file or none).

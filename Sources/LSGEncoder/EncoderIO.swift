@@ -6,12 +6,19 @@ public struct EncoderInput: Sendable {
     public let inputIds: [Int64]
     public let attentionMask: [Int64]?
     public let tokenTypeIds: [Int64]?
+    /// Rows per question of a multiple-choice batch: rows `q * choices ..< (q + 1) * choices`
+    /// are the choices of question `q` (transformers' `[batch, choices, length]` flattened).
+    public let choices: Int
 
     public init(
-        inputIds: [Int64], batchSize: Int, length: Int, attentionMask: [Int64]? = nil, tokenTypeIds: [Int64]? = nil
+        inputIds: [Int64], batchSize: Int, length: Int, attentionMask: [Int64]? = nil, tokenTypeIds: [Int64]? = nil,
+        choices: Int = 1
     ) throws(EncoderError) {
         guard batchSize > 0, length > 0 else {
             throw EncoderError("input_ids has shape [\(batchSize), \(length)]; batch and length must be positive")
+        }
+        guard choices > 0, batchSize % choices == 0 else {
+            throw EncoderError("a batch of \(batchSize) rows does not hold whole questions of \(choices) choices")
         }
         let count = batchSize * length
         guard inputIds.count == count else {
@@ -33,6 +40,7 @@ public struct EncoderInput: Sendable {
         self.inputIds = inputIds
         self.attentionMask = attentionMask
         self.tokenTypeIds = tokenTypeIds
+        self.choices = choices
     }
 }
 
@@ -45,6 +53,9 @@ public struct EncoderOutput: Sendable {
     public var logits: [Float]?
     /// `[batch, hidden]` when the pooler ran.
     public var pooledOutput: [Float]?
+    /// The task head's outputs (`logits`, or `start_logits` and `end_logits`), shaped as
+    /// transformers returns them.
+    public var taskOutputs: [(name: String, shape: [Int], values: [Float])] = []
     /// The LSH projections used, in call order, shaped as the reference draws them
     /// (`[1, heads, 1, headSize, hashes]`); empty unless `lsh` hashing ran.
     public var lshProjections: [(shape: [Int], values: [Float])] = []

@@ -59,6 +59,34 @@ public enum EncoderHead: String, Sendable, CaseIterable {
     case mlm
     /// BERT-style pooler: tanh(dense(first token)); DistilBERT and ELECTRA have none.
     case pooler
+    /// `logits` `[batch, labels]` of a sequence classifier.
+    case sequenceClassification = "sequence-classification"
+    /// `logits` `[batch, length, labels]` of a token classifier.
+    case tokenClassification = "token-classification"
+    /// `start_logits` and `end_logits`, `[batch, length]` each.
+    case questionAnswering = "question-answering"
+    /// `logits` `[batch / choices, choices]` (see `EncoderInput.choices`).
+    case multipleChoice = "multiple-choice"
+
+    /// The task head's architecture head, nil for `mlm` and `pooler`.
+    public var taskHead: Architecture.Head? {
+        switch self {
+        case .mlm, .pooler: return nil
+        case .sequenceClassification: return .sequenceClassification
+        case .tokenClassification: return .tokenClassification
+        case .questionAnswering: return .questionAnswering
+        case .multipleChoice: return .multipleChoice
+        }
+    }
+
+    /// Whether its `logits` score whole sequences (or choices) rather than tokens.
+    public var hasSequenceLogits: Bool { self == .sequenceClassification || self == .multipleChoice }
+
+    /// The encoder head that runs an architecture's task head (nil for base, LM and pretraining classes).
+    public init?(taskHead head: Architecture.Head) {
+        guard let match = Self.allCases.first(where: { $0.taskHead == head }) else { return nil }
+        self = match
+    }
 }
 
 /// All weights of one model, in the layout the encoder computes with. Loading is strict: a
@@ -120,6 +148,22 @@ struct EncoderWeights: Sendable {
         let bias: WeightTensor
     }
 
+    /// A task head's layers (`TaskHeadComputation`), shapes checked to chain from the hidden size.
+    struct TaskHead: Sendable {
+        struct Layer: Sendable {
+            let linear: Linear
+            let inputs: Int
+            let outputs: Int
+            let activation: TaskHeadComputation.LayerActivation?
+        }
+
+        let head: EncoderHead
+        let computation: TaskHeadComputation
+        let layers: [Layer]
+        /// The last layer's width.
+        var outputWidth: Int { layers.last?.outputs ?? 0 }
+    }
+
     let wordEmbeddings: WeightTensor
     let positionEmbeddings: WeightTensor
     /// nil for families without token types (DistilBERT).
@@ -132,6 +176,7 @@ struct EncoderWeights: Sendable {
     let layers: [Layer]
     let maskedLM: MaskedLMHead?
     let pooler: Pooler?
+    let taskHead: TaskHead?
     /// Keeps mapped tensors and owned buffers alive.
     private let owners: WeightOwners
 
@@ -211,7 +256,15 @@ struct EncoderWeights: Sendable {
         } else {
             maskedLM = nil
         }
-        if heads.contains(.pooler) {
+        let taskHeads = heads.filter { $0.taskHead != nil }
+        guard taskHeads.count <= 1, taskHeads.isEmpty || !heads.contains(.mlm) else {
+            let names = heads.map(\.rawValue).sorted().joined(separator: ", ")
+            throw EncoderError("\(source.sourceName): heads \(names) cannot run together; a model has one task head")
+        }
+        taskHead = try taskHeads.first.map { head in
+            try reader.taskHead(head, architecture: Architecture(family: config.family, head: head.taskHead!), hiddenSize: h)
+        }
+        if heads.contains(.pooler) || taskHead?.computation.input == .pooledOutput {
             guard config.family != .distilbert && config.family != .electra else {
                 throw EncoderError("\(source.sourceName): \(config.family.rawValue) models have no pooler")
             }
@@ -238,6 +291,7 @@ struct EncoderWeights: Sendable {
                         maskedLM.decoderWeight, maskedLM.decoderBias]
         }
         if let pooler { tensors += [pooler.weight, pooler.bias] }
+        tensors += taskHead?.layers.flatMap { [$0.linear.weight, $0.linear.bias] } ?? []
         return tensors
     }
 }
@@ -345,6 +399,37 @@ private struct WeightReader {
             throw EncoderError("\(source.sourceName): missing tensor '\(names[0])'")
         }
         return try tensor(name, shape: shape)
+    }
+
+    /// A task head's layers: each `[outputs, inputs]` weight must take the previous layer's
+    /// outputs (the hidden size first); the last layer's outputs must split among the head's outputs.
+    func taskHead(_ head: EncoderHead, architecture: Architecture, hiddenSize: Int) throws -> EncoderWeights.TaskHead {
+        guard let computation = architecture.taskHead else {
+            throw EncoderError("\(source.sourceName): \(architecture.className) has no task head")
+        }
+        var inputs = hiddenSize
+        var layers: [EncoderWeights.TaskHead.Layer] = []
+        for layer in computation.layers {
+            let name = layer.module + ".weight"
+            guard let shape = source.shape(of: name) else {
+                throw EncoderError("\(source.sourceName): missing tensor '\(name)': the model has no \(head.rawValue) head (\(architecture.className))")
+            }
+            guard shape.count == 2, shape[1] == inputs, shape[0] > 0 else {
+                throw EncoderError("\(source.sourceName): tensor '\(name)' has shape \(shape), expected [outputs, \(inputs)]")
+            }
+            let outputs = shape[0]
+            let linear = EncoderWeights.Linear(
+                weight: try tensor(name, shape: shape), bias: try tensor(layer.module + ".bias", shape: [outputs]))
+            layers.append(.init(linear: linear, inputs: inputs, outputs: outputs, activation: layer.activation))
+            inputs = outputs
+        }
+        // Question answering splits its two outputs into start and end logits; multiple choice
+        // scores each choice with one output.
+        let required = head == .multipleChoice ? 1 : computation.outputs.count > 1 ? computation.outputs.count : nil
+        if let required, inputs != required {
+            throw EncoderError("\(source.sourceName): '\(computation.layers.last!.module).weight' has \(inputs) outputs, \(architecture.className) needs \(required)")
+        }
+        return EncoderWeights.TaskHead(head: head, computation: computation, layers: layers)
     }
 
     /// The row count of a [rows, columns] table that must hold at least `atLeast` rows.

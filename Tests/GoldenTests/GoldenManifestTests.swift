@@ -37,9 +37,9 @@ import Zstd
         let fixtures = Set(manifest.files.filter { $0.kind == "fixtures" }.map { $0.path.split(separator: "/")[1] })
         #expect(fixtures.isSuperset(of: ["camembert-tiny", "roberta-tiny", "xlm-roberta-tiny", "bert-tiny", "distilbert-tiny",
                                          "electra-tiny"]))
-        // golden/ as a whole (data, MANIFEST.json, documentation, generator) must stay under 12 MB on disk;
-        // the data files are most of it.
-        #expect(manifest.files.reduce(0) { $0 + $1.size } < 10_000_000)
+        // golden/ as a whole (data, MANIFEST.json, documentation, generator) must stay under 16 MB on disk;
+        // the data files are most of it (10.3 MB with the task heads, plus the tokenizer corpus).
+        #expect(manifest.files.reduce(0) { $0 + $1.size } < 14_000_000)
     }
 
     @Test func oneFlippedByteFailsNamingTheFile() throws {

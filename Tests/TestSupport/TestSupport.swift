@@ -93,3 +93,21 @@ public func unpackZstdDirectory(_ source: URL, into destination: URL) throws {
         try data.write(to: destination.appendingPathComponent(String(name.dropLast(4))))
     }
 }
+
+/// A golden model directory made loadable in `destination`: plain files copied, `<name>.zst`
+/// files decompressed to `<name>`, and so for each of `sharedFiles` (files several golden models
+/// share, such as an encoder shard, stored once).
+public func materializeGoldenModel(_ source: URL, sharedFiles: [URL] = [], into destination: URL) throws {
+    try unpackZstdDirectory(source, into: destination)
+    for name in try FileManager.default.contentsOfDirectory(atPath: source.path) where !name.hasSuffix(".zst") {
+        try FileManager.default.copyItem(at: source.appendingPathComponent(name), to: destination.appendingPathComponent(name))
+    }
+    for file in sharedFiles {
+        let name = file.lastPathComponent
+        if name.hasSuffix(".zst") {
+            try Zstd.decompressFile(at: file).write(to: destination.appendingPathComponent(String(name.dropLast(4))))
+        } else {
+            try FileManager.default.copyItem(at: file, to: destination.appendingPathComponent(name))
+        }
+    }
+}

@@ -9,14 +9,16 @@ from . import common
 
 GENERATOR_SOURCES = ("generate.py", "requirements.txt", "tools/__init__.py", "tools/common.py", "tools/corpus.py",
                      "tools/fixtures.py", "tools/conversions.py", "tools/encoder_cases.py", "tools/manifest.py",
-                     "tools/readback.py", "tools/zoo.py", "tools/tokenizer_layouts.py")
+                     "tools/readback.py", "tools/zoo.py", "tools/tokenizer_layouts.py", "tools/heads.py")
 # Written by tools/readback.py (it needs our own converter), kept as they are by generate.py.
 READBACK_DIRECTORY = "readback"
 # Written by tools/zoo.py, kept as they are by generate.py and readback.py.
 ZOO_DIRECTORY = "zoo"
 # Written by tools/tokenizer_layouts.py, kept as they are by the other tools.
 TOKENIZERS_DIRECTORY = "tokenizers"
-FILE_RULE = ("'files' lists every file under fixtures/, conversions/, models/, encoder/, readback/, zoo/ and tokenizers/ (the data "
+# Written by tools/heads.py, kept as they are by the other tools.
+HEADS_DIRECTORY = "heads"
+FILE_RULE = ("'files' lists every file under fixtures/, conversions/, models/, encoder/, readback/, zoo/, tokenizers/ and heads/ (the data "
              "directories), sorted by path; paths are relative to golden/. MANIFEST.json itself, the documentation "
              "and the generator sources are not data; the generator sources are hashed under generator.sources for "
              "information only.")
@@ -27,18 +29,24 @@ ZOO_RULE = ("zoo/<case>/ holds a source checkpoint laid out like a real hub uplo
             "is smaller, or references to identical files elsewhere under golden/, or an exact transformation of "
             "one), the reference's conversion of it (case.json) and the reference encoder's outputs on it "
             "(encoder.safetensors.zst); written by 'cd golden && python -m tools.zoo' (see SCHEMA.md, zoo/)")
+HEADS_RULE = ("heads/<case>.safetensors.zst holds the reference's outputs of one task head of one family (encoder "
+              "golden layout, head and num_choices in the metadata), heads/models/<case>/ the reference's "
+              "conversion it ran (its encoder shard shared by the family, heads/models/<family>-encoder/), heads/pipelines.json.zst what transformers' pipelines returned on the CamemBERT "
+              "ones; written by 'cd golden && python -m tools.heads' (see SCHEMA.md, heads/)")
 
 
 def write(root: Path, data_directories, fixtures, conversions, encoder_cases, readback_cases=None,
-          zoo_cases=None) -> None:
-    """Writes MANIFEST.json. Without readback_cases or zoo_cases, those of the existing manifest are kept."""
+          zoo_cases=None, heads_cases=None) -> None:
+    """Writes MANIFEST.json. Without readback_cases, zoo_cases or heads_cases, those of the existing manifest are kept."""
     here = Path(__file__).resolve().parent.parent
     if readback_cases is None:
         readback_cases = _kept_cases(root, here, READBACK_DIRECTORY, "readback_cases")
     if zoo_cases is None:
         zoo_cases = _kept_cases(root, here, ZOO_DIRECTORY, "zoo_cases")
+    if heads_cases is None:
+        heads_cases = _kept_cases(root, here, HEADS_DIRECTORY, "heads_cases")
     data_directories = tuple(data_directories) + tuple(
-        name for name in (READBACK_DIRECTORY, ZOO_DIRECTORY, TOKENIZERS_DIRECTORY) if name not in data_directories)
+        name for name in (READBACK_DIRECTORY, ZOO_DIRECTORY, TOKENIZERS_DIRECTORY, HEADS_DIRECTORY) if name not in data_directories)
     files = []
     for directory in data_directories:
         if not (root / directory).is_dir():
@@ -83,6 +91,7 @@ def write(root: Path, data_directories, fixtures, conversions, encoder_cases, re
             "zoo_cases": len(zoo_cases),
             "zoo_cases_by_family": _count_by(zoo_cases, "family"),
             "zoo_cases_where_the_reference_fails": sum(1 for r in zoo_cases if r["reference_fails"]),
+            "heads_cases": len(heads_cases),
             "files": len(files),
             "bytes": sum(entry["size"] for entry in files),
         },
@@ -94,6 +103,9 @@ def write(root: Path, data_directories, fixtures, conversions, encoder_cases, re
         "zoo_rule": ZOO_RULE,
         "zoo_command": "cd golden && python -m tools.zoo",
         "zoo_cases": zoo_cases,
+        "heads_rule": HEADS_RULE,
+        "heads_command": "cd golden && python -m tools.heads",
+        "heads_cases": heads_cases,
         "files": files,
     }
     common.write_json(root / "MANIFEST.json", manifest)
@@ -114,6 +126,14 @@ def rewrite_zoo(root: Path, zoo_cases: list) -> None:
     manifest = json.loads((root / "MANIFEST.json").read_text())
     write(root, ("fixtures", "conversions", "models", "encoder"), manifest["fixtures"], manifest["conversions"],
           manifest["encoder_cases"], readback_cases=manifest.get("readback_cases", []), zoo_cases=zoo_cases)
+
+
+def rewrite_heads(root: Path, heads_cases: list) -> None:
+    """MANIFEST.json with the new heads section and file list; every other section as it was."""
+    manifest = json.loads((root / "MANIFEST.json").read_text())
+    write(root, ("fixtures", "conversions", "models", "encoder"), manifest["fixtures"], manifest["conversions"],
+          manifest["encoder_cases"], readback_cases=manifest.get("readback_cases", []),
+          zoo_cases=manifest.get("zoo_cases", []), heads_cases=heads_cases)
 
 
 def _count_by(records, key) -> dict:
