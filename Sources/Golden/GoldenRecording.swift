@@ -30,7 +30,7 @@ public enum GoldenRecording {
             "model": modelName,
             "attention": config.lsg == nil ? "full" : "lsg",
             "overrides": overridesJSON(overrides),
-            "head": encoder.heads.contains(.mlm) ? "mlm" : "base",
+            "head": encoder.heads.first { $0.taskHead != nil }?.rawValue ?? (encoder.heads.contains(.mlm) ? "mlm" : "base"),
             "lengths": "[" + lengths.map(String.init).joined(separator: ", ") + "]",
             "atol": "\(atol)",
             "compare": "positions where attention_mask is 1",
@@ -38,7 +38,8 @@ public enum GoldenRecording {
             "generator": "lsg-convert validate --record",
         ]
         var writer = SafeTensorsWriter(metadata: metadata)
-        let shape = [input.batchSize, input.length]
+        let shape = input.choices > 1
+            ? [input.batchSize / input.choices, input.choices, input.length] : [input.batchSize, input.length]
         try writer.add("input_ids", int64s: input.inputIds, shape: shape)
         try writer.add(
             "attention_mask", int64s: input.attentionMask ?? Array(repeating: 1, count: input.inputIds.count), shape: shape)

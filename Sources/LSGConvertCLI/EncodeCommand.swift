@@ -10,10 +10,14 @@ struct EncodeCommand: ParsableCommand {
         commandName: "encode",
         abstract: "Run the Swift LSG encoder on token ids from a safetensors file.",
         discussion: """
-            IN holds input_ids (I64 or I32, [batch, length]) and optionally attention_mask and \
-            token_type_ids. OUT gets last_hidden_state (F32 [batch, length, hidden]) and, with \
-            --head mlm, logits (F32 [batch, length, vocab]); with --head pooler, pooler_output. \
-            LSG options override the checkpoint's settings like from_pretrained keyword arguments.
+            IN holds input_ids (I64 or I32, [batch, length], or [batch, choices, length] for \
+            multiple choice) and optionally attention_mask and token_type_ids. OUT gets \
+            last_hidden_state (F32 [batch, length, hidden]) and what each --head adds: mlm, logits \
+            [batch, length, vocab]; pooler, pooler_output [batch, hidden]; sequence-classification, \
+            logits [batch, labels]; token-classification, logits [batch, length, labels]; \
+            question-answering, start_logits and end_logits [batch, length]; multiple-choice, logits \
+            [batch, choices]. LSG options override the checkpoint's settings like from_pretrained \
+            keyword arguments.
             """
     )
 
@@ -26,21 +30,15 @@ struct EncodeCommand: ParsableCommand {
     @Option(help: "Safetensors file to write.")
     var output: String
 
-    @Option(help: "Extra output: mlm (logits) or pooler (pooler_output); repeatable.")
-    var head: [String] = []
+    @Option(help: "Extra output, repeatable: \(EncoderHead.allValueStrings.joined(separator: ", ")).")
+    var head: [EncoderHead] = []
 
     @OptionGroup var lsg: LSGOptions
     @OptionGroup var runOptions: EncoderRunOptions
 
-    func validate() throws {
-        for name in head where EncoderHead(rawValue: name) == nil {
-            throw ValidationError("--head must be mlm or pooler (got '\(name)')")
-        }
-    }
-
     func run() throws {
         let directory = try ModelDirectory(resolved: ModelLocator().resolve(model))
-        let encoder = try Encoder(model: directory, overrides: lsg.overrides, heads: Set(head.compactMap(EncoderHead.init)))
+        let encoder = try Encoder(model: directory, overrides: lsg.overrides, heads: Set(head))
         let encoderInput = try EncoderInput(file: SafeTensorsFile(contentsOf: URL(fileURLWithPath: input)))
         let result = try encoder.encode(encoderInput, options: runOptions.encodeOptions())
         try result.write(

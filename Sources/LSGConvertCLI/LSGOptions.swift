@@ -92,3 +92,5 @@ struct EncoderRunOptions: ParsableArguments {
                              normSelections: recordedNorm)
     }
 }
+
+extension EncoderHead: ExpressibleByArgument {}

@@ -48,8 +48,8 @@ struct ValidateCommand: ParsableCommand {
     @Option(help: "With --record: safetensors file with input_ids (and attention_mask, token_type_ids).")
     var input: String?
 
-    @Option(help: "With --record: extra output to record, mlm or pooler; repeatable.")
-    var head: [String] = []
+    @Option(help: "With --record: extra output to record, repeatable: \(EncoderHead.allValueStrings.joined(separator: ", ")).")
+    var head: [EncoderHead] = []
 
     @OptionGroup var lsg: LSGOptions
     @OptionGroup var runOptions: EncoderRunOptions
@@ -63,9 +63,6 @@ struct ValidateCommand: ParsableCommand {
         if !golden.isEmpty, !lsg.overrides.isEmpty {
             throw ValidationError("LSG options do not apply to --golden: each file carries its own settings")
         }
-        for name in head where EncoderHead(rawValue: name) == nil {
-            throw ValidationError("--head must be mlm or pooler (got '\(name)')")
-        }
         if let atol, atol < 0 { throw ValidationError("--atol must not be negative") }
         if rtol < 0 { throw ValidationError("--rtol must not be negative") }
     }
@@ -74,7 +71,7 @@ struct ValidateCommand: ParsableCommand {
         let directory = try ModelDirectory(resolved: ModelLocator().resolve(model))
         let options = try runOptions.encodeOptions()
         if let record, let input {
-            let encoder = try Encoder(model: directory, overrides: lsg.overrides, heads: Set(head.compactMap(EncoderHead.init)))
+            let encoder = try Encoder(model: directory, overrides: lsg.overrides, heads: Set(head))
             let encoderInput = try EncoderInput(file: SafeTensorsFile(contentsOf: URL(fileURLWithPath: input)))
             try GoldenRecording.record(
                 encoder: encoder, modelName: model, overrides: lsg.overrides, input: encoderInput, options: options,

@@ -27,7 +27,7 @@ public struct MapArchitectureStage: Stage {
             throw ConversionError("architecture '\(requested)' is not a \(family.rawValue) class (one of \(known), optionally with the LSG prefix)")
         }
         context.targetArchitecture = target
-        context.sourceArchitecture = config.architectures?.first.flatMap(family.architecture(named:))
+        context.sourceArchitecture = config.namedArchitecture
 
         let loading: ClassStateDict
         do {
