@@ -84,7 +84,7 @@ let package = Package(
         .executableTarget(
             name: "lsg-bench",
             dependencies: [
-                "CBLAS", "JSON", "SafeTensors", "LSGEncoder",
+                "CBLAS", "JSON", "SafeTensors", "Checkpoint", "LSGEncoder",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

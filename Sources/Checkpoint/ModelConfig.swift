@@ -180,6 +180,20 @@ public struct ConfigKeys: Sendable, Hashable {
     public let hiddenAct: String
     /// nil when the config has no epsilon (DistilBERT's LayerNorms use 1e-12).
     public let layerNormEps: String?
+    /// The width of the embeddings when it may differ from the hidden size (ELECTRA); nil when
+    /// the embeddings have the hidden size.
+    public let embeddingSize: SizeKey?
+
+    init(hiddenSize: SizeKey, numHiddenLayers: SizeKey, numAttentionHeads: SizeKey, intermediateSize: SizeKey,
+         hiddenAct: String, layerNormEps: String?, embeddingSize: SizeKey? = nil) {
+        self.hiddenSize = hiddenSize
+        self.numHiddenLayers = numHiddenLayers
+        self.numAttentionHeads = numAttentionHeads
+        self.intermediateSize = intermediateSize
+        self.hiddenAct = hiddenAct
+        self.layerNormEps = layerNormEps
+        self.embeddingSize = embeddingSize
+    }
 
     /// `BertConfig` and the configs copied from it (RoBERTa, CamemBERT, XLM-R).
     static let bertStyle = ConfigKeys(
@@ -187,24 +201,30 @@ public struct ConfigKeys: Sendable, Hashable {
         numAttentionHeads: .init("num_attention_heads", default: 12),
         intermediateSize: .init("intermediate_size", default: 3072), hiddenAct: "hidden_act", layerNormEps: "layer_norm_eps")
 
-    static let allFamilies: [ConfigKeys] = [.bertStyle, .distilBERT, .electra]
-    /// Every size key of every family, and ELECTRA's `embedding_size`: checked in any config.
+    static var allFamilies: [ConfigKeys] { ModelFamily.allCases.map(\.configKeys) }
+    /// Every size key of every family: checked in any config.
     static var allSizeKeys: [String] {
-        let sizes = allFamilies.flatMap { [$0.hiddenSize.name, $0.numHiddenLayers.name, $0.numAttentionHeads.name, $0.intermediateSize.name] }
-        return Array(Set(sizes + ["embedding_size"])).sorted()
+        let sizes = allFamilies.flatMap {
+            [$0.hiddenSize.name, $0.numHiddenLayers.name, $0.numAttentionHeads.name, $0.intermediateSize.name]
+                + ($0.embeddingSize.map { [$0.name] } ?? [])
+        }
+        return Array(Set(sizes)).sorted()
     }
     static var allActivationKeys: [String] { Array(Set(allFamilies.map(\.hiddenAct))).sorted() }
 }
 
-extension ModelFamily {
-    /// The key names of the family's config class.
-    public var configKeys: ConfigKeys {
-        switch self {
-        case .distilbert: return .distilBERT
-        case .electra: return .electra
-        case .camembert, .roberta, .xlmRoberta, .bert: return .bertStyle
+extension ModelConfig {
+    /// The width of the embeddings and the global table: ELECTRA's `embedding_size`, the
+    /// hidden size for every other family.
+    public var embeddingSize: Int {
+        get { keys.embeddingSize.map { self[$0.name]?.intValue ?? $0.defaultValue } ?? hiddenSize }
+        set {
+            if let key = keys.embeddingSize { self[key.name] = .int(newValue) } else { hiddenSize = newValue }
         }
     }
+
+    /// Whether the encoder maps its embeddings to the hidden size (`embeddings_project`).
+    public var projectsEmbeddings: Bool { keys.embeddingSize != nil && embeddingSize != hiddenSize }
 }
 
 /// How the sparse context of LSG attention is selected.

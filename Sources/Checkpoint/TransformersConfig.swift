@@ -36,54 +36,12 @@ public enum TransformersConfig {
     /// `problem_type` values `PretrainedConfig.__init__` accepts.
     static let problemTypes: Set<String> = ["regression", "single_label_classification", "multi_label_classification"]
 
-    /// The explicit parameters of each family's config class (`BertConfig.__init__` and the
-    /// classes modelled on it) with their defaults in 4.36.2.
-    static func classDefaults(_ family: ModelFamily) -> JSONObject {
-        let bertStyle: JSONObject = [
-            "vocab_size": 30522, "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
-            "intermediate_size": 3072, "hidden_act": "gelu", "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1,
-            "max_position_embeddings": 512, "type_vocab_size": 2, "initializer_range": 0.02, "layer_norm_eps": 1e-12,
-            "pad_token_id": 0, "position_embedding_type": "absolute", "use_cache": true, "classifier_dropout": nil,
-        ]
-        var defaults = bertStyle
-        switch family {
-        case .bert: break
-        case .roberta, .camembert, .xlmRoberta:
-            defaults["vocab_size"] = family == .roberta ? 50265 : 30522
-            defaults["pad_token_id"] = 1
-            defaults["bos_token_id"] = 0
-            defaults["eos_token_id"] = 2
-        case .electra:
-            defaults["embedding_size"] = 128
-            defaults["hidden_size"] = 256
-            defaults["num_attention_heads"] = 4
-            defaults["intermediate_size"] = 1024
-            for (key, value) in ["summary_type": "first", "summary_use_proj": true, "summary_activation": "gelu",
-                                 "summary_last_dropout": 0.1] as JSONObject {
-                defaults[key] = value
-            }
-        case .distilbert:
-            defaults = [
-                "vocab_size": 30522, "max_position_embeddings": 512, "sinusoidal_pos_embds": false, "n_layers": 6,
-                "n_heads": 12, "dim": 768, "hidden_dim": 3072, "dropout": 0.1, "attention_dropout": 0.1,
-                "activation": "gelu", "initializer_range": 0.02, "qa_dropout": 0.1, "seq_classif_dropout": 0.2,
-                "pad_token_id": 0,
-            ]
-        }
-        return defaults
-    }
-
-    /// Keys the config class stores under another name (`attribute_map`).
-    static func attributeMap(_ family: ModelFamily) -> [String: String] {
-        family == .distilbert ? ["hidden_size": "dim", "num_attention_heads": "n_heads", "num_hidden_layers": "n_layers"] : [:]
-    }
-
     /// The config transformers saves after loading `source` into the family's config class
     /// (the LSG settings, which the LSG class adds, are not in it: they are always written).
     /// Throws where transformers refuses the file.
     public static func saved(_ source: JSONObject, family: ModelFamily) throws(TransformersConfigError) -> JSONObject {
-        let classDefaults = classDefaults(family)
-        let renamed = attributeMap(family)
+        let classDefaults = family.facts.configClassDefaults
+        let renamed = family.facts.configAttributeMap
         var attributes = JSONObject()
         for (key, value) in classDefaults { attributes[key] = source[key] ?? value }
         for (key, value) in pretrainedDefaults where attributes[key] == nil { attributes[key] = source[key] ?? value }

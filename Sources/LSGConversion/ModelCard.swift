@@ -43,7 +43,7 @@ public struct ModelCard: Sendable {
 
     var pipelineTag: String? {
         switch architecture.head {
-        case .preTraining where family == .electra: return nil  // the discriminator scores tokens, it fills no mask
+        case _ where family.facts.modelCard.untaggedHeads.contains(architecture.head): return nil
         case .maskedLM, .preTraining: return "fill-mask"
         case .sequenceClassification: return "text-classification"
         case .tokenClassification: return "token-classification"
@@ -95,7 +95,7 @@ public struct ModelCard: Sendable {
         if pipelineTag == "fill-mask" {
             lines += ["```python", "from transformers import pipeline", "",
                       "fill = pipeline(\"fill-mask\", model=model, tokenizer=tokenizer)",
-                      "print(fill(f\"\(family == .camembert ? "Paris est la {tokenizer.mask_token} de la France." : "Paris is the {tokenizer.mask_token} of France.")\"))",
+                      "print(fill(f\"\(family.facts.modelCard.fillMaskExample)\"))",
                       "```", ""]
         }
 
@@ -164,22 +164,7 @@ public struct ModelCard: Sendable {
         baseModelIsHubName ? "[\(baseModel)](https://huggingface.co/\(baseModel))" : "`\(baseModel)`"
     }
 
-    private var baseCitation: String {
-        switch family {
-        case .camembert:
-            return "Louis Martin et al., *CamemBERT: a Tasty French Language Model*, ACL 2020, doi 10.18653/v1/2020.acl-main.645."
-        case .roberta:
-            return "Yinhan Liu et al., *RoBERTa: A Robustly Optimized BERT Pretraining Approach*, arXiv 1907.11692."
-        case .xlmRoberta:
-            return "Alexis Conneau et al., *Unsupervised Cross-lingual Representation Learning at Scale*, ACL 2020, arXiv 1911.02116."
-        case .bert:
-            return "Jacob Devlin et al., *BERT: Pre-training of Deep Bidirectional Transformers for Language Understanding*, NAACL 2019, arXiv 1810.04805."
-        case .distilbert:
-            return "Victor Sanh et al., *DistilBERT, a distilled version of BERT: smaller, faster, cheaper and lighter*, arXiv 1910.01108."
-        case .electra:
-            return "Kevin Clark et al., *ELECTRA: Pre-training Text Encoders as Discriminators Rather Than Generators*, ICLR 2020, arXiv 2003.10555."
-        }
-    }
+    private var baseCitation: String { family.facts.modelCard.citation }
 
     static func python(_ value: Bool) -> String { value ? "`True`" : "`False`" }
 

@@ -106,7 +106,7 @@ public struct EncoderConfiguration: Sendable, Hashable {
               embeddingSize > 0 else {
             throw EncoderError("model sizes must be positive")
         }
-        guard !projectsEmbeddings || family == .electra else {
+        guard !projectsEmbeddings || family.configKeys.embeddingSize != nil else {
             throw EncoderError("\(family.rawValue) embeddings have the hidden size \(hiddenSize) (got embedding size \(embeddingSize))")
         }
         guard padTokenId >= 0, padTokenId < vocabSize else {

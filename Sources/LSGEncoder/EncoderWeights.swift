@@ -239,15 +239,15 @@ struct EncoderWeights: Sendable {
         }
 
         if heads.contains(.mlm) {
-            let names = MaskedLMHeadNames(family: config.family)
-            let width = config.family == .electra ? e : h
+            let names = config.family.facts.maskedLM
+            let width = names.width == .embedding ? e : h
             maskedLM = MaskedLMHead(
                 denseWeight: try reader.tensor(names.dense + ".weight", shape: [width, h]),
                 denseBias: try reader.tensor(names.dense + ".bias", shape: [width]),
                 norm: Norm(
                     weight: try reader.tensor(names.norm + ".weight", shape: [width]),
                     bias: try reader.tensor(names.norm + ".bias", shape: [width])),
-                activation: names.usesModelActivation ? config.hiddenAct : .gelu,
+                activation: names.activation == .model ? config.hiddenAct : .gelu,
                 decoderWeight: config.tiesWordEmbeddings
                     ? wordEmbeddings
                     : try reader.tensor(names.decoder, shape: [config.vocabSize, width]),
@@ -265,12 +265,12 @@ struct EncoderWeights: Sendable {
             try reader.taskHead(head, architecture: Architecture(family: config.family, head: head.taskHead!), hiddenSize: h)
         }
         if heads.contains(.pooler) || taskHead?.computation.input == .pooledOutput {
-            guard config.family != .distilbert && config.family != .electra else {
+            guard let module = config.family.facts.pooler else {
                 throw EncoderError("\(source.sourceName): \(config.family.rawValue) models have no pooler")
             }
             pooler = Pooler(
-                weight: try encoderTensor("pooler.dense.weight", [h, h]),
-                bias: try encoderTensor("pooler.dense.bias", [h]))
+                weight: try encoderTensor(module + ".weight", [h, h]),
+                bias: try encoderTensor(module + ".bias", [h]))
         } else {
             pooler = nil
         }
@@ -293,44 +293,6 @@ struct EncoderWeights: Sendable {
         if let pooler { tensors += [pooler.weight, pooler.bias] }
         tensors += taskHead?.layers.flatMap { [$0.linear.weight, $0.linear.bias] } ?? []
         return tensors
-    }
-}
-
-/// Tensor names of each family's masked-LM head (transformers' `BertOnlyMLMHead`,
-/// `RobertaLMHead`, DistilBERT's `vocab_*` modules, `ElectraGeneratorPredictions` +
-/// `generator_lm_head`).
-private struct MaskedLMHeadNames {
-    let dense: String
-    let norm: String
-    let decoder: String
-    /// The stored bias first, then its alias.
-    let biases: [String]
-    let usesModelActivation: Bool
-
-    init(family: ModelFamily) {
-        switch family {
-        case .bert:
-            self.init(dense: "cls.predictions.transform.dense", norm: "cls.predictions.transform.LayerNorm",
-                      decoder: "cls.predictions.decoder.weight",
-                      biases: ["cls.predictions.bias", "cls.predictions.decoder.bias"], usesModelActivation: true)
-        case .distilbert:
-            self.init(dense: "vocab_transform", norm: "vocab_layer_norm", decoder: "vocab_projector.weight",
-                      biases: ["vocab_projector.bias"], usesModelActivation: true)
-        case .electra:
-            self.init(dense: "generator_predictions.dense", norm: "generator_predictions.LayerNorm",
-                      decoder: "generator_lm_head.weight", biases: ["generator_lm_head.bias"], usesModelActivation: false)
-        case .camembert, .roberta, .xlmRoberta:
-            self.init(dense: "lm_head.dense", norm: "lm_head.layer_norm", decoder: "lm_head.decoder.weight",
-                      biases: ["lm_head.bias", "lm_head.decoder.bias"], usesModelActivation: false)
-        }
-    }
-
-    private init(dense: String, norm: String, decoder: String, biases: [String], usesModelActivation: Bool) {
-        self.dense = dense
-        self.norm = norm
-        self.decoder = decoder
-        self.biases = biases
-        self.usesModelActivation = usesModelActivation
     }
 }
 
@@ -370,7 +332,7 @@ private struct WeightReader {
 
     /// "" for a base-model checkpoint, "roberta." or "bert." for a task-head checkpoint.
     func encoderPrefix(family: ModelFamily) throws -> String {
-        let probe = "embeddings.word_embeddings.weight"
+        let probe = family.encoderTensorNames.wordEmbeddings
         let candidates = ["", family.basePrefix + "."].filter { source.shape(of: $0 + probe) != nil }
         guard let prefix = candidates.first else {
             throw EncoderError("\(source.sourceName): no tensor '\(probe)' or '\(family.basePrefix).\(probe)'")

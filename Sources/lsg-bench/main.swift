@@ -1,5 +1,6 @@
 import ArgumentParser
 import CBLAS
+import Checkpoint
 import Foundation
 import JSON
 import LSGEncoder
@@ -120,6 +121,9 @@ struct RandomCheckpoint: ParsableCommand {
     func run() throws {
         let directory = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let family = ModelFamily.camembert
+        let architecture = family.defaultArchitecture
+        let positions = 512 + family.positionOffset
         var writer = SafeTensorsWriter(metadata: ["format": "pt"])
         var tensorIndex: UInt64 = 0
         func add(_ name: String, _ shape: [Int], center: Float = 0) throws {
@@ -140,41 +144,41 @@ struct RandomCheckpoint: ParsableCommand {
                 }
             }
         }
-        let prefix = "roberta."
-        try add(prefix + "embeddings.word_embeddings.weight", [vocab, hidden])
-        try add(prefix + "embeddings.position_embeddings.weight", [514, hidden])
-        try add(prefix + "embeddings.token_type_embeddings.weight", [1, hidden])
-        try add(prefix + "embeddings.LayerNorm.weight", [hidden], center: 1)
-        try add(prefix + "embeddings.LayerNorm.bias", [hidden])
-        for layer in 0..<layers {
-            let base = prefix + "encoder.layer.\(layer)."
-            for projection in ["query", "key", "value"] {
-                try add(base + "attention.self.\(projection).weight", [hidden, hidden])
-                try add(base + "attention.self.\(projection).bias", [hidden])
-            }
-            try add(base + "attention.output.dense.weight", [hidden, hidden])
-            try add(base + "attention.output.dense.bias", [hidden])
-            try add(base + "attention.output.LayerNorm.weight", [hidden], center: 1)
-            try add(base + "attention.output.LayerNorm.bias", [hidden])
-            try add(base + "intermediate.dense.weight", [intermediate, hidden])
-            try add(base + "intermediate.dense.bias", [intermediate])
-            try add(base + "output.dense.weight", [hidden, intermediate])
-            try add(base + "output.dense.bias", [hidden])
-            try add(base + "output.LayerNorm.weight", [hidden], center: 1)
-            try add(base + "output.LayerNorm.bias", [hidden])
+        func addLinear(_ module: String, outputs: Int, inputs: Int) throws {
+            try add(module + ".weight", [outputs, inputs])
+            try add(module + ".bias", [outputs])
         }
-        try add("lm_head.dense.weight", [hidden, hidden])
-        try add("lm_head.dense.bias", [hidden])
-        try add("lm_head.layer_norm.weight", [hidden], center: 1)
-        try add("lm_head.layer_norm.bias", [hidden])
-        try add("lm_head.bias", [vocab])
+        func addNorm(_ module: String) throws {
+            try add(module + ".weight", [hidden], center: 1)
+            try add(module + ".bias", [hidden])
+        }
+        let prefix = architecture.encoderPrefix
+        let names = family.encoderTensorNames
+        try add(prefix + names.wordEmbeddings, [vocab, hidden])
+        try add(prefix + names.positionEmbeddings, [positions, hidden])
+        if let tokenTypes = names.tokenTypeEmbeddings { try add(prefix + tokenTypes, [1, hidden]) }
+        try addNorm(prefix + names.embeddingNorm)
+        for index in 0..<layers {
+            let layer = names.layer(index)
+            for projection in [layer.query, layer.key, layer.value, layer.attentionOutput] {
+                try addLinear(prefix + projection, outputs: hidden, inputs: hidden)
+            }
+            try addNorm(prefix + layer.attentionNorm)
+            try addLinear(prefix + layer.intermediate, outputs: intermediate, inputs: hidden)
+            try addLinear(prefix + layer.output, outputs: hidden, inputs: intermediate)
+            try addNorm(prefix + layer.outputNorm)
+        }
+        let lm = family.facts.maskedLM
+        try addLinear(lm.dense, outputs: hidden, inputs: hidden)
+        try addNorm(lm.norm)
+        try add(lm.bias, [vocab])
         try writer.write(to: directory.appendingPathComponent("model.safetensors"))
 
         let config: JSONValue = [
-            "architectures": ["CamembertForMaskedLM"], "attention_probs_dropout_prob": 0.1, "bos_token_id": 5,
+            "architectures": [.string(architecture.className)], "attention_probs_dropout_prob": 0.1, "bos_token_id": 5,
             "eos_token_id": 6, "hidden_act": "gelu", "hidden_dropout_prob": 0.1, "hidden_size": .int(hidden),
             "initializer_range": 0.02, "intermediate_size": .int(intermediate), "layer_norm_eps": 1e-05,
-            "max_position_embeddings": 514, "model_type": "camembert", "num_attention_heads": .int(heads),
+            "max_position_embeddings": .int(positions), "model_type": .string(family.rawValue), "num_attention_heads": .int(heads),
             "num_hidden_layers": .int(layers), "pad_token_id": 1, "position_embedding_type": "absolute",
             "torch_dtype": "float32", "transformers_version": "4.36.2", "type_vocab_size": 1, "use_cache": true,
             "vocab_size": .int(vocab),

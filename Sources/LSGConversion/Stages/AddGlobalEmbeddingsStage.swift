@@ -22,8 +22,9 @@ public struct AddGlobalEmbeddingsStage: Stage {
         let source = try context.requireSource()
         let target = try context.requireArchitecture()
         let options = context.options
-        let prefix = target.encoderPrefix + "embeddings."
-        let globalName = prefix + "global_embeddings.weight"
+        let prefix = target.encoderPrefix
+        let names = target.family.encoderTensorNames
+        let globalName = prefix + names.globalEmbeddings
         guard var global = context.tensors[globalName] else {
             throw ConversionError("stage '\(name)': \(globalName) is not in the plan (run map-architecture first)")
         }
@@ -49,9 +50,11 @@ public struct AddGlobalEmbeddingsStage: Stage {
             throw ConversionError("\(source.url.path): --keep-first-global-token needs the source's global_embeddings, which it lacks")
         }
 
-        let word = try sourceName(of: prefix + "word_embeddings.weight", in: context)
-        let positions = try sourceName(of: prefix + "position_embeddings.weight", in: context)
-        let tokenType = target.family.addsTokenTypeToGlobalRows ? try sourceName(of: prefix + "token_type_embeddings.weight", in: context) : nil
+        let word = try sourceName(of: prefix + names.wordEmbeddings, in: context)
+        let positions = try sourceName(of: prefix + names.positionEmbeddings, in: context)
+        let tokenType = try names.tokenTypeEmbeddings.flatMap { name in
+            target.family.addsTokenTypeToGlobalRows ? try sourceName(of: prefix + name, in: context) : nil
+        }
         let store = source.tensors
         guard let positionInfo = store.info(positions), let wordInfo = store.info(word), positionInfo.shape.count == 2,
               wordInfo.shape.count == 2 else {

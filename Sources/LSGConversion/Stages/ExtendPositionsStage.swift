@@ -24,7 +24,7 @@ public struct ExtendPositionsStage: Stage {
         let target = try context.requireArchitecture()
         var config = try context.requireOutputConfig()
         let offset = target.family.positionOffset
-        let name = target.encoderPrefix + "embeddings.position_embeddings.weight"
+        let name = target.encoderPrefix + target.family.encoderTensorNames.positionEmbeddings
         guard let table = context.tensors[name], case .source(let sourceName) = table.content, table.shape.count == 2 else {
             throw ConversionError("stage '\(self.name)': no source position table \(name) in the plan")
         }

@@ -27,16 +27,7 @@ public struct LinkModelingCodeStage: Stage {
     /// Published LSG conversions by the reference's author that carry each family's modeling
     /// file (`ModelFamily.lsgModule`), for transformers >= 4.36; nil when we know of none
     /// (ELECTRA).
-    public static func defaultRepository(for family: ModelFamily) -> String? {
-        switch family {
-        case .camembert: return "ccdv/lsg-camembert-base-4096"
-        case .roberta: return "ccdv/lsg-distilroberta-base-4096"
-        case .xlmRoberta: return "ccdv/lsg-xlm-roberta-base-4096"
-        case .bert: return "ccdv/legal-lsg-small-uncased-4096"
-        case .distilbert: return "ccdv/lsg-distilbert-base-uncased-4096"
-        case .electra: return nil
-        }
-    }
+    public static func defaultRepository(for family: ModelFamily) -> String? { family.facts.lsgCodeRepository }
 
     /// Where `auto_map` points, as the model card describes it.
     public enum Origin: Sendable, Hashable {

@@ -41,9 +41,7 @@ public struct MapArchitectureStage: Stage {
 
         let stored = target.storedTensors(numHiddenLayers: config.numHiddenLayers, tieWordEmbeddings: config.tieWordEmbeddings,
                                           projectsEmbeddings: config.projectsEmbeddings)
-        let headNames = Set(target.headTensors + (target.tiedDecoderWeight.map { [$0] } ?? []))
-        let globalName = target.encoderPrefix + "embeddings.global_embeddings.weight"
-        let poolerPrefix = target.encoderPrefix + "pooler."
+        let globalName = target.encoderPrefix + family.encoderTensorNames.globalEmbeddings
         let wordName = target.encoderPrefix + family.encoderTensorNames.wordEmbeddings
         guard loading.sources[wordName] != nil else {
             throw ConversionError("\(source.url.path): missing tensor \(wordName) (nor \(family.encoderTensorNames.wordEmbeddings) at the root)")
@@ -66,8 +64,7 @@ public struct MapArchitectureStage: Stage {
                     name: outputName, dtype: context.options.dtype ?? .f32, shape: [512, config.embeddingSize],
                     content: .computed { throw ConversionError("\(globalName) was not initialised: the recipe has no add-global-embeddings stage") },
                     provenance: context.provenance("pending", [])))
-            } else if headNames.contains(outputName) || outputName.hasPrefix(poolerPrefix),
-                      let shape = Self.newModuleShape(outputName, architecture: target, config: config) {
+            } else if let shape = target.newModuleShape(of: outputName, config: config) {
                 initialized.append(outputName)
                 context.tensors.set(Self.newModuleTensor(
                     outputName, shape: shape, dtype: context.options.dtype ?? .f32,
@@ -81,7 +78,7 @@ public struct MapArchitectureStage: Stage {
             let shown = missing.prefix(3).joined(separator: ", ") + (missing.count > 3 ? " and \(missing.count - 3) more" : "")
             throw ConversionError("\(source.url.path): missing \(missing.count) tensor(s) \(target.className) needs: \(shown) (transformers would initialise encoder weights at random; we refuse)")
         }
-        try Self.checkEmbeddingShapes(context, config: config, prefix: target.encoderPrefix, source: source)
+        try Self.checkEmbeddingShapes(context, config: config, architecture: target, source: source)
 
         let renamedLegacy = store.names.filter { store.nameInFile($0) != nil }.count
         let rules = loading.applied.filter { $0 != .unexpectedUnused && $0 != .missingInitialised }
@@ -104,52 +101,21 @@ public struct MapArchitectureStage: Stage {
         }
     }
 
-    private static func checkEmbeddingShapes(_ context: ConversionContext, config: ModelConfig, prefix: String,
+    private static func checkEmbeddingShapes(_ context: ConversionContext, config: ModelConfig, architecture: Architecture,
                                              source: ModelDirectory) throws {
         let hidden = config.embeddingSize
-        let expectations: [(String, Int?)] = [
-            ("word_embeddings.weight", config.vocabSize), ("token_type_embeddings.weight", config.typeVocabSize),
-            ("position_embeddings.weight", nil),
+        let names = architecture.family.encoderTensorNames
+        let expectations: [(String?, Int?)] = [
+            (names.wordEmbeddings, config.vocabSize), (names.tokenTypeEmbeddings, config.typeVocabSize),
+            (names.positionEmbeddings, nil),
         ]
-        for (suffix, rows) in expectations {
-            guard let tensor = context.tensors[prefix + "embeddings." + suffix] else { continue }
+        for case let (name?, rows) in expectations {
+            guard let tensor = context.tensors[architecture.encoderPrefix + name] else { continue }
             let ok = tensor.shape.count == 2 && tensor.shape[1] == hidden && (rows == nil || tensor.shape[0] == rows)
             guard ok else {
                 let expected = "[\(rows.map(String.init) ?? "rows"), \(hidden)]"
                 throw ConversionError("\(source.url.path): tensor \(tensor.provenance.inputs.first ?? tensor.name) has shape \(tensor.shape), config.json implies \(expected)")
             }
-        }
-    }
-
-    /// Shapes of pooler and head tensors from the config, as transformers builds them.
-    static func newModuleShape(_ name: String, architecture: Architecture, config: ModelConfig) -> [Int]? {
-        let head = architecture.head
-        let hidden = config.hiddenSize
-        let labels = config["id2label"]?.objectValue?.count ?? 2
-        let isBias = name.hasSuffix(".bias")
-        func linear(_ outputs: Int, inputs: Int = hidden) -> [Int] { isBias ? [outputs] : [outputs, inputs] }
-        switch (architecture.family, name) {
-        case (.distilbert, "vocab_projector.bias"), (.electra, "generator_lm_head.bias"): return [config.vocabSize]
-        case (.distilbert, "vocab_projector.weight"): return [config.vocabSize, hidden]
-        case (.electra, "generator_lm_head.weight"): return [config.vocabSize, config.embeddingSize]
-        case (.electra, _) where name.hasPrefix("generator_predictions.LayerNorm."): return [config.embeddingSize]
-        case (.electra, _) where name.hasPrefix("generator_predictions.dense."): return linear(config.embeddingSize)
-        case (.electra, _) where name.hasPrefix("discriminator_predictions.dense_prediction."): return linear(1)
-        case (.electra, _) where name.hasPrefix("sequence_summary.summary."): return linear(hidden)
-        case (.distilbert, _) where name.hasPrefix("pre_classifier."): return linear(hidden)
-        default: break
-        }
-        switch name {
-        case "lm_head.bias", "cls.predictions.bias": return [config.vocabSize]
-        case "lm_head.decoder.weight", "cls.predictions.decoder.weight": return [config.vocabSize, hidden]
-        case _ where name.contains("LayerNorm") || name.contains("layer_norm"): return [hidden]
-        case _ where name.hasPrefix("cls.seq_relationship."): return linear(2)
-        case _ where name.hasPrefix("classifier.out_proj."): return linear(labels)
-        case _ where name.hasPrefix("classifier.dense."): return linear(hidden)
-        case "classifier.weight", "classifier.bias": return linear(head == .multipleChoice ? 1 : labels)
-        case _ where name.hasPrefix("qa_outputs."): return linear(labels)
-        case _ where name.contains("dense."): return linear(hidden)
-        default: return nil
         }
     }
 

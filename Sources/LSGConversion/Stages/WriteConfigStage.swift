@@ -27,7 +27,7 @@ public struct WriteConfigStage: Stage {
         config["_name_or_path"] = .string(context.options.source)
         // save_pretrained writes the dtype of the model, which transformers builds in float32.
         config["torch_dtype"] = .string(Self.torchName(context.options.dtype ?? .f32))
-        if let positions = context.tensors[target.encoderPrefix + "embeddings.position_embeddings.weight"],
+        if let positions = context.tensors[target.encoderPrefix + target.family.encoderTensorNames.positionEmbeddings],
            positions.shape.first != config.maxPositionEmbeddings {
             throw ConversionError("config max_position_embeddings \(config.maxPositionEmbeddings) does not match the \(positions.shape[0])-row position table (run extend-positions)")
         }

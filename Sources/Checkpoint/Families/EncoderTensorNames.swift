@@ -28,16 +28,6 @@ public struct EncoderTensorNames: Sendable, Hashable {
             attentionNorm: "attention.output.LayerNorm", intermediate: "intermediate.dense", output: "output.dense",
             outputNorm: "output.LayerNorm"))
 
-    /// DistilBERT (`modeling_distilbert.py`): no token types, `transformer.layer.N` blocks.
-    public static let distilBERT = EncoderTensorNames(
-        wordEmbeddings: "embeddings.word_embeddings.weight", positionEmbeddings: "embeddings.position_embeddings.weight",
-        tokenTypeEmbeddings: nil, embeddingNorm: "embeddings.LayerNorm",
-        globalEmbeddings: "embeddings.global_embeddings.weight", embeddingProjection: nil,
-        layerModules: LayerModules(
-            prefix: "transformer.layer.", query: "attention.q_lin", key: "attention.k_lin", value: "attention.v_lin",
-            attentionOutput: "attention.out_lin", attentionNorm: "sa_layer_norm", intermediate: "ffn.lin1",
-            output: "ffn.lin2", outputNorm: "output_layer_norm"))
-
     /// The embedding tensors the LSG embeddings module stores, global table last.
     public var embeddingTensors: [String] {
         [wordEmbeddings, positionEmbeddings] + (tokenTypeEmbeddings.map { [$0] } ?? [])
