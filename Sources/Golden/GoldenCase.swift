@@ -128,35 +128,13 @@ public struct GoldenCase: Sendable {
 
     private static func parseOverrides(_ text: String, problem: (String) -> GoldenError) throws -> LSGOverrides {
         guard let object = try JSONValue.parse(text).objectValue else { throw problem("overrides is not a JSON object") }
-        var overrides = LSGOverrides()
-        for (key, value) in object {
-            func int() throws -> Int {
-                guard let number = value.intValue else { throw problem("override \(key) is not an integer") }
-                return number
-            }
-            func bool() throws -> Bool {
-                guard let flag = value.boolValue else { throw problem("override \(key) is not a boolean") }
-                return flag
-            }
-            switch key {
-            case "adaptive": overrides.adaptive = try bool()
-            case "block_size": overrides.blockSize = try int()
-            case "sparse_block_size": overrides.sparseBlockSize = try int()
-            case "sparsity_factor": overrides.sparsityFactor = try int()
-            case "num_global_tokens": overrides.numGlobalTokens = try int()
-            case "mask_first_token": overrides.maskFirstToken = try bool()
-            case "pool_with_global": overrides.poolWithGlobal = try bool()
-            case "lsh_num_pre_rounds": overrides.lshNumPreRounds = try int()
-            case "sparsity_type":
-                guard let name = value.stringValue, let type = SparsityType(rawValue: name) else {
-                    throw problem("override sparsity_type is not one of " + SparsityType.allCases.map(\.rawValue).joined(separator: ", "))
-                }
-                overrides.sparsityType = type
-            default:
-                throw problem("unknown override '\(key)'")
-            }
+        do {
+            return try LSGOverrides(json: object)
+        } catch .unknownKey(let key) {
+            throw problem("unknown override '\(key)'")
+        } catch .invalid(let invalid) {
+            throw problem("override " + invalid.message(.key))
         }
-        return overrides
     }
 }
 

@@ -29,7 +29,7 @@ public enum GoldenRecording {
             "family": config.family.rawValue,
             "model": modelName,
             "attention": config.lsg == nil ? "full" : "lsg",
-            "overrides": overridesJSON(overrides),
+            "overrides": JSONValue.object(overrides.json).compactString(),
             "head": encoder.heads.first { $0.taskHead != nil }?.rawValue ?? (encoder.heads.contains(.mlm) ? "mlm" : "base"),
             "lengths": "[" + lengths.map(String.init).joined(separator: ", ") + "]",
             "atol": "\(atol)",
@@ -55,21 +55,6 @@ public enum GoldenRecording {
         defer { try? FileManager.default.removeItem(at: staging) }
         try writer.write(to: staging)
         try Zstd.compressToFile(try Data(contentsOf: staging), at: url)
-    }
-
-    /// The overrides as the JSON object golden metadata stores (`{}` when none).
-    static func overridesJSON(_ overrides: LSGOverrides) -> String {
-        var object = JSONObject()
-        if let value = overrides.adaptive { object["adaptive"] = .bool(value) }
-        if let value = overrides.blockSize { object["block_size"] = .int(value) }
-        if let value = overrides.lshNumPreRounds { object["lsh_num_pre_rounds"] = .int(value) }
-        if let value = overrides.maskFirstToken { object["mask_first_token"] = .bool(value) }
-        if let value = overrides.numGlobalTokens { object["num_global_tokens"] = .int(value) }
-        if let value = overrides.poolWithGlobal { object["pool_with_global"] = .bool(value) }
-        if let value = overrides.sparseBlockSize { object["sparse_block_size"] = .int(value) }
-        if let value = overrides.sparsityFactor { object["sparsity_factor"] = .int(value) }
-        if let value = overrides.sparsityType { object["sparsity_type"] = .string(value.rawValue) }
-        return JSONValue.object(object).compactString()
     }
 }
 

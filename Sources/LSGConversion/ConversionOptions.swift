@@ -14,16 +14,9 @@ public struct ConversionOptions: Sendable, Hashable, Codable {
     /// Output directory; nil means `./lsg-<name>-<maxLength>`.
     public var output: String?
 
-    // LSG settings: nil keeps the source's value (LSG sources) or the reference default.
-    public var blockSize: Int?
-    public var sparseBlockSize: Int?
-    public var sparsityFactor: Int?
-    public var sparsityType: String?
-    public var numGlobalTokens: Int?
-    public var maskFirstToken: Bool?
-    public var poolWithGlobal: Bool?
-    public var adaptive: Bool?
-    public var lshNumPreRounds: Int?
+    /// LSG settings (`LSGSetting.all`, by their `config.json` keys): one left out keeps the
+    /// source's value (LSG sources) or the reference default.
+    public var lsg = LSGOverrides()
 
     /// Stride between the source positions the global rows are initialised from.
     public var globalStride: Int = 64
@@ -52,15 +45,6 @@ public struct ConversionOptions: Sendable, Hashable, Codable {
         case source
         case maxLength = "max_length"
         case output
-        case blockSize = "block_size"
-        case sparseBlockSize = "sparse_block_size"
-        case sparsityFactor = "sparsity_factor"
-        case sparsityType = "sparsity_type"
-        case numGlobalTokens = "num_global_tokens"
-        case maskFirstToken = "mask_first_token"
-        case poolWithGlobal = "pool_with_global"
-        case adaptive
-        case lshNumPreRounds = "lsh_num_pre_rounds"
         case globalStride = "global_stride"
         case randomGlobalInit = "random_global_init"
         case seed
@@ -73,8 +57,12 @@ public struct ConversionOptions: Sendable, Hashable, Codable {
         case modelingFile = "modeling_file"
     }
 
-    /// The option names a recipe or the command line may set.
-    public static let keys = CodingKeys.allCases.map(\.rawValue)
+    private static let leadingKeys: [CodingKeys] = [.source, .maxLength, .output]
+
+    /// The option names a recipe or the command line may set, in manifest order: source,
+    /// length and output, the LSG settings, then the conversion's own.
+    public static let keys = leadingKeys.map(\.rawValue) + LSGSetting.all.map(\.key)
+        + CodingKeys.allCases.filter { !leadingKeys.contains($0) }.map(\.rawValue)
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -86,15 +74,20 @@ public struct ConversionOptions: Sendable, Hashable, Codable {
         source = try container.decodeIfPresent(String.self, forKey: .source) ?? source
         maxLength = try container.decodeIfPresent(Int.self, forKey: .maxLength) ?? maxLength
         output = try container.decodeIfPresent(String.self, forKey: .output)
-        blockSize = try container.decodeIfPresent(Int.self, forKey: .blockSize)
-        sparseBlockSize = try container.decodeIfPresent(Int.self, forKey: .sparseBlockSize)
-        sparsityFactor = try container.decodeIfPresent(Int.self, forKey: .sparsityFactor)
-        sparsityType = try container.decodeIfPresent(String.self, forKey: .sparsityType)
-        numGlobalTokens = try container.decodeIfPresent(Int.self, forKey: .numGlobalTokens)
-        maskFirstToken = try container.decodeIfPresent(Bool.self, forKey: .maskFirstToken)
-        poolWithGlobal = try container.decodeIfPresent(Bool.self, forKey: .poolWithGlobal)
-        adaptive = try container.decodeIfPresent(Bool.self, forKey: .adaptive)
-        lshNumPreRounds = try container.decodeIfPresent(Int.self, forKey: .lshNumPreRounds)
+        let settings = try decoder.container(keyedBy: AnyKey.self)
+        for setting in LSGSetting.all {
+            let key = AnyKey(setting.key)
+            switch setting.kind {
+            case .bool: lsg[setting] = try settings.decodeIfPresent(Bool.self, forKey: key).map(LSGSettingValue.bool)
+            case .integer: lsg[setting] = try settings.decodeIfPresent(Int.self, forKey: key).map(LSGSettingValue.integer)
+            case .sparsityType:
+                guard let name = try settings.decodeIfPresent(String.self, forKey: key) else { continue }
+                guard let type = SparsityType(rawValue: name) else {
+                    throw ConversionError(LSGSettingProblem.unknownSparsityType(name).message(.phrase))
+                }
+                lsg[setting] = .sparsityType(type)
+            }
+        }
         globalStride = try container.decodeIfPresent(Int.self, forKey: .globalStride) ?? globalStride
         randomGlobalInit = try container.decodeIfPresent(Bool.self, forKey: .randomGlobalInit) ?? randomGlobalInit
         seed = try container.decodeIfPresent(UInt64.self, forKey: .seed) ?? seed
@@ -109,25 +102,35 @@ public struct ConversionOptions: Sendable, Hashable, Codable {
 
     /// The LSG settings of the output: these options over `base` (the source's settings for an
     /// LSG source, else the defaults), as the reference's config class leaves them.
-    public func lsgConfig(over base: LSGConfig) throws -> LSGConfig {
-        var config = base
-        if let blockSize { config.blockSize = blockSize }
-        if let sparseBlockSize { config.sparseBlockSize = sparseBlockSize }
-        if let sparsityFactor { config.sparsityFactor = sparsityFactor }
-        if let sparsityType {
-            guard let type = SparsityType(rawValue: sparsityType) else { throw Self.unknownSparsityType(sparsityType) }
-            config.sparsityType = type
-        }
-        if let numGlobalTokens { config.numGlobalTokens = numGlobalTokens }
-        if let maskFirstToken { config.maskFirstToken = maskFirstToken }
-        if let poolWithGlobal { config.poolWithGlobal = poolWithGlobal }
-        if let adaptive { config.adaptive = adaptive }
-        if let lshNumPreRounds { config.lshNumPreRounds = lshNumPreRounds }
-        return config.normalized
+    public func lsgConfig(over base: LSGConfig) -> LSGConfig {
+        lsg.applied(to: base).normalized
     }
 
-    static func unknownSparsityType(_ name: String) -> ConversionError {
-        ConversionError("unknown sparsity type '\(name)' (one of \(SparsityType.allCases.map(\.rawValue).joined(separator: ", ")))")
+    /// Encodes every option that is set (`json` adds the rest as null).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(source, forKey: .source)
+        try container.encode(maxLength, forKey: .maxLength)
+        try container.encodeIfPresent(output, forKey: .output)
+        var settings = encoder.container(keyedBy: AnyKey.self)
+        for (setting, value) in lsg.given {
+            let key = AnyKey(setting.key)
+            switch value {
+            case .bool(let flag): try settings.encode(flag, forKey: key)
+            case .integer(let number): try settings.encode(number, forKey: key)
+            case .sparsityType(let type): try settings.encode(type.rawValue, forKey: key)
+            }
+        }
+        try container.encode(globalStride, forKey: .globalStride)
+        try container.encode(randomGlobalInit, forKey: .randomGlobalInit)
+        try container.encode(seed, forKey: .seed)
+        try container.encode(keepFirstGlobalToken, forKey: .keepFirstGlobalToken)
+        try container.encode(resizeLSG, forKey: .resizeLSG)
+        try container.encode(allowNonFinite, forKey: .allowNonFinite)
+        try container.encodeIfPresent(architecture, forKey: .architecture)
+        try container.encodeIfPresent(dtype, forKey: .dtype)
+        try container.encodeIfPresent(maxShardSize, forKey: .maxShardSize)
+        try container.encodeIfPresent(modelingFile, forKey: .modelingFile)
     }
 
     /// Problems found without reading anything: every one is reported, not only the first.
@@ -137,27 +140,9 @@ public struct ConversionOptions: Sendable, Hashable, Codable {
         var problems: [String] = []
         if requiringSource && source.isEmpty { problems.append("no source model given (--from)") }
         if maxLength < 1 { problems.append("max length must be positive (got \(maxLength))") }
-        if let blockSize, blockSize < 1 { problems.append("block size must be positive (got \(blockSize))") }
-        if let sparseBlockSize, sparseBlockSize < 0 {
-            problems.append("sparse block size must not be negative (got \(sparseBlockSize))")
-        }
-        if let sparsityFactor, sparsityFactor < 1 { problems.append("sparsity factor must be positive (got \(sparsityFactor))") }
-        let block = blockSize ?? LSGConfig().blockSize
-        let factor = sparsityFactor ?? LSGConfig().sparsityFactor
-        if block > 0, factor > 0, block % factor != 0 {
-            problems.append("block size \(block) is not divisible by sparsity factor \(factor)")
-        }
-        if let sparsityType, SparsityType(rawValue: sparsityType) == nil {
-            problems.append(Self.unknownSparsityType(sparsityType).message)
-        }
-        if let numGlobalTokens, !(1...512).contains(numGlobalTokens) {
-            problems.append("number of global tokens must be between 1 and 512 (got \(numGlobalTokens))")
-        }
-        if maskFirstToken == true, poolWithGlobal == false {
+        problems += lsg.problems.map { $0.message(.phrase) }
+        if lsg[.maskFirstToken] == .bool(true), lsg[.poolWithGlobal] == .bool(false) {
             problems.append("--mask-first-token needs pooling with the global token (drop --no-pool-with-global)")
-        }
-        if let lshNumPreRounds, lshNumPreRounds < 0 {
-            problems.append("lsh pre-rounds must not be negative (got \(lshNumPreRounds))")
         }
         if globalStride < 1 { problems.append("global stride must be positive (got \(globalStride))") }
         if resizeLSG && keepFirstGlobalToken {

@@ -102,13 +102,10 @@ public struct ModelCard: Sendable {
         lines += ["## Parameters", "",
                   "These are the values in `config.json`; each can be overridden at load time.", "",
                   "| Parameter | Value |", "| --- | --- |"]
-        let parameters: [(String, String)] = [
-            ("num_global_tokens", "\(lsg.numGlobalTokens)"), ("block_size", "\(lsg.blockSize)"),
-            ("sparse_block_size", "\(lsg.sparseBlockSize)"), ("sparsity_factor", "\(lsg.sparsityFactor)"),
-            ("sparsity_type", "`\(lsg.sparsityType.rawValue)`"), ("mask_first_token", Self.python(lsg.maskFirstToken)),
-            ("pool_with_global", Self.python(lsg.poolWithGlobal)), ("adaptive", Self.python(lsg.adaptive)),
-            ("lsh_num_pre_rounds", "\(lsg.lshNumPreRounds)"), ("max_position_embeddings", "\(maxLength + family.positionOffset)"),
-        ]
+        // The published cards list the global-token count first.
+        let settings = [LSGSetting.numGlobalTokens] + LSGSetting.all.filter { $0 != .numGlobalTokens }
+        let parameters = settings.map { ($0.key, Self.markdown($0.value(in: lsg))) }
+            + [("max_position_embeddings", "\(maxLength + family.positionOffset)")]
         lines += parameters.map { "| `\($0.0)` | \($0.1) |" }
         lines += ["",
                   "The defaults work well in practice. Short on memory: reduce the block sizes, increase the sparsity factor and "
@@ -166,7 +163,14 @@ public struct ModelCard: Sendable {
 
     private var baseCitation: String { family.facts.modelCard.citation }
 
-    static func python(_ value: Bool) -> String { value ? "`True`" : "`False`" }
+    /// A setting's value as the card's table shows it (Python literals for booleans and names).
+    static func markdown(_ value: LSGSettingValue) -> String {
+        switch value {
+        case .bool(let flag): return flag ? "`True`" : "`False`"
+        case .integer(let number): return "\(number)"
+        case .sparsityType(let type): return "`\(type.rawValue)`"
+        }
+    }
 
     /// A YAML scalar: plain when safe, else double-quoted.
     static func yamlString(_ text: String) -> String {

@@ -8,51 +8,66 @@ import SafeTensors
 /// `validate`); each left out keeps the checkpoint's value (for `convert`: the recipe's, then
 /// the reference default named in the help).
 struct LSGOptions: ParsableArguments {
-    @Option(help: "Local attention block size (reference default 128).")
+    @Option(help: ArgumentHelp(LSGSetting.blockSize.help))
     var blockSize: Int?
 
-    @Option(help: "Sparse attention block size; 0 disables sparse attention (reference default 128).")
+    @Option(help: ArgumentHelp(LSGSetting.sparseBlockSize.help))
     var sparseBlockSize: Int?
 
-    @Option(help: "Sparsity factor; must divide the block size (reference default 2).")
+    @Option(help: ArgumentHelp(LSGSetting.sparsityFactor.help))
     var sparsityFactor: Int?
 
-    @Option(help: "Sparse selection: none, norm, pooling, lsh, stride, block_stride, bos_pooling (reference default norm).")
+    @Option(help: ArgumentHelp(LSGSetting.sparsityType.help))
     var sparsityType: String?
 
-    @Option(help: "Number of global tokens, 1 to 512 (reference default 1).")
+    @Option(help: ArgumentHelp(LSGSetting.numGlobalTokens.help))
     var numGlobalTokens: Int?
 
-    @Flag(inversion: .prefixedNo, help: "Mask the first token (it duplicates the first global token).")
+    @Flag(inversion: .prefixedNo, help: ArgumentHelp(LSGSetting.maskFirstToken.help))
     var maskFirstToken: Bool?
 
-    @Flag(inversion: .prefixedNo, help: "Copy the first global output onto the first token (reference default on).")
+    @Flag(inversion: .prefixedNo, help: ArgumentHelp(LSGSetting.poolWithGlobal.help))
     var poolWithGlobal: Bool?
 
-    @Flag(inversion: .prefixedNo, help: "Pad sequences to a block multiple automatically (reference default on).")
+    @Flag(inversion: .prefixedNo, help: ArgumentHelp(LSGSetting.adaptive.help))
     var adaptive: Bool?
 
-    @Option(help: "LSH pre-rounds (sparsity type lsh; reference default 1).")
+    @Option(help: ArgumentHelp(LSGSetting.lshNumPreRounds.help))
     var lshNumPreRounds: Int?
 
+    /// Unknown names and values below a setting's minimum; a value above the maximum is left to
+    /// the command, which words it as its conversion or encoder does.
     func validate() throws {
-        if let sparsityType, SparsityType(rawValue: sparsityType) == nil {
-            throw ValidationError("--sparsity-type must be one of " + SparsityType.allCases.map(\.rawValue).joined(separator: ", ")
-                + " (got '\(sparsityType)')")
+        let overrides: LSGOverrides
+        do throws(LSGSettingProblem) {
+            overrides = try settings()
+        } catch {
+            throw ValidationError(error.message(.flag))
         }
-        for (name, value, minimum) in [("--block-size", blockSize, 1), ("--sparse-block-size", sparseBlockSize, 0),
-                                       ("--sparsity-factor", sparsityFactor, 1), ("--num-global-tokens", numGlobalTokens, 1),
-                                       ("--lsh-num-pre-rounds", lshNumPreRounds, 0)] {
-            if let value, value < minimum { throw ValidationError("\(name) must be at least \(minimum) (got \(value))") }
-        }
+        let belowMinimum = overrides.problems.first { if case .belowMinimum = $0.kind { true } else { false } }
+        if let belowMinimum { throw ValidationError(belowMinimum.message(.flag)) }
     }
 
-    var overrides: LSGOverrides {
-        LSGOverrides(
-            adaptive: adaptive, blockSize: blockSize, sparseBlockSize: sparseBlockSize, sparsityFactor: sparsityFactor,
-            sparsityType: sparsityType.flatMap(SparsityType.init(rawValue:)), numGlobalTokens: numGlobalTokens,
-            maskFirstToken: maskFirstToken, poolWithGlobal: poolWithGlobal, lshNumPreRounds: lshNumPreRounds)
+    /// The settings given, as typed overrides.
+    func settings() throws(LSGSettingProblem) -> LSGOverrides {
+        var overrides = LSGOverrides()
+        overrides[.blockSize] = blockSize.map(LSGSettingValue.integer)
+        overrides[.sparseBlockSize] = sparseBlockSize.map(LSGSettingValue.integer)
+        overrides[.sparsityFactor] = sparsityFactor.map(LSGSettingValue.integer)
+        if let sparsityType {
+            guard let type = SparsityType(rawValue: sparsityType) else { throw .unknownSparsityType(sparsityType) }
+            overrides[.sparsityType] = .sparsityType(type)
+        }
+        overrides[.numGlobalTokens] = numGlobalTokens.map(LSGSettingValue.integer)
+        overrides[.maskFirstToken] = maskFirstToken.map(LSGSettingValue.bool)
+        overrides[.poolWithGlobal] = poolWithGlobal.map(LSGSettingValue.bool)
+        overrides[.adaptive] = adaptive.map(LSGSettingValue.bool)
+        overrides[.lshNumPreRounds] = lshNumPreRounds.map(LSGSettingValue.integer)
+        return overrides
     }
+
+    /// The settings given; `validate()` has refused an unknown sparsity type.
+    var overrides: LSGOverrides { (try? settings()) ?? LSGOverrides() }
 }
 
 /// How a command runs the encoder: threads, LSH projections.

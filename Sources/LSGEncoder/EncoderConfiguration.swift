@@ -112,12 +112,7 @@ public struct EncoderConfiguration: Sendable, Hashable {
         guard padTokenId >= 0, padTokenId < vocabSize else {
             throw EncoderError("pad_token_id \(padTokenId) is outside the vocabulary of \(vocabSize)")
         }
-        if let lsg {
-            if let problem = lsg.problems.first { throw EncoderError(problem) }
-            guard (1...512).contains(lsg.numGlobalTokens) else {
-                throw EncoderError("num_global_tokens must be between 1 and 512 (got \(lsg.numGlobalTokens))")
-            }
-        }
+        if let problem = lsg?.problems.first { throw EncoderError(problem) }
     }
 }
 
@@ -130,52 +125,6 @@ public enum Activation: String, Sendable, CaseIterable {
     case geluPytorchTanh = "gelu_pytorch_tanh"
     case relu
     case silu
-}
-
-/// LSG settings given on the command line; nil leaves the checkpoint's value.
-public struct LSGOverrides: Sendable, Hashable {
-    public var adaptive: Bool?
-    public var blockSize: Int?
-    public var sparseBlockSize: Int?
-    public var sparsityFactor: Int?
-    public var sparsityType: SparsityType?
-    public var numGlobalTokens: Int?
-    public var maskFirstToken: Bool?
-    public var poolWithGlobal: Bool?
-    public var lshNumPreRounds: Int?
-
-    public init(
-        adaptive: Bool? = nil, blockSize: Int? = nil, sparseBlockSize: Int? = nil, sparsityFactor: Int? = nil,
-        sparsityType: SparsityType? = nil, numGlobalTokens: Int? = nil, maskFirstToken: Bool? = nil,
-        poolWithGlobal: Bool? = nil, lshNumPreRounds: Int? = nil
-    ) {
-        self.adaptive = adaptive
-        self.blockSize = blockSize
-        self.sparseBlockSize = sparseBlockSize
-        self.sparsityFactor = sparsityFactor
-        self.sparsityType = sparsityType
-        self.numGlobalTokens = numGlobalTokens
-        self.maskFirstToken = maskFirstToken
-        self.poolWithGlobal = poolWithGlobal
-        self.lshNumPreRounds = lshNumPreRounds
-    }
-
-    public var isEmpty: Bool { self == LSGOverrides() }
-
-    /// `base` with every given setting replaced, as given (no consistency fixes).
-    public func applied(to base: LSGConfig) -> LSGConfig {
-        var config = base
-        if let adaptive { config.adaptive = adaptive }
-        if let blockSize { config.blockSize = blockSize }
-        if let sparseBlockSize { config.sparseBlockSize = sparseBlockSize }
-        if let sparsityFactor { config.sparsityFactor = sparsityFactor }
-        if let sparsityType { config.sparsityType = sparsityType }
-        if let numGlobalTokens { config.numGlobalTokens = numGlobalTokens }
-        if let maskFirstToken { config.maskFirstToken = maskFirstToken }
-        if let poolWithGlobal { config.poolWithGlobal = poolWithGlobal }
-        if let lshNumPreRounds { config.lshNumPreRounds = lshNumPreRounds }
-        return config
-    }
 }
 
 /// A one-line description of what went wrong (bad weights, bad input, unsupported setting).

@@ -83,14 +83,13 @@ struct ConversionErrorTests {
     }
 
     enum BadOption: String, CaseIterable, Sendable {
-        case indivisibleBlock, zeroLength, unknownSparsity, tooManyGlobals, maskWithoutPooling, keepFirstWithResize
+        case indivisibleBlock, zeroLength, tooManyGlobals, maskWithoutPooling, keepFirstWithResize
         case zeroStride, strideNotDividing512, foreignArchitecture, integerDType
 
         var expectedMessage: String {
             switch self {
             case .indivisibleBlock: "block size 100 is not divisible by sparsity factor 3"
             case .zeroLength: "max length must be positive"
-            case .unknownSparsity: "unknown sparsity type 'fancy'"
             case .tooManyGlobals: "number of global tokens must be between 1 and 512"
             case .maskWithoutPooling: "--mask-first-token needs pooling"
             case .keepFirstWithResize: "--keep-first-global-token has no effect with --resize-lsg"
@@ -103,11 +102,10 @@ struct ConversionErrorTests {
 
         func apply(to options: inout ConversionOptions) {
             switch self {
-            case .indivisibleBlock: options.blockSize = 100; options.sparsityFactor = 3
+            case .indivisibleBlock: options.lsg[.blockSize] = .integer(100); options.lsg[.sparsityFactor] = .integer(3)
             case .zeroLength: options.maxLength = 0
-            case .unknownSparsity: options.sparsityType = "fancy"
-            case .tooManyGlobals: options.numGlobalTokens = 513
-            case .maskWithoutPooling: options.maskFirstToken = true; options.poolWithGlobal = false
+            case .tooManyGlobals: options.lsg[.numGlobalTokens] = .integer(513)
+            case .maskWithoutPooling: options.lsg[.maskFirstToken] = .bool(true); options.lsg[.poolWithGlobal] = .bool(false)
             case .keepFirstWithResize: options.resizeLSG = true; options.keepFirstGlobalToken = true
             case .zeroStride: options.globalStride = 0
             case .strideNotDividing512: options.globalStride = 48
@@ -115,6 +113,12 @@ struct ConversionErrorTests {
             case .integerDType: options.dtype = .i64
             }
         }
+    }
+
+    /// Typed options cannot hold an unknown sparsity type: reading the options refuses it.
+    @Test func unknownSparsityTypeInOptions() throws {
+        let error = #expect(throws: ConversionError.self) { try ConversionOptions(json: ["sparsity_type": "fancy"]) }
+        #expect(error?.message.hasPrefix("unknown sparsity type 'fancy' (one of none, norm,") == true)
     }
 
     @Test("bad option combinations", arguments: BadOption.allCases)

@@ -204,8 +204,9 @@ struct ConversionFeatureTests {
         let options = try ConversionOptions(json: published.options)
         #expect(published.family == .camembert)
         #expect(options.source == "camembert-base" && options.maxLength == 4096)
-        #expect(options.numGlobalTokens == 1 && options.blockSize == 128 && options.sparseBlockSize == 128)
-        #expect(options.sparsityFactor == 2 && options.maskFirstToken == true)
+        #expect(options.lsg[.numGlobalTokens] == .integer(1) && options.lsg[.blockSize] == .integer(128))
+        #expect(options.lsg[.sparseBlockSize] == .integer(128) && options.lsg[.sparsityFactor] == .integer(2))
+        #expect(options.lsg[.maskFirstToken] == .bool(true))
         for file in try FileManager.default.contentsOfDirectory(atPath: directory.path) where file.hasSuffix(".json") {
             let recipe = try Recipe.load(from: directory.appendingPathComponent(file))
             _ = try recipe.makeStages()

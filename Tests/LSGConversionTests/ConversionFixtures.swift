@@ -55,15 +55,7 @@ enum ConversionFixtures {
         options.resizeLSG = initArguments["resize_lsg"]?.boolValue ?? false
         let convert = try #require(call["convert_from_pretrained"]?.objectValue)
         options.architecture = convert["architecture"]?.stringValue
-        options.blockSize = convert["block_size"]?.intValue
-        options.sparseBlockSize = convert["sparse_block_size"]?.intValue
-        options.sparsityFactor = convert["sparsity_factor"]?.intValue
-        options.sparsityType = convert["sparsity_type"]?.stringValue
-        options.numGlobalTokens = convert["num_global_tokens"]?.intValue
-        options.maskFirstToken = convert["mask_first_token"]?.boolValue
-        options.poolWithGlobal = convert["pool_with_global"]?.boolValue
-        options.adaptive = convert["adaptive"]?.boolValue
-        options.lshNumPreRounds = convert["lsh_num_pre_rounds"]?.intValue
+        options.lsg = try LSGOverrides(json: JSONObject(convert.filter { LSGSetting.named($0.key) != nil && $0.value != .null }))
         if let size = call["save_pretrained"]?["max_shard_size"]?.stringValue {
             options.maxShardSize = ConversionOptions.parseSize(size)
             #expect(options.maxShardSize != nil, "max_shard_size \(size)")

@@ -33,7 +33,7 @@ struct ModelCardTests {
         let scratch = try ConversionFixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: scratch) }
         let output = scratch.appendingPathComponent("lsg-bert-tiny-1024")
-        let context = try ConversionFixtures.conversion(source: bertTiny, output: output) { $0.sparsityType = "bos_pooling" }.run()
+        let context = try ConversionFixtures.conversion(source: bertTiny, output: output) { $0.lsg[.sparsityType] = .sparsityType(.bosPooling) }.run()
 
         let autoMap = try Self.autoMap(output)
         let expected = Dictionary(uniqueKeysWithValues: ModelFamily.bert.autoMap.map {
@@ -139,9 +139,9 @@ struct ModelCardTests {
         let scratch = try ConversionFixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: scratch) }
         var conversion = try ConversionFixtures.conversion(source: camembertTiny, output: scratch.appendingPathComponent("out")) {
-            $0.maskFirstToken = true
-            $0.poolWithGlobal = true
-            $0.adaptive = false
+            $0.lsg[.maskFirstToken] = .bool(true)
+            $0.lsg[.poolWithGlobal] = .bool(true)
+            $0.lsg[.adaptive] = .bool(false)
             $0.dtype = .f16
             $0.seed = 7
         }

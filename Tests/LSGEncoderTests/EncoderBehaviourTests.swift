@@ -85,19 +85,19 @@ struct EncoderBehaviourTests {
     @Test("LSG overrides are refused for a checkpoint without LSG attention")
     func overridesNeedLSG() throws {
         let model = try ModelDirectory(url: goldenRoot.appendingPathComponent("fixtures/camembert-tiny"))
-        #expect(throws: EncoderError.self) { try Encoder(model: model, overrides: LSGOverrides(blockSize: 32)) }
+        #expect(throws: EncoderError.self) { try Encoder(model: model, overrides: LSGOverrides([.blockSize: .integer(32)])) }
     }
 
     @Test("shapes the reference cannot run are errors, not guesses")
     func impossibleShapes() throws {
         let model = try ModelDirectory(url: goldenRoot.appendingPathComponent("models/lsg-camembert-tiny-1024"))
         // block_size / sparsity_factor odd and > 1: the reference fails to build sparse windows.
-        let odd = try Encoder(model: model, overrides: LSGOverrides(blockSize: 24, sparsityFactor: 8))
+        let odd = try Encoder(model: model, overrides: LSGOverrides([.blockSize: .integer(24), .sparsityFactor: .integer(8)]))
         #expect(throws: EncoderError.self) {
             try odd.encode(EncoderInput(inputIds: Array(repeating: 5, count: 96), batchSize: 1, length: 96))
         }
         // Without adaptive padding the length must be a block multiple.
-        let fixed = try Encoder(model: model, overrides: LSGOverrides(adaptive: false, blockSize: 16))
+        let fixed = try Encoder(model: model, overrides: LSGOverrides([.adaptive: .bool(false), .blockSize: .integer(16)]))
         #expect(throws: EncoderError.self) {
             try fixed.encode(EncoderInput(inputIds: Array(repeating: 5, count: 50), batchSize: 1, length: 50))
         }
@@ -106,7 +106,7 @@ struct EncoderBehaviourTests {
     @Test("seeded lsh projections are reproducible")
     func seededLSH() throws {
         let model = try ModelDirectory(url: goldenRoot.appendingPathComponent("models/lsg-camembert-tiny-1024"))
-        let encoder = try Encoder(model: model, overrides: LSGOverrides(blockSize: 16, sparseBlockSize: 16, sparsityFactor: 4, sparsityType: .lsh))
+        let encoder = try Encoder(model: model, overrides: LSGOverrides([.blockSize: .integer(16), .sparseBlockSize: .integer(16), .sparsityFactor: .integer(4), .sparsityType: .sparsityType(.lsh)]))
         let input = try EncoderInput(inputIds: (0..<100).map { Int64(5 + $0 % 200) }, batchSize: 1, length: 100)
         let first = try encoder.encode(input, options: EncodeOptions(lshProjections: .seeded(7)))
         let again = try encoder.encode(input, options: EncodeOptions(threads: 2, lshProjections: .seeded(7)))
@@ -121,7 +121,7 @@ struct EncoderBehaviourTests {
     @Test("norm selections replay: its own choices reproduce it, other valid choices change it, bad ones are refused")
     func normSelectionReplay() throws {
         let model = try ModelDirectory(url: goldenRoot.appendingPathComponent("models/lsg-camembert-tiny-1024"))
-        let encoder = try Encoder(model: model, overrides: LSGOverrides(blockSize: 16, sparseBlockSize: 16, sparsityFactor: 4, sparsityType: .norm))
+        let encoder = try Encoder(model: model, overrides: LSGOverrides([.blockSize: .integer(16), .sparseBlockSize: .integer(16), .sparsityFactor: .integer(4), .sparsityType: .sparsityType(.norm)]))
         let ids = (0..<200).map { Int64(5 + ($0 * 37) % 200) }
         let input = try EncoderInput(inputIds: ids, batchSize: 2, length: 100)
         let computed = try encoder.encode(input, options: EncodeOptions(threads: 2))
@@ -156,7 +156,7 @@ struct EncoderBehaviourTests {
         #expect(throws: EncoderError.self) {
             try encoder.encode(short, options: EncodeOptions(normSelections: RecordedNormSelections(layers: computed.normSelections)))
         }
-        let stride = try Encoder(model: model, overrides: LSGOverrides(blockSize: 16, sparseBlockSize: 16, sparsityFactor: 4, sparsityType: .stride))
+        let stride = try Encoder(model: model, overrides: LSGOverrides([.blockSize: .integer(16), .sparseBlockSize: .integer(16), .sparsityFactor: .integer(4), .sparsityType: .sparsityType(.stride)]))
         #expect(throws: EncoderError.self) {
             try stride.encode(input, options: EncodeOptions(normSelections: RecordedNormSelections(layers: computed.normSelections)))
         }

@@ -18,7 +18,7 @@ public struct WriteConfigStage: Stage {
         let target = try context.requireArchitecture()
         let source = try context.requireSource()
         var config = try context.requireOutputConfig().savedByTransformers(name: source.url.appendingPathComponent("config.json").path)
-        let lsg = try context.options.lsgConfig(over: (context.sourceIsLSG ? config.lsg : nil) ?? LSGConfig())
+        let lsg = context.options.lsgConfig(over: (context.sourceIsLSG ? config.lsg : nil) ?? LSGConfig())
         if let problem = lsg.problems.first { throw ConversionError("LSG settings: \(problem)") }
 
         config.lsg = lsg
