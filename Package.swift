@@ -37,6 +37,8 @@ let package = Package(
         .target(name: "JSON", dependencies: [.product(name: "OrderedCollections", package: "swift-collections")]),
         // The safetensors format only: header parsing and validation, mmap reader, writer, dtypes.
         .target(name: "SafeTensors", dependencies: ["JSON", "CFileWriteback"]),
+        // Independent work items over a fixed number of workers, results independent of scheduling.
+        .target(name: "Parallel"),
         // Streaming zstd compression and decompression over the system libzstd.
         .target(name: "Zstd", dependencies: ["CZstd"]),
         // Tokenizer files as transformers reads them: the vocabulary and special-token ids AutoTokenizer reports.
@@ -44,14 +46,14 @@ let package = Package(
         // A model directory: typed config, tensor store (single or sharded), tokenizer files, name resolution.
         .target(
             name: "Checkpoint",
-            dependencies: ["JSON", "SafeTensors", "PyTorchCheckpoint", "Tokenizers", "Zstd", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["JSON", "SafeTensors", "PyTorchCheckpoint", "Tokenizers", "Zstd", "Parallel", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // PyTorch `.bin` checkpoints (torch zip or legacy format) through a restricted unpickler that never runs code.
         .target(name: "PyTorchCheckpoint", dependencies: ["SafeTensors"]),
         // The encoder's elementwise kernels and row reductions, per x86 vector level, picked at run time.
         .target(name: "CVectorKernels"),
         // CPU LSG encoder on BLAS: embeddings, local/sparse/global attention, heads.
-        .target(name: "LSGEncoder", dependencies: ["Checkpoint", "SafeTensors", "CBLAS", "CVectorKernels"]),
+        .target(name: "LSGEncoder", dependencies: ["Checkpoint", "SafeTensors", "Parallel", "CBLAS", "CVectorKernels"]),
         // Golden files (safetensors + zstd), comparison metrics, validation report.
         .target(name: "Golden", dependencies: ["SafeTensors", "Zstd", "LSGEncoder", "Checkpoint"]),
         // Stage protocol, pipeline, recipes, built-in stages.
@@ -92,6 +94,7 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON", "SafeTensors", "TestSupport"], resources: [.copy("Resources")]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"], resources: [.copy("Resources")]),
         .testTarget(name: "ZstdTests", dependencies: ["Zstd"]),
+        .testTarget(name: "ParallelTests", dependencies: ["Parallel"]),
         .testTarget(name: "PyTorchCheckpointTests", dependencies: ["PyTorchCheckpoint", "SafeTensors"], resources: [.copy("Resources")]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "JSON", "Zstd"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "SafeTensors"]),

@@ -1,4 +1,5 @@
 import Foundation
+import Parallel
 import SafeTensors
 
 /// How many NaN and infinite values a float tensor holds, counted on its raw bytes (no
@@ -54,26 +55,18 @@ extension NonFiniteCount {
     /// The count of each named tensor (nil for integer tensors), on every core, in input order.
     /// Tensors are read in bounded pieces (`forEachChunk`), so their pages do not stay resident.
     public static func counts(ofEach tensors: [(file: SafeTensorsFile, name: String)]) throws -> [NonFiniteCount?] {
-        let slots = ResultSlots<NonFiniteCount?>(count: tensors.count)
-        let next = WorkCounter()
-        let workers = min(ProcessInfo.processInfo.activeProcessorCount, max(tensors.count, 1))
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            while let index = next.take(below: tensors.count) {
-                let (file, name) = tensors[index]
-                slots.store(index, Result {
-                    guard let info = file.info(name),
-                          var total = NonFiniteCount(bytes: UnsafeRawBufferPointer(start: nil, count: 0), dtype: info.dtype) else {
-                        return nil
-                    }
-                    try file.forEachChunk(of: name) { piece in
-                        let count = NonFiniteCount(bytes: piece, dtype: info.dtype)!
-                        total.nan += count.nan
-                        total.infinity += count.infinity
-                    }
-                    return total
-                })
+        try Parallel().map(tensors.count) { index in
+            let (file, name) = tensors[index]
+            guard let info = file.info(name),
+                  var total = NonFiniteCount(bytes: UnsafeRawBufferPointer(start: nil, count: 0), dtype: info.dtype) else {
+                return nil
             }
+            try file.forEachChunk(of: name) { piece in
+                let count = NonFiniteCount(bytes: piece, dtype: info.dtype)!
+                total.nan += count.nan
+                total.infinity += count.infinity
+            }
+            return total
         }
-        return try slots.values()
     }
 }

@@ -1,6 +1,6 @@
 import Crypto
-import Dispatch
 import Foundation
+import Parallel
 import SafeTensors
 
 /// SHA-256 digests of tensor bytes and files, as lowercase hex.
@@ -35,20 +35,11 @@ public enum TensorHashing {
     public static func sha256Hex(ofEach tensors: [(file: SafeTensorsFile, name: String)]) throws -> [String] {
         let sizes = tensors.map { $0.file.info($0.name)?.byteCount ?? 0 }
         let order = tensors.indices.sorted { sizes[$0] > sizes[$1] }
-        let slots = ResultSlots<String>(count: tensors.count)
-        let next = WorkCounter()
-        let workers = min(ProcessInfo.processInfo.activeProcessorCount, max(tensors.count, 1))
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            while let position = next.take(below: order.count) {
-                let index = order[position]
-                slots.store(index, Result {
-                    var hasher = Hasher()
-                    try tensors[index].file.forEachChunk(of: tensors[index].name) { hasher.update($0) }
-                    return hasher.finalize()
-                })
-            }
+        return try Parallel().map(tensors.count, claimOrder: order) { index in
+            var hasher = Hasher()
+            try tensors[index].file.forEachChunk(of: tensors[index].name) { hasher.update($0) }
+            return hasher.finalize()
         }
-        return try slots.values()
     }
 
     /// Streams a regular file through SHA-256 in 4 MiB mapped chunks, so a large shard is never
@@ -73,41 +64,5 @@ public enum TensorHashing {
             text.append(digits[Int(byte & 0x0F)])
         }
         return String(decoding: text, as: UTF8.self)
-    }
-}
-
-/// A lock-protected counter handing out work items to `concurrentPerform` workers.
-public final class WorkCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
-
-    public init() {}
-
-    /// The next item, or nil once `limit` items were handed out.
-    public func take(below limit: Int) -> Int? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard value < limit else { return nil }
-        value += 1
-        return value - 1
-    }
-}
-
-/// One result slot per work item, each written by exactly one worker.
-final class ResultSlots<Value>: @unchecked Sendable {
-    private var slots: [Result<Value, any Error>?]
-    private let lock = NSLock()
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func store(_ index: Int, _ result: Result<Value, any Error>) {
-        lock.lock()
-        slots[index] = result
-        lock.unlock()
-    }
-
-    /// The values in index order; rethrows the first failure.
-    func values() throws -> [Value] {
-        try slots.map { try $0!.get() }
     }
 }

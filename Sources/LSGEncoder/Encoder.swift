@@ -1,4 +1,5 @@
 import Checkpoint
+import Parallel
 
 /// The encoder of one checkpoint: LSG attention when the configuration has LSG settings,
 /// plain full attention otherwise. Immutable; `encode` may run concurrently.
@@ -36,7 +37,7 @@ public final class Encoder: Sendable {
             throw EncoderError("MLM logits asked for row \(bad), outside the \(input.batchSize * input.length) rows of the batch")
         }
         let layout = try AttentionLayout(configuration: config, length: input.length)
-        let splitter = WorkSplitter(threads: options.threads)
+        let parallel = Parallel(workers: options.threads)
         let projections = try lshProjections(layout, options.lshProjections)
         let normChoices = try normSelectionBuffers(layout, batchSize: input.batchSize, recorded: options.normSelections)
 
@@ -61,7 +62,7 @@ public final class Encoder: Sendable {
                     selection.recordedNorm = options.normSelections?.indices(layer: index, sequence: sequence, perSequence: perSequence)
                 }
                 forward(layer, layout: layout, x: x, buffers: buffers, qkvWeight: qkvWeight, selection: selection,
-                        splitter: splitter)
+                        parallel: parallel)
                 // Memory stays near one layer's weights; the next sequence maps them back from the page cache.
                 weights.release(layer.tensors)
             }
@@ -82,7 +83,7 @@ public final class Encoder: Sendable {
             let states = options.maskedLMRows.map { rows in
                 rows.flatMap { row in hiddenStates[(row * h)..<((row + 1) * h)] }
             } ?? hiddenStates
-            output.logits = maskedLMLogits(head, hiddenStates: states, rows: states.count / h, splitter: splitter)
+            output.logits = maskedLMLogits(head, hiddenStates: states, rows: states.count / h, parallel: parallel)
         }
         let pooled = weights.pooler.map { pool($0, hiddenStates: hiddenStates, batchSize: input.batchSize, length: length) }
         if heads.contains(.pooler) { output.pooledOutput = pooled }
@@ -206,7 +207,7 @@ public final class Encoder: Sendable {
     /// updated in place. `qkvWeight` is room for the stacked query, key and value weights.
     private func forward(
         _ layer: EncoderWeights.Layer, layout: AttentionLayout, x: FloatBuffer, buffers: AttentionBuffers,
-        qkvWeight: FloatBuffer, selection: SparseSelectionInputs, splitter: WorkSplitter
+        qkvWeight: FloatBuffer, selection: SparseSelectionInputs, parallel: Parallel
     ) {
         let config = configuration
         let h = config.hiddenSize
@@ -218,16 +219,16 @@ public final class Encoder: Sendable {
             qkvWeight[index * h * h].update(from: part.pointer, count: h * h)
         }
         let stacked = WeightTensor(pointer: UnsafePointer(qkvWeight.base), count: 3 * h * h)
-        splitter.forEach(tiles) { tile in
+        parallel.forEach(tiles) { tile in
             let first = tile * rowTile
             Self.dense(stacked, layer.qkvBias, rows: min(rowTile, rows - first), x: x[first * h],
                        inputSize: h, outputSize: 3 * h, y: buffers.qkv[first * 3 * h])
         }
-        SelfAttention(layout: layout, splitter: splitter).run(buffers, selection: selection)
+        SelfAttention(layout: layout, parallel: parallel).run(buffers, selection: selection)
         let eps = config.layerNormEps
         let activation = config.hiddenAct
         let scratchSize = rowTile * (h + intermediate)
-        splitter.forEach(tiles, scratch: { FloatBuffer(count: scratchSize) }) { tile, scratch in
+        parallel.forEach(tiles, scratch: { FloatBuffer(count: scratchSize) }) { tile, scratch in
             let first = tile * rowTile
             let count = min(rowTile, rows - first)
             let attended = scratch.base
@@ -279,7 +280,7 @@ public final class Encoder: Sendable {
 
     /// dense → activation → LayerNorm → decoder (+ bias), for every output row.
     private func maskedLMLogits(
-        _ head: EncoderWeights.MaskedLMHead, hiddenStates: [Float], rows: Int, splitter: WorkSplitter
+        _ head: EncoderWeights.MaskedLMHead, hiddenStates: [Float], rows: Int, parallel: Parallel
     ) -> [Float] {
         let config = configuration
         let h = config.hiddenSize
@@ -290,7 +291,7 @@ public final class Encoder: Sendable {
         let tiles = (rows + rowTile - 1) / rowTile
         hiddenStates.withUnsafeBufferPointer { states in
             let shared = SharedPointer(UnsafeMutablePointer(mutating: states.baseAddress!))
-            splitter.forEach(tiles) { tile in
+            parallel.forEach(tiles) { tile in
                 let first = tile * rowTile
                 let count = min(rowTile, rows - first)
                 let y = transformed[first * w]
@@ -303,7 +304,7 @@ public final class Encoder: Sendable {
         let vocabularyTiles = (vocabulary + Self.vocabularyTile - 1) / Self.vocabularyTile
         return [Float](unsafeUninitializedCapacity: rows * vocabulary) { buffer, initialized in
             let logits = SharedPointer(buffer.baseAddress!)
-            splitter.forEach(tiles * vocabularyTiles) { item in
+            parallel.forEach(tiles * vocabularyTiles) { item in
                 let first = (item / vocabularyTiles) * rowTile
                 let count = min(rowTile, rows - first)
                 let firstWord = (item % vocabularyTiles) * Self.vocabularyTile

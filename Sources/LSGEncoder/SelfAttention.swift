@@ -1,4 +1,5 @@
 import Checkpoint
+import Parallel
 
 /// The buffers one sequence's attention reads and writes.
 struct AttentionBuffers: Sendable {
@@ -29,7 +30,7 @@ struct AttentionBuffers: Sendable {
 /// scores / √d + mask, softmax, weights · values.
 struct SelfAttention: Sendable {
     let layout: AttentionLayout
-    let splitter: WorkSplitter
+    let parallel: Parallel
     /// Queries per work item of full attention.
     static let queryTile = 64
 
@@ -59,7 +60,7 @@ struct SelfAttention: Sendable {
         _ sparse: SparseLayout, _ buffers: AttentionBuffers, _ inputs: SparseSelectionInputs
     ) {
         let layout = self.layout
-        splitter.forEach(layout.heads, scratch: { SparseScratch() }) { head, scratch in
+        parallel.forEach(layout.heads, scratch: { SparseScratch() }) { head, scratch in
             let tokenView = headTokens(head, buffers)
             let output = HeadSparseTokens(
                 keys: buffers.sparseKeys[head * sparse.count * layout.headSize],
@@ -76,7 +77,7 @@ struct SelfAttention: Sendable {
         let layout = self.layout
         let tiles = (queries.count + Self.queryTile - 1) / Self.queryTile
         let rows = layout.rows
-        splitter.forEach(layout.heads * tiles, scratch: { FloatBuffer(count: Self.queryTile * rows) }) { item, scores in
+        parallel.forEach(layout.heads * tiles, scratch: { FloatBuffer(count: Self.queryTile * rows) }) { item, scores in
             let head = item / tiles
             let first = queries.lowerBound + (item % tiles) * Self.queryTile
             let count = min(Self.queryTile, queries.upperBound - first)
@@ -98,7 +99,7 @@ struct SelfAttention: Sendable {
             maxKeys += sparse.windows.map { $0.before.count + $0.after.count }.max() ?? 0
         }
         let scoreCount = blocks.blockSize * maxKeys
-        splitter.forEach(layout.heads * blocks.blockCount, scratch: { FloatBuffer(count: scoreCount) }) { item, scores in
+        parallel.forEach(layout.heads * blocks.blockCount, scratch: { FloatBuffer(count: scoreCount) }) { item, scores in
             let head = item / blocks.blockCount
             let block = item % blocks.blockCount
             let column = head * layout.headSize
