@@ -35,36 +35,39 @@ let package = Package(
         // JSON as Python reads and writes it (and strict RFC 8259 for safetensors headers): one
         // parser, the Python-style serializer, ordered objects.
         .target(name: "JSON", dependencies: [.product(name: "OrderedCollections", package: "swift-collections")]),
-        // The safetensors format only: header parsing and validation, mmap reader, writer, dtypes.
-        .target(name: "SafeTensors", dependencies: ["JSON", "CFileWriteback"]),
+        // Files: mapped and regular files, the atomic writer, temporary names, JSON files, the
+        // one-line file error.
+        .target(name: "FileIO", dependencies: ["JSON", "CFileWriteback"]),
+        // The safetensors format only: header parsing and validation, reader, writer, dtypes.
+        .target(name: "SafeTensors", dependencies: ["JSON", "FileIO"]),
         // Independent work items over a fixed number of workers, results independent of scheduling.
         .target(name: "Parallel"),
         // Streaming zstd compression and decompression over the system libzstd.
         .target(name: "Zstd", dependencies: ["CZstd"]),
         // Tokenizer files as transformers reads them: the vocabulary and special-token ids AutoTokenizer reports.
-        .target(name: "Tokenizers", dependencies: ["JSON", "SafeTensors"]),
+        .target(name: "Tokenizers", dependencies: ["JSON", "FileIO", "SafeTensors"]),
         // A model directory: typed config, tensor store (single or sharded), tokenizer files, name resolution.
         .target(
             name: "Checkpoint",
-            dependencies: ["JSON", "SafeTensors", "PyTorchCheckpoint", "Tokenizers", "Zstd", "Parallel", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["JSON", "FileIO", "SafeTensors", "PyTorchCheckpoint", "Tokenizers", "Zstd", "Parallel", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // PyTorch `.bin` checkpoints (torch zip or legacy format) through a restricted unpickler that never runs code.
-        .target(name: "PyTorchCheckpoint", dependencies: ["SafeTensors"]),
+        .target(name: "PyTorchCheckpoint", dependencies: ["FileIO", "SafeTensors"]),
         // The encoder's elementwise kernels and row reductions, per x86 vector level, picked at run time.
         .target(name: "CVectorKernels"),
         // CPU LSG encoder on BLAS: embeddings, local/sparse/global attention, heads.
         .target(name: "LSGEncoder", dependencies: ["Checkpoint", "SafeTensors", "Parallel", "CBLAS", "CVectorKernels"]),
         // Golden files (safetensors + zstd), comparison metrics, validation report.
-        .target(name: "Golden", dependencies: ["SafeTensors", "Zstd", "LSGEncoder", "Checkpoint"]),
+        .target(name: "Golden", dependencies: ["FileIO", "SafeTensors", "Zstd", "LSGEncoder", "Checkpoint"]),
         // Stage protocol, pipeline, recipes, built-in stages.
-        .target(name: "LSGConversion", dependencies: ["Checkpoint", "SafeTensors", "Golden", "LSGEncoder"]),
+        .target(name: "LSGConversion", dependencies: ["Checkpoint", "FileIO", "SafeTensors", "Golden", "LSGEncoder"]),
         // Pictures of LSG attention patterns (SVG), drawn from the encoder's attention layout.
         .target(name: "AttentionPlot", dependencies: ["LSGEncoder", "Checkpoint"]),
         // Hugging Face hub downloads into the standard cache (AsyncHTTPClient, sha256 checks via Checkpoint, resume).
         .target(
             name: "Hub",
             dependencies: [
-                "Checkpoint", "SafeTensors",
+                "Checkpoint", "FileIO", "SafeTensors",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -74,7 +77,7 @@ let package = Package(
         .target(
             name: "LSGConvertCLI",
             dependencies: [
-                "SafeTensors", "Zstd", "Checkpoint", "LSGEncoder", "Golden", "LSGConversion", "Hub", "AttentionPlot",
+                "FileIO", "SafeTensors", "Zstd", "Checkpoint", "LSGEncoder", "Golden", "LSGConversion", "Hub", "AttentionPlot",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             plugins: ["BuildInfo"]
@@ -92,7 +95,8 @@ let package = Package(
         ),
 
         .testTarget(name: "JSONTests", dependencies: ["JSON", "SafeTensors", "TestSupport"], resources: [.copy("Resources")]),
-        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"], resources: [.copy("Resources")]),
+        .testTarget(name: "FileIOTests", dependencies: ["FileIO", "JSON", "TestSupport"]),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "FileIO", "TestSupport"], resources: [.copy("Resources")]),
         .testTarget(name: "ZstdTests", dependencies: ["Zstd"]),
         .testTarget(name: "ParallelTests", dependencies: ["Parallel"]),
         .testTarget(name: "PyTorchCheckpointTests", dependencies: ["PyTorchCheckpoint", "SafeTensors"], resources: [.copy("Resources")]),

@@ -1,4 +1,5 @@
 import Crypto
+import FileIO
 import Foundation
 import Parallel
 import SafeTensors

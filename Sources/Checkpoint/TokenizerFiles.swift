@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 import JSON
 import SafeTensors
@@ -96,14 +97,14 @@ public struct TokenizerFiles: Sendable {
     }
 
     /// The bytes of one of the tokenizer files, read whole: a regular file of at most
-    /// `SafeTensorsLimits.maxJSONFileBytes` (a FIFO or a device is refused, never waited on).
+    /// `FileLimits.maxJSONFileBytes` (a FIFO or a device is refused, never waited on).
     public func contents(of name: String) throws -> Data {
         try Self.readFile(directory.appendingPathComponent(name))
     }
 
     static func readFile(_ url: URL) throws -> Data {
         do {
-            return try RegularFile.contents(of: url, maxBytes: SafeTensorsLimits.maxJSONFileBytes)
+            return try RegularFile.contents(of: url, maxBytes: FileLimits.maxJSONFileBytes)
         } catch {
             throw CheckpointError(error.file, error.problem)
         }

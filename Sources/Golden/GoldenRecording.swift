@@ -1,4 +1,5 @@
 import Checkpoint
+import FileIO
 import Foundation
 import JSON
 import LSGEncoder
@@ -50,8 +51,7 @@ public enum GoldenRecording {
         for (index, projection) in output.lshProjections.enumerated() {
             try writer.add(LSHProjectionSource.tensorName(index), floats: projection.values, shape: projection.shape)
         }
-        let staging = FileManager.default.temporaryDirectory
-            .appendingPathComponent("lsg-golden-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString).safetensors")
+        let staging = TemporaryName.file(in: FileManager.default.temporaryDirectory, stem: "lsg-golden", extension: "safetensors")
         defer { try? FileManager.default.removeItem(at: staging) }
         try writer.write(to: staging)
         try Zstd.compressToFile(try Data(contentsOf: staging), at: url)

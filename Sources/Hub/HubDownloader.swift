@@ -1,4 +1,5 @@
 import Checkpoint
+import FileIO
 import Foundation
 import JSON
 import SafeTensors
@@ -283,8 +284,7 @@ private struct Fetch {
     private func link(_ url: URL, to target: String) throws {
         let manager = FileManager.default
         try manager.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).link-\(UUID().uuidString)")
+        let temporary = TemporaryName.beside(url, suffix: "link")
         try manager.createSymbolicLink(atPath: temporary.path, withDestinationPath: target)
         guard rename(temporary.path, url.path) == 0 else {
             let reason = String(cString: strerror(errno))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FileIO
 import Foundation
 import JSON
 import SafeTensors
@@ -11,7 +12,7 @@ struct TextFileOption: ParsableArguments {
     /// The file's lines; a line that is not UTF-8 is refused, naming the file and the line.
     func lines() throws -> [String] {
         guard let textFile else { return [] }
-        let data = try RegularFile.contents(of: URL(fileURLWithPath: textFile), maxBytes: SafeTensorsLimits.maxJSONFileBytes)
+        let data = try RegularFile.contents(of: URL(fileURLWithPath: textFile), maxBytes: FileLimits.maxJSONFileBytes)
         var lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
         if lines.last?.isEmpty == true { lines.removeLast() }
         return try lines.enumerated().map { index, bytes in

@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 import JSON
 import SafeTensors
@@ -143,8 +144,7 @@ public final class PyTorchCheckpointFile: @unchecked Sendable {
         var header = Array(JSONValue.object(entries).compactString().utf8)
         header += Array(repeating: UInt8(ascii: " "), count: (8 - header.count % 8) % 8)
 
-        let image = temporaryDirectory.appendingPathComponent(
-            "lsg-convert-\(getpid())-\(String(UInt64.random(in: 0...UInt64.max), radix: 36)).safetensors")
+        let image = TemporaryName.file(in: temporaryDirectory, stem: "lsg-convert", extension: "safetensors")
         let descriptor = open(image.path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             throw PyTorchCheckpointError(

@@ -7,6 +7,4 @@ public enum SafeTensorsLimits {
     public static let maxTensors = 1_000_000
     /// Most dimensions of one tensor (numpy's limit).
     public static let maxRank = 64
-    /// Largest JSON file read whole by default (index, tokenizer files).
-    public static let maxJSONFileBytes = 256 << 20
 }

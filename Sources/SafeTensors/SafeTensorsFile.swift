@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 
 // Tensor bytes are little-endian in the format and are handed out and taken in unswapped.

@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 import JSON
 
@@ -18,7 +19,7 @@ public struct SafeTensorsIndex: Sendable, Hashable {
     public var shardFiles: [String] { Array(Set(weightMap.values)).sorted() }
 
     public init(contentsOf url: URL) throws {
-        try self.init(data: try RegularFile.contents(of: url, maxBytes: SafeTensorsLimits.maxJSONFileBytes), name: url.path)
+        try self.init(data: try RegularFile.contents(of: url, maxBytes: FileLimits.maxJSONFileBytes), name: url.path)
     }
 
     public init(data: Data, name: String) throws {

@@ -1,10 +1,11 @@
+import FileIO
 import Foundation
 import JSON
 import SafeTensors
 
 /// The tokenizer files of a model directory: which are present, and reading them whole within
 /// the limits every tokenizer file gets (a regular file of at most
-/// `SafeTensorsLimits.maxJSONFileBytes`; a FIFO or a device is refused, never waited on).
+/// `FileLimits.maxJSONFileBytes`; a FIFO or a device is refused, never waited on).
 public struct TokenizerDirectory: Sendable {
     /// Every file transformers reads for the supported tokenizer classes, in the order it lists them.
     public static let knownFileNames = [
@@ -28,7 +29,7 @@ public struct TokenizerDirectory: Sendable {
     /// The bytes of one file, read whole.
     public func contents(of name: String) throws(TokenizerError) -> Data {
         do {
-            return try RegularFile.contents(of: url.appendingPathComponent(name), maxBytes: SafeTensorsLimits.maxJSONFileBytes)
+            return try RegularFile.contents(of: url.appendingPathComponent(name), maxBytes: FileLimits.maxJSONFileBytes)
         } catch {
             throw TokenizerError(error.file, error.problem)
         }

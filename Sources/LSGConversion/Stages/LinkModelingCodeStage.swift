@@ -1,4 +1,5 @@
 import Checkpoint
+import FileIO
 import Foundation
 import JSON
 import SafeTensors

@@ -10,8 +10,8 @@ import Foundation
 /// never end), and only up to a size limit checked before reading.
 public enum RegularFile {
     /// The bytes of the regular file at `url`; errors are one line naming the file.
-    public static func contents(of url: URL, maxBytes: Int) throws(SafeTensorsError) -> Data {
-        func fail(_ problem: String) -> SafeTensorsError { SafeTensorsError(file: url.path, problem: problem) }
+    public static func contents(of url: URL, maxBytes: Int) throws(FileError) -> Data {
+        func fail(_ problem: String) -> FileError { FileError(file: url.path, problem: problem) }
         // O_NONBLOCK: opening a FIFO must not wait for a writer.
         let descriptor = open(url.path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard descriptor >= 0 else { throw fail("cannot read: \(String(cString: strerror(errno)))") }
@@ -41,13 +41,13 @@ public enum RegularFile {
 
     /// Writes all of `bytes` to `descriptor`, again after a short or interrupted write; errors
     /// name `file`.
-    public static func write(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32, file: String) throws(SafeTensorsError) {
+    public static func write(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32, file: String) throws(FileError) {
         var offset = 0
         while offset < bytes.count {
             let result = Foundation.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
             if result < 0 {
                 if errno == EINTR { continue }
-                throw SafeTensorsError(file: file, problem: "cannot write: \(String(cString: strerror(errno)))")
+                throw FileError(file: file, problem: "cannot write: \(String(cString: strerror(errno)))")
             }
             offset += result
         }

@@ -5,7 +5,7 @@ extension JSONValue {
     /// Reads and parses a JSON file that Python wrote (a regular file of at most `maxBytes`), as
     /// Python's `json.load` reads it; errors name the file (`<path>: <problem>`), and each
     /// duplicate key is passed to `warn` as one line naming the file and the key.
-    public static func load(contentsOf url: URL, maxBytes: Int = SafeTensorsLimits.maxJSONFileBytes,
+    public static func load(contentsOf url: URL, maxBytes: Int = FileLimits.maxJSONFileBytes,
                             warn: (String) -> Void = JSONWarnings.printToStandardError) throws -> JSONValue {
         try parseFile(try RegularFile.contents(of: url, maxBytes: maxBytes), name: url.path, warn: warn)
     }
@@ -17,7 +17,7 @@ extension JSONValue {
         do {
             document = try parseDocument(data, syntax: .python)
         } catch {
-            throw SafeTensorsError(file: name, problem: "not valid JSON: \(error)")
+            throw FileError(file: name, problem: "not valid JSON: \(error)")
         }
         for duplicate in document.duplicateKeys {
             warn("\(name): duplicate key \(duplicate.key) at byte \(duplicate.offset); the last value is used, as Python's json does")

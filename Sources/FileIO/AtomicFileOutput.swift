@@ -10,13 +10,13 @@ import Foundation
 /// A buffered file written under a temporary name in the target's directory and renamed onto
 /// the target only by `commit()`, so the target is either complete or untouched. Released
 /// without a commit, the temporary file is removed.
-final class AtomicFileOutput {
-    let target: URL
+public final class AtomicFileOutput {
+    public let target: URL
     let temporaryPath: String
     private var descriptor: Int32
     private var buffer: UnsafeMutableRawBufferPointer
     private var buffered = 0
-    private(set) var bytesWritten = 0
+    public private(set) var bytesWritten = 0
     private var committed = false
     // Bytes handed to the kernel, and how many of them it was told to start writing to disk.
     private var bytesFlushed = 0
@@ -25,14 +25,13 @@ final class AtomicFileOutput {
     private static let bufferSize = 1 << 20
     private static let writebackStep = 32 << 20
 
-    init(target: URL) throws {
+    public init(target: URL) throws {
         self.target = target
         let directory = target.deletingLastPathComponent().path
-        let random = UInt64.random(in: 0...UInt64.max)
-        temporaryPath = directory + "/." + target.lastPathComponent + ".\(getpid()).\(String(random, radix: 36)).tmp"
+        temporaryPath = TemporaryName.beside(target, suffix: "tmp").path
         descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
         guard descriptor >= 0 else {
-            throw SafeTensorsError(file: target.path, problem: "cannot create a temporary file in \(directory): \(String(cString: strerror(errno)))")
+            throw FileError(file: target.path, problem: "cannot create a temporary file in \(directory): \(String(cString: strerror(errno)))")
         }
         buffer = .allocate(byteCount: Self.bufferSize, alignment: 16)
     }
@@ -43,7 +42,7 @@ final class AtomicFileOutput {
         if !committed { unlink(temporaryPath) }
     }
 
-    func write(_ bytes: UnsafeRawBufferPointer) throws {
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
         bytesWritten += bytes.count
         if buffered + bytes.count <= buffer.count {
             UnsafeMutableRawBufferPointer(rebasing: buffer[buffered..<(buffered + bytes.count)]).copyMemory(from: bytes)
@@ -59,7 +58,7 @@ final class AtomicFileOutput {
         }
     }
 
-    func write(_ bytes: [UInt8]) throws {
+    public func write(_ bytes: [UInt8]) throws {
         try bytes.withUnsafeBytes { try write($0) }
     }
 
@@ -82,22 +81,22 @@ final class AtomicFileOutput {
     }
 
     /// Flushes, syncs, closes; the file stays under its temporary name until `rename()`.
-    func finish() throws {
+    public func finish() throws {
         try flush()
         guard fsync(descriptor) == 0 else {
-            throw SafeTensorsError(file: target.path, problem: "cannot sync: \(String(cString: strerror(errno)))")
+            throw FileError(file: target.path, problem: "cannot sync: \(String(cString: strerror(errno)))")
         }
         let result = close(descriptor)
         descriptor = -1
         guard result == 0 else {
-            throw SafeTensorsError(file: target.path, problem: "cannot close: \(String(cString: strerror(errno)))")
+            throw FileError(file: target.path, problem: "cannot close: \(String(cString: strerror(errno)))")
         }
     }
 
     /// Moves the finished temporary file onto the target.
-    func rename() throws {
+    public func rename() throws {
         guard Foundation.rename(temporaryPath, target.path) == 0 else {
-            throw SafeTensorsError(file: target.path, problem: "cannot rename the temporary file into place: \(String(cString: strerror(errno)))")
+            throw FileError(file: target.path, problem: "cannot rename the temporary file into place: \(String(cString: strerror(errno)))")
         }
         committed = true
     }

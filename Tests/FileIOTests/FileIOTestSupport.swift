@@ -1,0 +1,22 @@
+import FileIO
+import Testing
+
+/// Runs `body`, requires a FileError, and checks it is one line naming `file`.
+@discardableResult
+func expectFileError(naming file: String, containing fragment: String, sourceLocation: SourceLocation = #_sourceLocation,
+                     _ body: () throws -> Void) -> FileError? {
+    do {
+        try body()
+        Issue.record("expected a FileError containing \"\(fragment)\"", sourceLocation: sourceLocation)
+        return nil
+    } catch let error as FileError {
+        let text = error.description
+        #expect(!text.contains("\n"), "error spans lines: \(text)", sourceLocation: sourceLocation)
+        #expect(text.hasPrefix(file + ": "), "error does not start with the file name: \(text)", sourceLocation: sourceLocation)
+        #expect(text.contains(fragment), "error \"\(text)\" lacks \"\(fragment)\"", sourceLocation: sourceLocation)
+        return error
+    } catch {
+        Issue.record("expected a FileError, got \(error)", sourceLocation: sourceLocation)
+        return nil
+    }
+}
