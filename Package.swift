@@ -35,8 +35,8 @@ let package = Package(
         // JSON as Python reads and writes it (and strict RFC 8259 for safetensors headers): one
         // parser, the Python-style serializer, ordered objects.
         .target(name: "JSON", dependencies: [.product(name: "OrderedCollections", package: "swift-collections")]),
-        // Files: mapped and regular files, the atomic writer, temporary names, JSON files, the
-        // one-line file error.
+        // Files: mapped and regular files, the atomic writer, temporary names, JSON files, and the
+        // one-line file error that the safetensors and PyTorch readers throw.
         .target(name: "FileIO", dependencies: ["JSON", "CFileWriteback"]),
         // The safetensors format only: header parsing and validation, reader, writer, dtypes.
         .target(name: "SafeTensors", dependencies: ["JSON", "FileIO"]),
@@ -113,7 +113,7 @@ let package = Package(
         // Shared by the test targets: repository paths, scratch directories, running the built tool.
         .target(
             name: "TestSupport",
-            dependencies: ["Zstd", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["FileIO", "Zstd", .product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/TestSupport"
         ),
     ]

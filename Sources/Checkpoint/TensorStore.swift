@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 import PyTorchCheckpoint
 import SafeTensors
@@ -62,9 +63,7 @@ public final class TensorStore: @unchecked Sendable {
                 let hint = other.isEmpty ? "" : " (\(other.joined(separator: ", ")) is not supported; convert it to safetensors first)"
                 throw CheckpointError(directory.path, "no model.safetensors, \(PyTorchCheckpointFile.defaultFileName) or a shard index\(hint)")
             }
-        } catch let error as SafeTensorsError {
-            throw CheckpointError(error.file, error.problem)
-        } catch let error as PyTorchCheckpointError {
+        } catch let error as FileError {
             throw CheckpointError(error.file, error.problem)
         }
         var fileByTensor: [String: SafeTensorsFile] = [:]

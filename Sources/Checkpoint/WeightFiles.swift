@@ -31,9 +31,7 @@ public enum WeightFiles {
             default:
                 return try SafeTensorsFile(contentsOf: url)
             }
-        } catch let error as SafeTensorsError {
-            throw CheckpointError(error.file, error.problem)
-        } catch let error as PyTorchCheckpointError {
+        } catch let error as FileError {
             throw CheckpointError(error.file, error.problem)
         } catch let error as ZstdError {
             throw CheckpointError(url.path, error.description.replacingOccurrences(of: "\(url.path): ", with: ""))

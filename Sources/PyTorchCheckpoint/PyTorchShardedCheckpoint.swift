@@ -18,15 +18,9 @@ public final class PyTorchShardedCheckpoint: @unchecked Sendable {
 
     public init(indexURL: URL, limits: PyTorchCheckpointFile.Limits = PyTorchCheckpointFile.Limits()) throws {
         let directory = indexURL.deletingLastPathComponent()
-        let index: SafeTensorsIndex
-        let opened: (shards: [PyTorchCheckpointFile], shardPositionByTensor: [String: Int])
-        do {
-            index = try SafeTensorsIndex(contentsOf: indexURL)
-            opened = try index.openShards(in: directory, open: { try PyTorchCheckpointFile(contentsOf: $0, limits: limits) },
+        let index = try SafeTensorsIndex(contentsOf: indexURL)
+        let opened = try index.openShards(in: directory, open: { try PyTorchCheckpointFile(contentsOf: $0, limits: limits) },
                                           tensorNames: { $0.tensors.map(\.name) })
-        } catch let error as SafeTensorsError {
-            throw PyTorchCheckpointError(file: error.file, problem: error.problem)
-        }
         let shards = opened.shards
         self.directory = directory
         self.index = index

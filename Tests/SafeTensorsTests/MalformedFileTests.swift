@@ -10,14 +10,14 @@ import TestSupport
     static let f32Entry = #"{"dtype":"F32","shape":[2],"data_offsets":[0,8]}"#
 
     func expectRejected(_ data: Data, _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
-        expectSafeTensorsError(naming: "bad.safetensors", containing: fragment, sourceLocation: sourceLocation) {
+        expectFileError(naming: "bad.safetensors", containing: fragment, sourceLocation: sourceLocation) {
             _ = try SafeTensorsFile(data: data, name: "bad.safetensors")
         }
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let url = directory.file("bad.safetensors")
         try data.write(to: url)
-        expectSafeTensorsError(naming: url.path, containing: fragment, sourceLocation: sourceLocation) {
+        expectFileError(naming: url.path, containing: fragment, sourceLocation: sourceLocation) {
             _ = try SafeTensorsFile(contentsOf: url)
         }
     }
@@ -170,7 +170,7 @@ import TestSupport
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let url = directory.file("absent.safetensors")
-        expectSafeTensorsError(naming: url.path, containing: "cannot open") {
+        expectFileError(naming: url.path, containing: "cannot open") {
             _ = try SafeTensorsFile(contentsOf: url)
         }
     }
@@ -178,7 +178,7 @@ import TestSupport
     @Test func directoryInsteadOfFile() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        expectSafeTensorsError(naming: directory.url.path, containing: "not a regular file") {
+        expectFileError(naming: directory.url.path, containing: "not a regular file") {
             _ = try SafeTensorsFile(contentsOf: directory.url)
         }
     }

@@ -17,9 +17,9 @@ import TestSupport
         #expect(try file.floats("a") == values)
         #expect(try file.int64s("b") == [-7])
         #expect(file.info("c") == nil)
-        expectSafeTensorsError(naming: "mem", containing: "no tensor named 'c'") { _ = try file.floats("c") }
-        expectSafeTensorsError(naming: "mem", containing: "tensor 'b' has dtype I64, not F32") { _ = try file.floats("b") }
-        expectSafeTensorsError(naming: "mem", containing: "tensor 'a' has dtype F32, not an integer") { _ = try file.int64s("a") }
+        expectFileError(naming: "mem", containing: "no tensor named 'c'") { _ = try file.floats("c") }
+        expectFileError(naming: "mem", containing: "tensor 'b' has dtype I64, not F32") { _ = try file.floats("b") }
+        expectFileError(naming: "mem", containing: "tensor 'a' has dtype F32, not an integer") { _ = try file.int64s("a") }
     }
 
     @Test func acceptsAnEmptyHeaderAndEmptyTensors() throws {
@@ -111,7 +111,7 @@ import TestSupport
         #expect(try file.int64s("i32") == [Int64(Int32.min)])
         #expect(try file.int64s("i16") == [-3])
         #expect(try file.int64s("bool") == [1, 0])
-        expectSafeTensorsError(naming: url.path, containing: "holds U64 value 18446744073709551615") { _ = try file.int64s("u64") }
+        expectFileError(naming: url.path, containing: "holds U64 value 18446744073709551615") { _ = try file.int64s("u64") }
         #expect(try file.floats("f64") == [Float(0.1), -Float.infinity])
         #expect(try file.floats("h") == [1, Float(Float16(0.1)), -65504])
         #expect(try file.floats("bh") == [1, Float(bitPattern: 0x3DCD_0000), Float(bitPattern: 0xFF62_0000)])
@@ -225,12 +225,12 @@ import TestSupport
     @Test func writerRefusesBadTensors() throws {
         var writer = SafeTensorsWriter()
         try writer.add("a", floats: [1], shape: [1])
-        expectSafeTensorsError(naming: "safetensors writer", containing: "tensor 'a' is added twice") { try writer.add("a", floats: [1], shape: [1]) }
-        expectSafeTensorsError(naming: "safetensors writer", containing: "negative dimension -1") { try writer.add("n", dtype: .f32, shape: [-1]) { _ in } }
-        expectSafeTensorsError(naming: "safetensors writer", containing: "has 2 values but shape [3]") { try writer.add("c", floats: [1, 2], shape: [3]) }
-        expectSafeTensorsError(naming: "safetensors writer", containing: "cannot store Float values as I32") { try writer.add("i", floats: [1], shape: [1], as: .i32) }
-        expectSafeTensorsError(naming: "safetensors writer", containing: "'__metadata__' cannot be a tensor name") { try writer.add("__metadata__", floats: [1], shape: [1]) }
-        expectSafeTensorsError(naming: "safetensors writer", containing: "no whole, 64-bit byte size") { try writer.add("f4", dtype: .f4, shape: [3]) { _ in } }
+        expectFileError(naming: "safetensors writer", containing: "tensor 'a' is added twice") { try writer.add("a", floats: [1], shape: [1]) }
+        expectFileError(naming: "safetensors writer", containing: "negative dimension -1") { try writer.add("n", dtype: .f32, shape: [-1]) { _ in } }
+        expectFileError(naming: "safetensors writer", containing: "has 2 values but shape [3]") { try writer.add("c", floats: [1, 2], shape: [3]) }
+        expectFileError(naming: "safetensors writer", containing: "cannot store Float values as I32") { try writer.add("i", floats: [1], shape: [1], as: .i32) }
+        expectFileError(naming: "safetensors writer", containing: "'__metadata__' cannot be a tensor name") { try writer.add("__metadata__", floats: [1], shape: [1]) }
+        expectFileError(naming: "safetensors writer", containing: "no whole, 64-bit byte size") { try writer.add("f4", dtype: .f4, shape: [3]) { _ in } }
     }
 
     @Test(arguments: [3, 5])
@@ -243,7 +243,7 @@ import TestSupport
             try [UInt8](repeating: 7, count: written).withUnsafeBytes { try sink($0) }
         }
         let fragment = written < 4 ? "tensor 't' wrote 3 bytes, expected 4" : "tensor 't' wrote more than its 4 bytes"
-        expectSafeTensorsError(naming: url.path, containing: fragment) { try writer.write(to: url) }
+        expectFileError(naming: url.path, containing: fragment) { try writer.write(to: url) }
         #expect(try directory.contents().isEmpty)
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import JSON
+import TestSupport
 import Testing
 
 @testable import SafeTensors
@@ -23,7 +24,7 @@ import Testing
         #expect(sharded.info("layer.1.weight")?.shape == [3, 3])
         #expect(sharded.file(containing: "position_ids")?.name.hasSuffix("model-00003-of-00003.safetensors") == true)
         #expect(try sharded.withBytes(of: "layer.0.weight") { $0.count } == 16)
-        expectSafeTensorsError(naming: directory.appendingPathComponent("model.safetensors.index.json").path, containing: "no tensor named 'nope'") {
+        expectFileError(naming: directory.appendingPathComponent("model.safetensors.index.json").path, containing: "no tensor named 'nope'") {
             _ = try sharded.floats("nope")
         }
     }
@@ -69,7 +70,7 @@ import Testing
         let sharded = try ShardedSafeTensors(directory: output.url)
         #expect(sharded.index.weightMap == ["small": "model-00001-of-00003.safetensors", "huge": "model-00002-of-00003.safetensors", "tail": "model-00003-of-00003.safetensors"])
         #expect(sharded.index.totalSize == 408)
-        expectSafeTensorsError(naming: "safetensors writer", containing: "maximum shard size 0 is not positive") {
+        expectFileError(naming: "safetensors writer", containing: "maximum shard size 0 is not positive") {
             try writer.writeSharded(to: output.url, maxShardBytes: 0)
         }
     }
@@ -104,7 +105,7 @@ import Testing
     func refusesShardNamesThatLeaveTheDirectory(shard: String) throws {
         let directory = try checkpoint(shards: ["s1.safetensors": ["a"]], weightMap: ["a": "s1.safetensors", "b": shard])
         defer { directory.remove() }
-        expectSafeTensorsError(naming: directory.file("model.safetensors.index.json").path, containing: "shard name '\(shard)' for tensor 'b' leaves the model directory") {
+        expectFileError(naming: directory.file("model.safetensors.index.json").path, containing: "shard name '\(shard)' for tensor 'b' leaves the model directory") {
             _ = try ShardedSafeTensors(directory: directory.url)
         }
     }
@@ -112,7 +113,7 @@ import Testing
     @Test func refusesATensorInTwoShards() throws {
         let directory = try checkpoint(shards: ["s1.safetensors": ["a", "b"], "s2.safetensors": ["a", "c"]], weightMap: ["a": "s1.safetensors", "b": "s1.safetensors", "c": "s2.safetensors"])
         defer { directory.remove() }
-        expectSafeTensorsError(naming: directory.file("model.safetensors.index.json").path, containing: "tensor 'a' is in two shards, s1.safetensors and s2.safetensors") {
+        expectFileError(naming: directory.file("model.safetensors.index.json").path, containing: "tensor 'a' is in two shards, s1.safetensors and s2.safetensors") {
             _ = try ShardedSafeTensors(directory: directory.url)
         }
     }
@@ -120,7 +121,7 @@ import Testing
     @Test func refusesATensorOutsideTheShardTheIndexNames() throws {
         let directory = try checkpoint(shards: ["s1.safetensors": ["a", "b"], "s2.safetensors": ["c"]], weightMap: ["a": "s1.safetensors", "b": "s2.safetensors", "c": "s2.safetensors"])
         defer { directory.remove() }
-        expectSafeTensorsError(naming: directory.file("model.safetensors.index.json").path, containing: "tensor 'b' is in shard s1.safetensors but the index names s2.safetensors") {
+        expectFileError(naming: directory.file("model.safetensors.index.json").path, containing: "tensor 'b' is in shard s1.safetensors but the index names s2.safetensors") {
             _ = try ShardedSafeTensors(directory: directory.url)
         }
     }
@@ -128,7 +129,7 @@ import Testing
     @Test func refusesAShardTensorMissingFromTheIndex() throws {
         let directory = try checkpoint(shards: ["s1.safetensors": ["a", "extra"]], weightMap: ["a": "s1.safetensors"])
         defer { directory.remove() }
-        expectSafeTensorsError(naming: directory.file("model.safetensors.index.json").path, containing: "tensor 'extra' of shard s1.safetensors is not in the weight_map") {
+        expectFileError(naming: directory.file("model.safetensors.index.json").path, containing: "tensor 'extra' of shard s1.safetensors is not in the weight_map") {
             _ = try ShardedSafeTensors(directory: directory.url)
         }
     }
@@ -136,7 +137,7 @@ import Testing
     @Test func refusesAnIndexedTensorNoShardHolds() throws {
         let directory = try checkpoint(shards: ["s1.safetensors": ["a"], "s2.safetensors": ["c"]], weightMap: ["a": "s1.safetensors", "c": "s2.safetensors", "ghost": "s2.safetensors"])
         defer { directory.remove() }
-        expectSafeTensorsError(naming: directory.file("model.safetensors.index.json").path, containing: "tensor 'ghost' is not in shard s2.safetensors, where the index puts it") {
+        expectFileError(naming: directory.file("model.safetensors.index.json").path, containing: "tensor 'ghost' is not in shard s2.safetensors, where the index puts it") {
             _ = try ShardedSafeTensors(directory: directory.url)
         }
     }
@@ -144,7 +145,7 @@ import Testing
     @Test func reportsAMissingShardByItsPath() throws {
         let directory = try checkpoint(shards: ["s1.safetensors": ["a"]], weightMap: ["a": "s1.safetensors", "b": "s2.safetensors"])
         defer { directory.remove() }
-        expectSafeTensorsError(naming: directory.file("s2.safetensors").path, containing: "cannot open: No such file or directory") {
+        expectFileError(naming: directory.file("s2.safetensors").path, containing: "cannot open: No such file or directory") {
             _ = try ShardedSafeTensors(directory: directory.url)
         }
     }
@@ -161,7 +162,7 @@ import Testing
         (#"{"weight_map":{}"#, "not valid JSON: unexpected end of input in an object"),
     ])
     func refusesMalformedIndexes(text: String, problem: String) {
-        expectSafeTensorsError(naming: "index.json", containing: problem) {
+        expectFileError(naming: "index.json", containing: problem) {
             _ = try SafeTensorsIndex(data: Data(text.utf8), name: "index.json")
         }
     }

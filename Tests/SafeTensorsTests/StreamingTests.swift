@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import SafeTensors
@@ -59,8 +60,8 @@ import Testing
     @Test func rowsOutsideTheTensorAreAnError() throws {
         let (directory, file, _) = try Self.file(rows: 4)
         defer { directory.remove() }
-        _ = expectSafeTensorsError(naming: file.name, containing: "has no rows 3..<5") { _ = try file.floats("b.table", rows: 3..<5) }
-        _ = expectSafeTensorsError(naming: file.name, containing: "no tensor named 'nope'") { try file.forEachChunk(of: "nope") { _ in } }
+        _ = expectFileError(naming: file.name, containing: "has no rows 3..<5") { _ = try file.floats("b.table", rows: 3..<5) }
+        _ = expectFileError(naming: file.name, containing: "no tensor named 'nope'") { try file.forEachChunk(of: "nope") { _ in } }
     }
 
     @Test(arguments: [nil, 1 << 30, 40, 64, 1])

@@ -36,25 +36,6 @@ func bytes<T>(of values: [T]) -> [UInt8] {
     values.withUnsafeBytes { Array($0) }
 }
 
-/// Runs `body`, requires a SafeTensorsError, and checks it is one line naming `file`.
-@discardableResult
-func expectSafeTensorsError(naming file: String, containing fragment: String, sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void) -> SafeTensorsError? {
-    do {
-        try body()
-        Issue.record("expected a SafeTensorsError containing \"\(fragment)\"", sourceLocation: sourceLocation)
-        return nil
-    } catch let error as SafeTensorsError {
-        let text = error.description
-        #expect(!text.contains("\n"), "error spans lines: \(text)", sourceLocation: sourceLocation)
-        #expect(text.hasPrefix(file + ": "), "error does not start with the file name: \(text)", sourceLocation: sourceLocation)
-        #expect(text.contains(fragment), "error \"\(text)\" lacks \"\(fragment)\"", sourceLocation: sourceLocation)
-        return error
-    } catch {
-        Issue.record("expected a SafeTensorsError, got \(error)", sourceLocation: sourceLocation)
-        return nil
-    }
-}
-
 extension SafeTensorsWriter {
     /// Adds a tensor whose bytes are `values` in memory order.
     mutating func add<T: Sendable>(_ name: String, dtype: DType, shape: [Int], values: [T]) throws {

@@ -3,7 +3,7 @@ import Testing
 
 /// Runs `body`, requires a FileError, and checks it is one line naming `file`.
 @discardableResult
-func expectFileError(naming file: String, containing fragment: String, sourceLocation: SourceLocation = #_sourceLocation,
+public func expectFileError(naming file: String, containing fragment: String, sourceLocation: SourceLocation = #_sourceLocation,
                      _ body: () throws -> Void) -> FileError? {
     do {
         try body()
