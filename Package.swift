@@ -80,11 +80,11 @@ let package = Package(
         .executableTarget(name: "lsg-convert", dependencies: ["LSGConvertCLI"]),
         // Compiles the version (VERSION) and the git commit into LSGConvertCLI before each build.
         .plugin(name: "BuildInfo", capability: .buildTool()),
-        // Benchmark helpers for scripts/bench: sgemm peak with the encoder's BLAS, random checkpoints and inputs.
+        // Benchmark helpers for scripts/bench: sgemm peak with the encoder's BLAS, random checkpoints and inputs, tokenizer timing.
         .executableTarget(
             name: "lsg-bench",
             dependencies: [
-                "CBLAS", "JSON", "SafeTensors", "LSGEncoder",
+                "CBLAS", "JSON", "SafeTensors", "LSGEncoder", "Tokenizers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
