@@ -16,6 +16,7 @@ public struct LSGConvertCommand: ParsableCommand {
             ValidateCommand.self,
             DiffCommand.self,
             PatternCommand.self,
+            TokenizeCommand.self,
         ],
         defaultSubcommand: ConvertCommand.self
     )
