@@ -14,11 +14,11 @@ enum BatchRunner {
             return values
         }
         let slots = Slots<Value>(count: count)
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            var index = items.lowerBound + worker
-            while index < items.upperBound {
-                slots.set(index - items.lowerBound, Result { () throws(TokenizerError) in try body(index) })
-                index += workers
+        // Workers claim the next item, so one long text does not leave the other worker idle.
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while let slot = slots.claim() {
+                let index = items.lowerBound + slot
+                slots.set(slot, Result { () throws(TokenizerError) in try body(index) })
             }
         }
         return try slots.values()
@@ -27,7 +27,16 @@ enum BatchRunner {
     /// Result slots written by the workers, each at its own index.
     private final class Slots<Value: Sendable>: @unchecked Sendable {
         private var results: [Result<Value, TokenizerError>?]
+        private var next = 0
         private let lock = NSLock()
+
+        func claim() -> Int? {
+            lock.lock()
+            defer { lock.unlock() }
+            guard next < results.count else { return nil }
+            next += 1
+            return next - 1
+        }
 
         init(count: Int) { results = Array(repeating: nil, count: count) }
 

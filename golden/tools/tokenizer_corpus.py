@@ -16,7 +16,8 @@ max_length, pad_to_multiple_of).
 
 Output (relative to golden/):
     tokenizers/corpus/cases.json.zst             every tokenizer: where its files are, and its cases
-    tokenizers/corpus/trained/<name>/<file>.zst  the files of the trained tokenizers and of MiniLM
+    tokenizers/corpus/trained/<name>/<file>.zst  the files of the trained tokenizers and of MiniLM (a file two
+                                                 tokenizers share is stored once)
 
 Usage (inside the reference virtual environment):
     python golden/tools/tokenizer_corpus.py            # rewrite golden/tokenizers/corpus/ and MANIFEST.json's file list
@@ -274,6 +275,9 @@ def train_sentencepiece(directory: Path, byte_fallback: bool, keep_json: bool) -
                 {"type": "Replace", "pattern": {"String": "▁"}, "content": " "}, {"type": "ByteFallback"}, {"type": "Fuse"},
                 {"type": "Strip", "content": " ", "start": 1, "stop": 0}]}
         (directory / "tokenizer.json").write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
+        if byte_fallback:
+            # With tokenizer.json present the model file is not read; leaving it out keeps the golden small.
+            (directory / "sentencepiece.bpe.model").unlink()
 
 
 TRAINED = {
@@ -323,18 +327,23 @@ def main() -> int:
             shutil.copytree(FIXTURES / name, slow)
             (slow / "tokenizer.json").unlink()
             sources.append((f"{name}-slow", {"fixture": f"fixtures/{name}", "without": list(SLOW_FILES)}, slow))
+        # tokenizer.json holds the vocabulary: vocab.txt is not needed to load it.
         trained = {"all-minilm-l6-v2": lambda directory: [shutil.copyfile(minilm_directory() / file, directory / file)
-                                                          for file in ("tokenizer.json", "tokenizer_config.json", "vocab.txt")]}
+                                                          for file in ("tokenizer.json", "tokenizer_config.json")]}
         trained.update(TRAINED)
+        stored = {}
         for name, build in trained.items():
             directory = Path(temporary) / name
             directory.mkdir()
             build(directory)
             files = {}
             for path in sorted(directory.iterdir()):
-                relative = f"{CORPUS_DIRECTORY}/trained/{name}/{path.name}.zst"
-                common.write_zst(out / relative, path.read_bytes())
-                files[path.name] = relative
+                data = path.read_bytes()
+                digest = common.sha256_bytes(data)
+                if digest not in stored:  # a file another tokenizer already has is referenced, not stored twice
+                    stored[digest] = f"{CORPUS_DIRECTORY}/trained/{name}/{path.name}.zst"
+                    common.write_zst(out / stored[digest], data)
+                files[path.name] = stored[digest]
             sources.append((name, {"files": files}, directory))
         for name, origin, directory in sources:
             tokenizer = AutoTokenizer.from_pretrained(str(directory))

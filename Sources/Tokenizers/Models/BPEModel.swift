@@ -16,7 +16,7 @@ struct BPEModel: TokenizerModel {
     private struct Merge { let rank: Int32; let newID: Int32 }
 
     let vocabulary: Vocabulary
-    let tokens: [Int: String]
+    let tokens: [String?]
     let configuration: Configuration
     private let merges: [Pair: Merge]
     private let byteTokenIDs: [Int?]
@@ -48,7 +48,7 @@ struct BPEModel: TokenizerModel {
 
     var vocabularySize: Int { vocabulary.count }
     func id(of token: String) -> Int? { vocabulary[token] }
-    func token(of id: Int) -> String? { tokens[id] }
+    func token(of id: Int) -> String? { tokens.token(id) }
 
     func tokenize(_ word: [Unicode.Scalar]) throws(TokenizerError) -> [ModelToken] {
         let key = String(scalars: word)
@@ -57,7 +57,7 @@ struct BPEModel: TokenizerModel {
         var symbols = try initialSymbols(word)
         mergeAll(&symbols)
         let result = symbols.map { symbol in
-            ModelToken(id: Int(symbol.id), value: tokens[Int(symbol.id)] ?? "", range: symbol.range)
+            ModelToken(id: Int(symbol.id), value: tokens.token(Int(symbol.id)) ?? "", range: symbol.range)
         }
         cache.store(key, result)
         return result

@@ -2,6 +2,9 @@ import JSON
 
 /// The `model` of a tokenizer.json.
 enum ModelLoader {
+    /// Ids index arrays; real vocabularies stay far below this (`tokenizers` itself stops at 2^32).
+    static let maxTokenID = 1 << 24
+
     static func model(json value: JSONValue, path: String) throws(TokenizerError) -> any TokenizerModel {
         guard let object = value.objectValue else { throw TokenizerError(path, "model is a JSON \(value.typeName), expected an object") }
         // Older files leave the type out; tokenizers then tries each model in turn.
@@ -50,6 +53,9 @@ enum ModelLoader {
         for (token, id) in object {
             guard let id = id.intValue, id >= 0 else {
                 throw TokenizerError(fields.path, "model.vocab \(JSONValue.string(token).compactString()) has a JSON \(id.typeName) id, expected a non-negative integer")
+            }
+            guard id < maxTokenID else {
+                throw TokenizerError(fields.path, "model.vocab \(JSONValue.string(token).compactString()) has id \(id), past the \(maxTokenID) ids supported")
             }
             vocabulary[ExactString(token)] = id
         }

@@ -61,11 +61,16 @@ final class WordCache: @unchecked Sendable {
     }
 }
 
-/// The id-to-token side of a token-to-id map.
-func tokensByID(_ vocabulary: Vocabulary) -> [Int: String] {
-    var tokens: [Int: String] = [:]
+/// The id-to-token side of a token-to-id map, indexed by id.
+func tokensByID(_ vocabulary: Vocabulary) -> [String?] {
+    var tokens = [String?](repeating: nil, count: (vocabulary.values.max() ?? -1) + 1)
     for (token, id) in vocabulary { tokens[id] = token.value }
     return tokens
+}
+
+extension Array where Element == String? {
+    /// The token of `id`, nil when out of range.
+    func token(_ id: Int) -> String? { indices.contains(id) ? self[id] : nil }
 }
 
 extension String {

@@ -1,7 +1,7 @@
 /// `tokenizers`' WordLevel: a word is its vocabulary entry, or the unk token.
 struct WordLevelModel: TokenizerModel {
     let vocabulary: Vocabulary
-    let tokens: [Int: String]
+    let tokens: [String?]
     let unkToken: String
     let path: String
 
@@ -14,7 +14,7 @@ struct WordLevelModel: TokenizerModel {
 
     var vocabularySize: Int { vocabulary.count }
     func id(of token: String) -> Int? { vocabulary[token] }
-    func token(of id: Int) -> String? { tokens[id] }
+    func token(of id: Int) -> String? { tokens.token(id) }
 
     func tokenize(_ word: [Unicode.Scalar]) throws(TokenizerError) -> [ModelToken] {
         let value = String(scalars: word)

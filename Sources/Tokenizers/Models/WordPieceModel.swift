@@ -3,7 +3,7 @@
 /// `max_input_chars_per_word`, is the unk token whole.
 struct WordPieceModel: TokenizerModel {
     let vocabulary: Vocabulary
-    let tokens: [Int: String]
+    let tokens: [String?]
     let unkToken: String
     let unkID: Int
     let prefix: String
@@ -24,7 +24,7 @@ struct WordPieceModel: TokenizerModel {
 
     var vocabularySize: Int { vocabulary.count }
     func id(of token: String) -> Int? { vocabulary[token] }
-    func token(of id: Int) -> String? { tokens[id] }
+    func token(of id: Int) -> String? { tokens.token(id) }
 
     func tokenize(_ word: [Unicode.Scalar]) -> [ModelToken] {
         let key = String(scalars: word)

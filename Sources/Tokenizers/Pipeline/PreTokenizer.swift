@@ -70,6 +70,10 @@ indirect enum PreTokenizer: Sendable {
         return behavior
     }
 
+    private static let gpt2 = TextPattern.regex(RegexPattern(RegexPattern.gpt2Source)!)
+    /// What the Whitespace pre-tokenizer keeps: the matches of `\w+|[^\w\s]+`.
+    private static let wordsOrSymbols = TextPattern.inverted(.regex(RegexPattern(RegexPattern.wordsOrSymbolsSource)!))
+
     func preTokenize(_ pieces: inout [TextPiece]) {
         switch self {
         case .bert:
@@ -79,7 +83,7 @@ indirect enum PreTokenizer: Sendable {
             Self.split(&pieces) { text in
                 var text = text
                 if addPrefixSpace && text.scalars.first != " " { text.prepend([" "]) }
-                return useRegex ? text.split(.regex(RegexPattern(RegexPattern.gpt2Source)!), behavior: .isolated) : [text]
+                return useRegex ? text.split(Self.gpt2, behavior: .isolated) : [text]
             }
             for index in pieces.indices where pieces[index].addedTokenIndex == nil {
                 ByteLevelAlphabet.encode(&pieces[index].text)
@@ -96,7 +100,7 @@ indirect enum PreTokenizer: Sendable {
                 return split ? text.split(.scalar(replacement), behavior: .mergedWithNext) : [text]
             }
         case .whitespace:
-            Self.split(&pieces) { $0.split(.inverted(.regex(RegexPattern(RegexPattern.wordsOrSymbolsSource)!)), behavior: .removed) }
+            Self.split(&pieces) { $0.split(Self.wordsOrSymbols, behavior: .removed) }
         case .whitespaceSplit:
             Self.split(&pieces) { $0.split(.scalarClass { $0.properties.isWhitespace }, behavior: .removed) }
         case .split(let pattern, let behavior):
