@@ -88,7 +88,7 @@ enum SlowTokenizerConversion {
         var seen = Set<String>()
         var merges: [(String, String)] = []
         for line in lines {
-            let parts = line.unicodeScalars.split(whereSeparator: { $0.properties.isWhitespace }).map { String(scalars: $0) }
+            let parts = line.unicodeScalars.split(whereSeparator: { ScalarClass.isWhitespace($0) }).map { String(scalars: $0) }
             guard parts.count == 2, seen.insert(parts[0] + " " + parts[1]).inserted else { continue }
             merges.append((parts[0], parts[1]))
         }

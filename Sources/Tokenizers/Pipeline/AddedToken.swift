@@ -55,10 +55,15 @@ struct AddedTokenMatcher: Sendable {
     private struct Candidates: Sendable {
         /// Per first scalar, the tokens starting with it, longest first.
         var byFirstScalar: [Unicode.Scalar: [(scalars: [Unicode.Scalar], token: Int)]] = [:]
+        /// Whether a token starts with each ASCII scalar, so most scalars are passed without hashing.
+        var asciiFirst = [Bool](repeating: false, count: 128)
         var isEmpty: Bool { byFirstScalar.isEmpty }
+
+        func mayStart(with scalar: Unicode.Scalar) -> Bool { scalar.value >= 128 || asciiFirst[Int(scalar.value)] }
 
         mutating func add(_ scalars: [Unicode.Scalar], token: Int) {
             guard let first = scalars.first else { return }
+            if first.value < 128 { asciiFirst[Int(first.value)] = true }
             byFirstScalar[first, default: []].append((scalars, token))
             byFirstScalar[first]!.sort { $0.scalars.count > $1.scalars.count }
         }
@@ -103,7 +108,7 @@ struct AddedTokenMatcher: Sendable {
         var consumed = 0
         var index = 0
         while index < scalars.count {
-            guard let options = candidates.byFirstScalar[scalars[index]],
+            guard candidates.mayStart(with: scalars[index]), let options = candidates.byFirstScalar[scalars[index]],
                   let match = options.first(where: { index + $0.scalars.count <= scalars.count && scalars[index..<(index + $0.scalars.count)].elementsEqual($0.scalars) })
             else { index += 1; continue }
             var start = index
@@ -117,11 +122,11 @@ struct AddedTokenMatcher: Sendable {
             }
             if token.lstrip {
                 var newStart = start
-                while newStart > 0 && scalars[newStart - 1].properties.isWhitespace { newStart -= 1 }
+                while newStart > 0 && ScalarClass.isWhitespace(scalars[newStart - 1]) { newStart -= 1 }
                 start = max(newStart, consumed)
             }
             if token.rstrip {
-                while stop < scalars.count && scalars[stop].properties.isWhitespace { stop += 1 }
+                while stop < scalars.count && ScalarClass.isWhitespace(scalars[stop]) { stop += 1 }
                 index = stop
             }
             if consumed < start { pieces.append(TextPiece(text: text.slice(consumed..<start), addedTokenIndex: nil)) }

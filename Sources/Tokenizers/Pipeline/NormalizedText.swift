@@ -121,8 +121,8 @@ struct NormalizedText: Sendable {
     mutating func strip(left: Bool, right: Bool) {
         var start = 0
         var end = scalars.count
-        if left { while start < end, scalars[start].properties.isWhitespace { start += 1 } }
-        if right { while end > start, scalars[end - 1].properties.isWhitespace { end -= 1 } }
+        if left { while start < end, ScalarClass.isWhitespace(scalars[start]) { start += 1 } }
+        if right { while end > start, ScalarClass.isWhitespace(scalars[end - 1]) { end -= 1 } }
         guard start > 0 || end < scalars.count else { return }
         if start == end { originalStart = originalRange(of: start..<end).lowerBound }
         scalars = Array(scalars[start..<end])

@@ -65,7 +65,7 @@ indirect enum Normalizer: Sendable {
             }
             if stripAccents ?? lowercase {
                 UnicodeForm.nfd.apply(to: &text)
-                text.filter { $0.properties.generalCategory != .nonspacingMark }
+                text.filter { $0.value < 0x300 || $0.properties.generalCategory != .nonspacingMark }
             }
             if lowercase { Self.lowercase(&text) }
         case .unicode(let form): form.apply(to: &text)

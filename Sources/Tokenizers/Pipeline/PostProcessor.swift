@@ -153,7 +153,7 @@ indirect enum PostProcessor: Sendable {
     static func trimmingOffsets(_ encoding: Encoding, addPrefixSpace: Bool) -> Encoding {
         var encoding = encoding
         let space = ByteLevelAlphabet.scalarOfByte[32]
-        func isSpace(_ scalar: Unicode.Scalar) -> Bool { scalar == space || scalar.properties.isWhitespace }
+        func isSpace(_ scalar: Unicode.Scalar) -> Bool { scalar == space || ScalarClass.isWhitespace(scalar) }
         for index in encoding.tokens.indices {
             let scalars = encoding.tokens[index].unicodeScalars
             var leading = scalars.prefix(while: isSpace).count

@@ -77,7 +77,7 @@ indirect enum PreTokenizer: Sendable {
     func preTokenize(_ pieces: inout [TextPiece]) {
         switch self {
         case .bert:
-            Self.split(&pieces) { $0.split(.scalarClass { $0.properties.isWhitespace }, behavior: .removed) }
+            Self.split(&pieces) { $0.split(.scalarClass(ScalarClass.isWhitespace), behavior: .removed) }
             Self.split(&pieces) { $0.split(.scalarClass(ScalarClass.isBertPunctuation), behavior: .isolated) }
         case .byteLevel(let addPrefixSpace, let useRegex):
             Self.split(&pieces) { text in
@@ -102,7 +102,7 @@ indirect enum PreTokenizer: Sendable {
         case .whitespace:
             Self.split(&pieces) { $0.split(Self.wordsOrSymbols, behavior: .removed) }
         case .whitespaceSplit:
-            Self.split(&pieces) { $0.split(.scalarClass { $0.properties.isWhitespace }, behavior: .removed) }
+            Self.split(&pieces) { $0.split(.scalarClass(ScalarClass.isWhitespace), behavior: .removed) }
         case .split(let pattern, let behavior):
             Self.split(&pieces) { $0.split(pattern, behavior: behavior) }
         case .punctuation(let behavior):

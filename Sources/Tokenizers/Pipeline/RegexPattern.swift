@@ -80,10 +80,10 @@ struct RegexPattern: @unchecked Sendable {
         var index = 0
         while index < scalars.count {
             let scalar = scalars[index]
-            if scalar.properties.isWhitespace { index += 1; continue }
+            if ScalarClass.isWhitespace(scalar) { index += 1; continue }
             let word = ScalarClass.isWord(scalar)
             var end = index + 1
-            while end < scalars.count, !scalars[end].properties.isWhitespace, ScalarClass.isWord(scalars[end]) == word { end += 1 }
+            while end < scalars.count, !ScalarClass.isWhitespace(scalars[end]), ScalarClass.isWord(scalars[end]) == word { end += 1 }
             found.append(index..<end)
             index = end
         }
@@ -97,7 +97,7 @@ enum GPT2Splitter {
     private enum Kind { case letter, number, space, other }
 
     private static func kind(_ scalar: Unicode.Scalar) -> Kind {
-        if scalar.properties.isWhitespace { return .space }
+        if ScalarClass.isWhitespace(scalar) { return .space }
         if ScalarClass.isLetter(scalar) { return .letter }
         if ScalarClass.isNumber(scalar) { return .number }
         return .other
