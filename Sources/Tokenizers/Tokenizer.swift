@@ -13,6 +13,8 @@ public final class Tokenizer: Sendable {
     public let modelMaxLength: Int?
     /// `len(tokenizer)`: the vocabulary with the added tokens.
     public let vocabularySize: Int
+    /// The model directory, which errors about a call name.
+    let directoryPath: String
 
     public init(directory: URL) throws(TokenizerError) {
         let files = TokenizerDirectory(url: directory)
@@ -48,6 +50,7 @@ public final class Tokenizer: Sendable {
         self.specialTokens = specialTokens
         modelMaxLength = settings.modelMaxLength
         vocabularySize = pipeline.vocabularySize
+        directoryPath = directory.path
     }
 
     public func token(forID id: Int) -> String? { pipeline.token(of: id) }
@@ -69,11 +72,11 @@ public final class Tokenizer: Sendable {
     /// say; the texts are spread over the machine's cores.
     public func encode(batch texts: [String], pairs: [String]? = nil, options: TokenizeOptions) throws(TokenizerError) -> [Encoding] {
         if let pairs, pairs.count != texts.count {
-            throw TokenizerError("pairs", "\(pairs.count) second texts for \(texts.count) texts")
+            throw TokenizerError(directoryPath, "\(pairs.count) second texts given for \(texts.count) texts")
         }
         let maxLength = options.maxLength ?? modelMaxLength
         if options.truncation && maxLength == nil {
-            throw TokenizerError("max_length", "truncation needs a maximum length, and the tokenizer has no model_max_length")
+            throw TokenizerError(directoryPath, "truncation needs a maximum length, and the tokenizer has no model_max_length")
         }
         let truncation = options.truncation ? maxLength : nil
         var encodings = try BatchRunner.map(texts.indices) { index throws(TokenizerError) in
@@ -84,13 +87,15 @@ public final class Tokenizer: Sendable {
         case .none: target = nil
         case .longest: target = encodings.map(\.count).max() ?? 0
         case .maxLength:
-            guard let maxLength else { throw TokenizerError("max_length", "padding to max_length needs a maximum length, and the tokenizer has no model_max_length") }
+            guard let maxLength else {
+                throw TokenizerError(directoryPath, "padding to max_length needs a maximum length, and the tokenizer has no model_max_length")
+            }
             target = maxLength
         }
         if var length = target {
             if let multiple = options.padToMultipleOf, multiple > 0, length % multiple != 0 { length += multiple - length % multiple }
             guard let padID = specialTokens.id(.pad), let padToken = specialTokens.tokens[.pad]?.content else {
-                throw TokenizerError("padding", "the tokenizer has no pad token")
+                throw TokenizerError(directoryPath, "padding needs a pad token, and the tokenizer has none")
             }
             for index in encodings.indices { encodings[index].pad(to: length, id: padID, token: padToken, left: settings.padLeft) }
         }

@@ -92,4 +92,23 @@ struct TokenizerErrorTests {
         })
         #expect(error.problem == "WordPiece unk_token <nope> is not in the vocabulary")
     }
+
+    @Test func batchOptionsTheTokenizerCannotHonourAreRefused() throws {
+        let tokenizer = try Tokenizer(directory: Self.fixture)
+        let mismatch = #expect(throws: TokenizerError.self) {
+            _ = try tokenizer.encode(batch: ["a", "b"], pairs: ["c"], options: TokenizeOptions())
+        }
+        #expect(mismatch?.problem == "1 second texts given for 2 texts")
+        #expect(mismatch?.file == Self.fixture.path)
+    }
+
+    @Test func idsAndTokensAreInverse() throws {
+        let tokenizer = try Tokenizer(directory: Self.fixture)
+        #expect(tokenizer.id(forToken: "[CLS]") == tokenizer.specialTokens.id(.cls))
+        for id in 0..<tokenizer.vocabularySize {
+            let token = try #require(tokenizer.token(forID: id), "id \(id)")
+            #expect(tokenizer.id(forToken: token) == id)
+        }
+        #expect(tokenizer.token(forID: tokenizer.vocabularySize) == nil)
+    }
 }

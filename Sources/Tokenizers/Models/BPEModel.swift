@@ -20,12 +20,14 @@ struct BPEModel: TokenizerModel {
     let configuration: Configuration
     private let merges: [Pair: Merge]
     private let byteTokenIDs: [Int?]
+    let path: String
     let cache = WordCache()
 
     init(vocabulary: Vocabulary, merges: [(String, String)], configuration: Configuration, path: String) throws(TokenizerError) {
         self.vocabulary = vocabulary
         tokens = tokensByID(vocabulary)
         self.configuration = configuration
+        self.path = path
         let prefixLength = configuration.continuingSubwordPrefix?.unicodeScalars.count ?? 0
         var table: [Pair: Merge] = [:]
         table.reserveCapacity(merges.count)
@@ -68,7 +70,6 @@ struct BPEModel: TokenizerModel {
         var range: Range<Int>
         var previous: Int
         var next: Int
-        var isByte = false
         var removed = false
     }
 
@@ -76,8 +77,8 @@ struct BPEModel: TokenizerModel {
         var symbols: [Symbol] = []
         symbols.reserveCapacity(word.count)
         var unknown: (id: Int, range: Range<Int>)?
-        func add(_ id: Int, _ range: Range<Int>, isByte: Bool = false) {
-            symbols.append(Symbol(id: Int32(id), range: range, previous: symbols.count - 1, next: -1, isByte: isByte))
+        func add(_ id: Int, _ range: Range<Int>) {
+            symbols.append(Symbol(id: Int32(id), range: range, previous: symbols.count - 1, next: -1))
         }
         func flushUnknown() {
             if let pending = unknown { add(pending.id, pending.range); unknown = nil }
@@ -96,13 +97,13 @@ struct BPEModel: TokenizerModel {
                 let ids = piece.utf8.map { byteTokenIDs[Int($0)] }
                 if ids.allSatisfy({ $0 != nil }) {
                     flushUnknown()
-                    for id in ids { add(id!, index..<(index + 1), isByte: true) }
+                    for id in ids { add(id!, index..<(index + 1)) }
                     continue
                 }
             }
             guard let unkToken = configuration.unkToken else { continue }
             guard let unkID = vocabulary[unkToken] else {
-                throw TokenizerError("tokenizer.json", "BPE unk_token \(unkToken) is not in the vocabulary")
+                throw TokenizerError(path, "BPE unk_token \(unkToken) is not in the vocabulary")
             }
             if let pending = unknown, configuration.fuseUnk {
                 unknown = (unkID, pending.range.lowerBound..<(index + 1))
@@ -133,7 +134,6 @@ struct BPEModel: TokenizerModel {
             symbols[position].id = top.newID
             symbols[position].range = symbols[position].range.lowerBound..<right.range.upperBound
             symbols[position].next = right.next
-            symbols[position].isByte = false
             symbols[nextPosition].removed = true
             if right.next != -1 { symbols[right.next].previous = position }
             let previous = symbols[position].previous

@@ -11,6 +11,7 @@ struct UnigramModel: TokenizerModel {
     let byteFallback: Bool
     private let trie: ByteTrie
     private let minimumScore: Double
+    let path: String
     let cache = WordCache()
 
     init(pieces: [(String, Double)], unkID: Int?, byteFallback: Bool, path: String) throws(TokenizerError) {
@@ -28,6 +29,7 @@ struct UnigramModel: TokenizerModel {
         self.trie = trie
         self.unkID = unkID
         self.byteFallback = byteFallback
+        self.path = path
         minimumScore = pieces.map(\.1).min() ?? 0
     }
 
@@ -75,7 +77,7 @@ struct UnigramModel: TokenizerModel {
                 if end - start == characterLength { hasSingleCharacter = true }
             }
             if !hasSingleCharacter {
-                guard let unkID else { throw TokenizerError("tokenizer.json", "Unigram model has no unk_id, and a character is not in it") }
+                guard let unkID else { throw TokenizerError(path, "Unigram model has no unk_id, and a character is not in it") }
                 let end = min(start + characterLength, bytes.count)
                 let candidate = scoreHere + unkScore
                 if best[end].start == -1 || candidate > best[end].score {
@@ -113,7 +115,7 @@ struct UnigramModel: TokenizerModel {
                     continue
                 }
             }
-            guard let unkID else { throw TokenizerError("tokenizer.json", "Unigram model has no unk_id, and \(value) is not in it") }
+            guard let unkID else { throw TokenizerError(path, "Unigram model has no unk_id, and \(value) is not in it") }
             tokens.append(ModelToken(id: unkID, value: value, range: range))
         }
         return tokens

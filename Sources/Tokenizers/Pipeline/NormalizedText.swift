@@ -110,13 +110,6 @@ struct NormalizedText: Sendable {
         alignments.insert(contentsOf: repeatElement(first, count: prefix.count), at: 0)
     }
 
-    /// `NormalizedString::append`: the new scalars take the last scalar's alignment.
-    mutating func append(_ suffix: [Unicode.Scalar]) {
-        guard let last = alignments.last else { return }
-        scalars.append(contentsOf: suffix)
-        alignments.append(contentsOf: repeatElement(last, count: suffix.count))
-    }
-
     /// Removes whitespace at the start and/or the end.
     mutating func strip(left: Bool, right: Bool) {
         var start = 0

@@ -49,11 +49,6 @@ enum ScalarClass {
         }
     }
 
-    /// Rust `char::is_alphanumeric`.
-    static func isAlphanumeric(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.properties.isAlphabetic || isNumber(scalar)
-    }
-
     static func isPunctuation(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.properties.generalCategory {
         case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation, .initialPunctuation,

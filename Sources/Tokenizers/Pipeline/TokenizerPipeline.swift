@@ -120,11 +120,7 @@ struct TokenizerPipeline: Sendable {
         }
         var encodings = [first]
         if let second { encodings.append(second) }
-        if let postProcessor {
-            encodings = postProcessor.process(encodings, addSpecialTokens: addSpecialTokens)
-        } else if encodings.count > 1 {
-            encodings[1].typeIDs = Array(repeating: 0, count: encodings[1].count)
-        }
+        if let postProcessor { encodings = postProcessor.process(encodings, addSpecialTokens: addSpecialTokens) }
         var merged = Encoding()
         for encoding in encodings { merged.append(contentsOf: encoding) }
         return merged
