@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "JSON", targets: ["JSON"]),
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
         .library(name: "Tokenizers", targets: ["Tokenizers"]),
+        .library(name: "TextTasks", targets: ["TextTasks"]),
         .library(name: "Checkpoint", targets: ["Checkpoint"]),
         .library(name: "PyTorchCheckpoint", targets: ["PyTorchCheckpoint"]),
         .library(name: "LSGEncoder", targets: ["LSGEncoder"]),
@@ -57,8 +58,10 @@ let package = Package(
         .target(name: "CVectorKernels"),
         // CPU LSG encoder on BLAS: embeddings, local/sparse/global attention, heads.
         .target(name: "LSGEncoder", dependencies: ["Checkpoint", "SafeTensors", "Parallel", "CBLAS", "CVectorKernels"]),
+        // Text in, predictions out: fill-mask and classification as transformers' pipelines compute them.
+        .target(name: "TextTasks", dependencies: ["Checkpoint", "LSGEncoder", "Tokenizers", "FileIO"]),
         // Golden files (safetensors + zstd), comparison metrics, validation report.
-        .target(name: "Golden", dependencies: ["FileIO", "SafeTensors", "Zstd", "LSGEncoder", "Checkpoint"]),
+        .target(name: "Golden", dependencies: ["FileIO", "SafeTensors", "Zstd", "LSGEncoder", "Checkpoint", "Tokenizers"]),
         // Stage protocol, pipeline, recipes, built-in stages.
         .target(name: "LSGConversion", dependencies: ["Checkpoint", "FileIO", "SafeTensors", "Golden", "LSGEncoder"]),
         // Pictures of LSG attention patterns (SVG), drawn from the encoder's attention layout.
@@ -78,6 +81,7 @@ let package = Package(
             name: "LSGConvertCLI",
             dependencies: [
                 "FileIO", "SafeTensors", "Zstd", "Checkpoint", "LSGEncoder", "Golden", "LSGConversion", "Hub", "AttentionPlot",
+                "Tokenizers", "TextTasks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             plugins: ["BuildInfo"]
@@ -85,11 +89,11 @@ let package = Package(
         .executableTarget(name: "lsg-convert", dependencies: ["LSGConvertCLI"]),
         // Compiles the version (VERSION) and the git commit into LSGConvertCLI before each build.
         .plugin(name: "BuildInfo", capability: .buildTool()),
-        // Benchmark helpers for scripts/bench: sgemm peak with the encoder's BLAS, random checkpoints and inputs.
+        // Benchmark helpers for scripts/bench: sgemm peak with the encoder's BLAS, random checkpoints and inputs, tokenizer timing.
         .executableTarget(
             name: "lsg-bench",
             dependencies: [
-                "CBLAS", "JSON", "SafeTensors", "Checkpoint", "LSGEncoder",
+                "CBLAS", "JSON", "SafeTensors", "Checkpoint", "LSGEncoder", "Tokenizers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -100,6 +104,7 @@ let package = Package(
         .testTarget(name: "ZstdTests", dependencies: ["Zstd"]),
         .testTarget(name: "ParallelTests", dependencies: ["Parallel"]),
         .testTarget(name: "PyTorchCheckpointTests", dependencies: ["PyTorchCheckpoint", "SafeTensors"], resources: [.copy("Resources")]),
+        .testTarget(name: "TextTasksTests", dependencies: ["TextTasks", "Checkpoint", "LSGEncoder", "JSON", "Zstd", "TestSupport"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "JSON", "Zstd"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "SafeTensors"]),
         .testTarget(name: "LSGEncoderTests", dependencies: ["LSGEncoder", "CVectorKernels", "Golden", "Checkpoint", "SafeTensors", "JSON", "TestSupport"]),

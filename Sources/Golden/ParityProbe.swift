@@ -1,27 +1,55 @@
 import Checkpoint
 import Foundation
 import LSGEncoder
+import Tokenizers
 
-/// Compares an LSG checkpoint with the short model it was converted from, on a probe both
-/// can read: the cosine similarity of their hidden states (first token excluded, it is the one
-/// global pooling rewrites) and, when both have an MLM head, top-1 agreement of the logits.
+/// Compares an LSG checkpoint with the short model it was converted from on real text both can
+/// read: a multilingual paragraph (or the caller's text) tokenized by the source's tokenizer and
+/// repeated up to the probe length. It reports the cosine similarity of their hidden states
+/// (first token excluded, it is the one global pooling rewrites) and compares the head the
+/// converted model has: MLM top-1 on masked words, classifier logits, token labels.
 public struct ParityProbe: Sendable {
+    /// What the two models computed from, for the summary ("built-in multilingual text").
+    public let textOrigin: String
     public let length: Int
     public let meanCosine: Double
     public let minimumCosine: Double
-    /// Fraction of the probed positions where both models predict the same token; nil without
-    /// MLM heads.
+    /// The masked positions whose MLM top-1 is compared (one word piece in `maskStride`).
+    public let maskedPositions: [Int]
+    /// Fraction of the masked positions where both models predict the same token; nil without MLM heads.
     public let top1Agreement: Double?
-    /// The positions whose MLM top-1 is compared: one in `top1Stride` from position 1, so the
-    /// vocabulary projection (a fifth of a base model's work at 512 tokens) runs on a sample.
-    public let top1Positions: [Int]
-    public static let top1Stride = 4
+    /// Fraction of the masked positions where the LSG model predicts the original token.
+    public let lsgTop1Accuracy: Double?
+    /// The task head compared, when the model has one both could run.
+    public let head: HeadComparison?
+    public static let maskStride = 8
+
+    /// How the two models' task-head outputs compare.
+    public struct HeadComparison: Sendable {
+        public let head: EncoderHead
+        /// Largest absolute difference of the logits (real tokens only for per-token heads).
+        public let maxDifference: Double
+        /// Fraction of sequences (or tokens) with the same argmax label.
+        public let argmaxAgreement: Double
+        public let compared: Int
+    }
+
+    /// A short multilingual paragraph: prose in the languages the six families were trained on.
+    public static let builtInText = """
+        Paris est la capitale de la France. Elle est traversée par la Seine et compte plus de deux \
+        millions d'habitants ; ses musées, comme le Louvre, attirent chaque année des visiteurs du monde \
+        entier. The history of the city goes back more than two thousand years, and its libraries hold \
+        manuscripts written long before the printing press changed how people read. Berlin ist die \
+        Hauptstadt Deutschlands und liegt an der Spree. Madrid es la capital de España y su museo del \
+        Prado guarda obras de Velázquez y Goya. Roma è la capitale d'Italia, famosa per il Colosseo e \
+        per le fontane barocche.
+        """
 
     /// Runs both models on `length` tokens (default: the source's limit, at most the LSG
-    /// model's): the sequence-start id, then ids drawn with `seed`.
+    /// model's) of `text` (default `builtInText`) tokenized by the source's tokenizer.
     public init(
         lsg: ModelDirectory, source: ModelDirectory, overrides: LSGOverrides = LSGOverrides(), length: Int? = nil,
-        seed: UInt64 = 0, options: EncodeOptions = EncodeOptions()
+        text: String? = nil, textOrigin: String? = nil, options: EncodeOptions = EncodeOptions()
     ) throws {
         let lsgConfiguration = try EncoderConfiguration(model: lsg, overrides: overrides)
         let sourceConfiguration = try EncoderConfiguration(model: source)
@@ -34,57 +62,118 @@ public struct ParityProbe: Sendable {
         guard sourceConfiguration.hiddenSize == h else {
             throw GoldenError("hidden sizes differ: \(h) (LSG) and \(sourceConfiguration.hiddenSize) (source)")
         }
-        let vocabulary = min(lsgConfiguration.vocabSize, sourceConfiguration.vocabSize)
-        let pad = sourceConfiguration.padTokenId
-        var generator = SeededGenerator(seed: seed)
-        var ids = [Int64(source.tokenizer.sequenceStartId(config: source.config) ?? 0)]
-        while ids.count < length {
-            let id = Int.random(in: 0..<vocabulary, using: &generator)
-            if id != pad { ids.append(Int64(id)) }
+        let tokenizer = try Tokenizer(directory: source.url)
+        let ids = try Self.probeIDs(text ?? Self.builtInText, tokenizer: tokenizer, length: length)
+        self.textOrigin = textOrigin ?? (text == nil ? "built-in multilingual text" : "the probe text")
+        self.length = ids.count
+
+        // The converted model's task head, when the source has it too (a head the conversion
+        // added is random and has nothing to be compared with).
+        let taskHead = lsg.config.namedArchitecture.flatMap { EncoderHead(taskHead: $0.head) }
+            .flatMap { head in (try? Encoder(model: source, heads: [head])) != nil ? head : nil }
+        let special = Set(tokenizer.specialTokens.tokens.values.compactMap(\.id))
+        let maskID = tokenizer.specialTokens.id(.mask)
+        var masked: [Int] = []
+        var input = ids
+        if taskHead == nil, let maskID {
+            var seen = 0
+            for position in ids.indices where !special.contains(ids[position]) {
+                if seen % Self.maskStride == Self.maskStride / 2 {
+                    masked.append(position)
+                    input[position] = maskID
+                }
+                seen += 1
+            }
         }
-        let input = try EncoderInput(inputIds: ids, batchSize: 1, length: length)
-        let positions = Array(stride(from: 1, to: length, by: Self.top1Stride))
+        let encoderInput = try EncoderInput(inputIds: input.map(Int64.init), batchSize: 1, length: input.count)
         var options = options
-        options.maskedLMRows = positions
-        // One model after the other, keeping only hidden states and top-1 ids: each encoder is
-        // gone, and the pages it read released, before the next loads.
-        let lsgRun = try Self.run(Self.encoder(lsg, overrides: overrides), input, options)
-        let sourceRun = try Self.run(Self.encoder(source, overrides: LSGOverrides()), input, options)
+        options.maskedLMRows = masked
+
+        // One model after the other, keeping only what is compared: each encoder is gone, and
+        // the pages it read released, before the next loads.
+        let lsgRun = try Self.run(lsg, overrides: overrides, head: taskHead, wantsMLM: !masked.isEmpty, encoderInput, options)
+        let sourceRun = try Self.run(source, overrides: LSGOverrides(), head: taskHead, wantsMLM: !masked.isEmpty, encoderInput, options)
 
         var cosines: [Double] = []
-        for token in 1..<length {
-            cosines.append(Self.cosine(lsgRun.hiddenStates, sourceRun.hiddenStates, offset: token * h, count: h))
+        for token in 1..<input.count {
+            cosines.append(Self.cosine(lsgRun.output.lastHiddenState, sourceRun.output.lastHiddenState, offset: token * h, count: h))
         }
-        self.length = length
-        top1Positions = positions
         meanCosine = cosines.reduce(0, +) / Double(cosines.count)
         minimumCosine = cosines.min() ?? 1
-        if let lsgTop1 = lsgRun.top1, let sourceTop1 = sourceRun.top1,
+        maskedPositions = masked
+        if let lsgLogits = lsgRun.output.logits, let sourceLogits = sourceRun.output.logits, !masked.isEmpty,
            lsgConfiguration.vocabSize == sourceConfiguration.vocabSize {
-            let agreeing = zip(lsgTop1, sourceTop1).filter { $0 == $1 }
-            top1Agreement = Double(agreeing.count) / Double(positions.count)
+            let v = lsgConfiguration.vocabSize
+            let lsgTop1 = (0..<masked.count).map { Self.argmax(lsgLogits, offset: $0 * v, count: v) }
+            let sourceTop1 = (0..<masked.count).map { Self.argmax(sourceLogits, offset: $0 * v, count: v) }
+            top1Agreement = Double(zip(lsgTop1, sourceTop1).filter { $0 == $1 }.count) / Double(masked.count)
+            lsgTop1Accuracy = Double(zip(lsgTop1, masked).filter { $0 == ids[$1] }.count) / Double(masked.count)
         } else {
             top1Agreement = nil
+            lsgTop1Accuracy = nil
+        }
+        head = taskHead.flatMap { head in
+            Self.compare(head, lsgRun.output, sourceRun.output, tokens: input.count)
         }
     }
 
-    /// The hidden states, and the most likely token at each of `options.maskedLMRows` when the
-    /// MLM head ran.
+    /// The text's ids with the tokenizer's special tokens, the text repeated until it fills `length`.
+    static func probeIDs(_ text: String, tokenizer: Tokenizer, length: Int) throws -> [Int] {
+        let once = try tokenizer.encode(text, addSpecialTokens: false).ids
+        guard !once.isEmpty else { throw GoldenError("the probe text has no tokens") }
+        var repeated = text
+        var count = once.count
+        while count < length {
+            repeated += " " + text
+            count += once.count + 1
+        }
+        var options = TokenizeOptions()
+        options.maxLength = length
+        options.truncation = true
+        guard let encoding = try tokenizer.encode(batch: [repeated], options: options).first else {
+            throw GoldenError("the tokenizer returned no encoding")
+        }
+        return encoding.ids
+    }
+
+    private struct Run {
+        let output: EncoderOutput
+    }
+
     private static func run(
-        _ encoder: Encoder, _ input: EncoderInput, _ options: EncodeOptions
-    ) throws -> (hiddenStates: [Float], top1: [Int]?) {
-        let output = try encoder.encode(input, options: options)
-        let v = encoder.configuration.vocabSize
-        let top1 = output.logits.map { logits in
-            (0..<(logits.count / v)).map { argmax(logits, offset: $0 * v, count: v) }
+        _ model: ModelDirectory, overrides: LSGOverrides, head: EncoderHead?, wantsMLM: Bool, _ input: EncoderInput,
+        _ options: EncodeOptions
+    ) throws -> Run {
+        var heads: Set<EncoderHead> = []
+        if let head {
+            heads = [head]
+        } else if wantsMLM, (try? Encoder(model: model, overrides: overrides, heads: [.mlm])) != nil {
+            heads = [.mlm]
         }
-        return (output.lastHiddenState, top1)
+        var options = options
+        if !heads.contains(.mlm) { options.maskedLMRows = nil }
+        let encoder = try Encoder(model: model, overrides: overrides, heads: heads)
+        return Run(output: try encoder.encode(input, options: options))
     }
 
-    /// With the MLM head when the checkpoint has one.
-    private static func encoder(_ model: ModelDirectory, overrides: LSGOverrides) throws -> Encoder {
-        if let withHead = try? Encoder(model: model, overrides: overrides, heads: [.mlm]) { return withHead }
-        return try Encoder(model: model, overrides: overrides)
+    private static func compare(_ head: EncoderHead, _ lsg: EncoderOutput, _ source: EncoderOutput, tokens: Int) -> HeadComparison? {
+        var maxDifference = 0.0
+        var agreeing = 0
+        var compared = 0
+        for (name, shape, lsgValues) in lsg.taskOutputs {
+            guard let sourceValues = source.taskOutputs.first(where: { $0.name == name })?.values,
+                  sourceValues.count == lsgValues.count, let width = shape.last, width > 0 else { return nil }
+            for (a, b) in zip(lsgValues, sourceValues) { maxDifference = max(maxDifference, abs(Double(a) - Double(b))) }
+            // Question answering's start and end logits run over the tokens; the others over labels.
+            let row = head == .questionAnswering ? tokens : width
+            for offset in stride(from: 0, to: lsgValues.count, by: row) {
+                compared += 1
+                if argmax(lsgValues, offset: offset, count: row) == argmax(sourceValues, offset: offset, count: row) { agreeing += 1 }
+            }
+        }
+        guard compared > 0 else { return nil }
+        return HeadComparison(head: head, maxDifference: maxDifference, argmaxAgreement: Double(agreeing) / Double(compared),
+                              compared: compared)
     }
 
     private static func cosine(_ a: [Float], _ b: [Float], offset: Int, count: Int) -> Double {
@@ -123,21 +212,29 @@ public struct ParityProbe: Sendable {
 
     /// The figures on one line.
     public var summary: String {
-        var line = "parity with the source on a \(length)-token probe: hidden-state cosine mean \(String(format: "%.6f", meanCosine)), min \(String(format: "%.6f", minimumCosine))"
-        if let top1Agreement {
-            line += ", MLM top-1 agreement \(String(format: "%.2f", top1Agreement * 100)) % of \(top1Positions.count) positions"
+        var line = "parity with the source on \(length) tokens of \(textOrigin): hidden-state cosine mean \(String(format: "%.6f", meanCosine)), min \(String(format: "%.6f", minimumCosine))"
+        if let top1Agreement, let lsgTop1Accuracy {
+            line += ", MLM top-1 agreement \(Self.percent(top1Agreement)) of \(maskedPositions.count) masked words (LSG recovers \(Self.percent(lsgTop1Accuracy)))"
+        }
+        if let head {
+            line += ", \(head.head.rawValue) logits max difference \(String(format: "%.2e", head.maxDifference)), argmax agreement \(Self.percent(head.argmaxAgreement)) of \(head.compared)"
         }
         return line
     }
 
     public var text: String {
-        var lines = ["Comparing with the source model on a \(length)-token probe (first token excluded):"]
+        var lines = ["Comparing with the source model on \(length) tokens of \(textOrigin) (first token excluded):"]
         lines.append("\t-hidden states: cosine similarity mean \(String(format: "%.6f", meanCosine)), min \(String(format: "%.6f", minimumCosine))")
-        if let top1Agreement {
-            lines.append("\t-MLM top-1 agreement: \(String(format: "%.2f", top1Agreement * 100)) % of \(top1Positions.count) positions (one in \(Self.top1Stride))")
-        } else {
-            lines.append("\t-MLM top-1 agreement: not measured (a model has no MLM head)")
+        if let top1Agreement, let lsgTop1Accuracy {
+            lines.append("\t-MLM top-1 agreement: \(Self.percent(top1Agreement)) of \(maskedPositions.count) masked words (one in \(Self.maskStride)); the LSG model recovers \(Self.percent(lsgTop1Accuracy)) of them")
+        } else if head == nil {
+            lines.append("\t-MLM top-1 agreement: not measured (a model has no MLM head, or the tokenizer no mask token)")
+        }
+        if let head {
+            lines.append("\t-\(head.head.rawValue): logits max difference \(String(format: "%.2e", head.maxDifference)), argmax agreement \(Self.percent(head.argmaxAgreement)) of \(head.compared)")
         }
         return lines.joined(separator: "\n")
     }
+
+    static func percent(_ fraction: Double) -> String { String(format: "%.2f %%", fraction * 100) }
 }

@@ -110,6 +110,12 @@ public struct StageParameters {
         return urls
     }
 
+    /// One existing file path, resolved like `paths`.
+    public func path(_ key: String) throws -> URL? {
+        if let value = object[key], value.arrayValue != nil { throw mismatch(key, value, "a path") }
+        return try paths(key).first
+    }
+
     private func mismatch(_ key: String, _ value: JSONValue, _ expected: String) -> ConversionError {
         ConversionError("stage '\(stage)': parameter '\(key)' is a JSON \(value.typeName), expected \(expected)")
     }

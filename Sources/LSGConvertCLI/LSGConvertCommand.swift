@@ -16,6 +16,9 @@ public struct LSGConvertCommand: ParsableCommand {
             ValidateCommand.self,
             DiffCommand.self,
             PatternCommand.self,
+            TokenizeCommand.self,
+            FillMaskCommand.self,
+            ClassifyCommand.self,
         ],
         defaultSubcommand: ConvertCommand.self
     )

@@ -55,6 +55,11 @@ struct ModelVocabulary: Sendable {
     /// lone `\r` end a line; a byte order mark stays part of the first token), each line a token
     /// whose id is its line number; a repeated token takes its last line.
     init(vocabTxt text: String) {
+        self.init(map: Self.vocabTxtLines(text).enumerated().map { ($1, $0) }, origin: "vocab.txt")
+    }
+
+    /// The tokens of `vocab.txt`, one per line, in order.
+    static func vocabTxtLines(_ text: String) -> [String] {
         var lines: [String] = []
         var current = ""
         var previousWasCR = false
@@ -72,7 +77,7 @@ struct ModelVocabulary: Sendable {
             }
         }
         if !current.isEmpty { lines.append(current) }
-        self.init(map: lines.enumerated().map { ($1, $0) }, origin: "vocab.txt")
+        return lines
     }
 
     /// The vocabulary transformers' converter builds from a sentencepiece model (CamembertConverter,

@@ -10,47 +10,64 @@ struct SentencePieceModel: Sendable {
     }
 
     let pieces: [String]
+    /// Each piece's log probability (the Unigram score).
+    let scores: [Float]
     let modelType: ModelType
+    /// `normalizer_spec.precompiled_charsmap`: empty when the model was trained without normalization.
+    let precompiledCharsMap: [UInt8]
 
     init(_ data: Data, path: String) throws(TokenizerError) {
-        let result: Result<(pieces: [String], type: Int), TokenizerError> = data.withUnsafeBytes { bytes in
+        let result: Result<(pieces: [String], scores: [Float], type: Int, charsMap: [UInt8]), TokenizerError> = data.withUnsafeBytes { bytes in
             Result { () throws(TokenizerError) in
                 var reader = ProtobufReader(bytes: bytes, path: path)
                 var pieces: [String] = []
+                var scores: [Float] = []
+                var charsMap: [UInt8] = []
                 var type = ModelType.unigram.rawValue
                 while let field = try reader.nextField() {
                     switch (field.number, field.value) {
                     case (1, .bytes(let piece)):
                         var inner = ProtobufReader(bytes: piece, path: path)
                         var text = ""
+                        var score: Float = 0
                         while let pieceField = try inner.nextField() {
                             if pieceField.number == 1, case .bytes(let raw) = pieceField.value {
                                 guard let decoded = String(validating: raw, as: UTF8.self) else {
                                     throw TokenizerError(path, "piece \(pieces.count) is not UTF-8")
                                 }
                                 text = decoded
+                            } else if pieceField.number == 2, case .fixed32(let bits) = pieceField.value {
+                                score = Float(bitPattern: bits)
                             }
                         }
                         pieces.append(text)
+                        scores.append(score)
                     case (2, .bytes(let trainer)):
                         var inner = ProtobufReader(bytes: trainer, path: path)
                         while let trainerField = try inner.nextField() {
                             if trainerField.number == 3, case .varint(let value) = trainerField.value { type = Int(truncatingIfNeeded: value) }
                         }
+                    case (3, .bytes(let normalizerSpec)):
+                        var inner = ProtobufReader(bytes: normalizerSpec, path: path)
+                        while let specField = try inner.nextField() {
+                            if specField.number == 2, case .bytes(let map) = specField.value { charsMap = Array(map) }
+                        }
                     default:
                         continue
                     }
                 }
-                return (pieces, type)
+                return (pieces, scores, type, charsMap)
             }
         }
-        let (pieces, type) = try result.get()
+        let (pieces, scores, type, charsMap) = try result.get()
         guard !pieces.isEmpty else { throw TokenizerError(path, "holds no pieces: not a sentencepiece model") }
         guard let modelType = ModelType(rawValue: type) else {
             throw TokenizerError(path, "has an unknown sentencepiece model type \(type)")
         }
         self.pieces = pieces
+        self.scores = scores
         self.modelType = modelType
+        precompiledCharsMap = charsMap
     }
 }
 
@@ -59,7 +76,8 @@ private struct ProtobufReader {
     enum Value {
         case varint(UInt64)
         case bytes(UnsafeRawBufferPointer)
-        case fixed
+        case fixed32(UInt32)
+        case fixed64
     }
 
     let bytes: UnsafeRawBufferPointer
@@ -103,12 +121,14 @@ private struct ProtobufReader {
         guard number > 0 else { throw fail("field number 0 at byte \(position)") }
         switch key & 7 {
         case 0: return (number, .varint(try varint()))
-        case 1: _ = try take(8); return (number, .fixed)
+        case 1: _ = try take(8); return (number, .fixed64)
         case 2:
             let length = try varint()
             guard length <= UInt64(Int.max) else { throw fail("a length of \(length) bytes") }
             return (number, .bytes(try take(Int(length))))
-        case 5: _ = try take(4); return (number, .fixed)
+        case 5:
+            let raw = try take(4)
+            return (number, .fixed32(UInt32(raw[0]) | UInt32(raw[1]) << 8 | UInt32(raw[2]) << 16 | UInt32(raw[3]) << 24))
         default: throw fail("wire type \(key & 7) at byte \(position)")
         }
     }

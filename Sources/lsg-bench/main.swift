@@ -5,14 +5,15 @@ import Foundation
 import JSON
 import LSGEncoder
 import SafeTensors
+import Tokenizers
 
 /// Helpers for `scripts/bench`: the machine's sgemm peak with the encoder's own OpenBLAS, a
-/// camembert-base-size checkpoint with random weights, and random token ids.
+/// camembert-base-size checkpoint with random weights, random token ids, and tokenizer timings.
 struct LSGBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lsg-bench",
         abstract: "Benchmark helpers for lsg-convert (see scripts/bench).",
-        subcommands: [MachineDescription.self, SgemmPeak.self, RandomCheckpoint.self, RandomInputs.self]
+        subcommands: [MachineDescription.self, SgemmPeak.self, RandomCheckpoint.self, RandomInputs.self, TokenizeTiming.self]
     )
 }
 
@@ -219,3 +220,58 @@ struct RandomInputs: ParsableCommand {
 }
 
 LSGBench.main()
+
+/// Times a tokenizer on the lines of a text file, one `encode` call per line and then one batch
+/// call over all of them (after one untimed warm-up pass of each, as `bench/reference_tokenize.py`
+/// does). Prints one JSON line: {"texts", "characters", "tokens", "ids_checksum", "single_seconds",
+/// "batch_seconds"}; the checksum (FNV-1a over every id) lets scripts/bench check that both sides
+/// produced the same ids.
+struct TokenizeTiming: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "tokenize", abstract: "Time a tokenizer on a text file.")
+
+    @Option(help: "Model directory with the tokenizer files.") var tokenizer: String
+    @Option(help: "UTF-8 text, one text per line.") var text: String
+    @Option(help: "Timed runs (the median is printed).") var runs = 3
+
+    func validate() throws {
+        guard runs > 0 else { throw ValidationError("--runs must be positive") }
+    }
+
+    func run() throws {
+        let tokenizer = try Tokenizer(directory: URL(fileURLWithPath: self.tokenizer))
+        let lines = try String(contentsOfFile: text, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let texts = lines.last == "" ? Array(lines.dropLast()) : lines
+        let options = TokenizeOptions()
+        func single() throws -> [Encoding] { try texts.map { try tokenizer.encode($0) } }
+        func batch() throws -> [Encoding] { try tokenizer.encode(batch: texts, options: options) }
+        let encodings = try single()
+        _ = try batch()
+        var singleSeconds: [Double] = []
+        var batchSeconds: [Double] = []
+        for _ in 0..<runs {
+            singleSeconds.append(try Self.seconds { _ = try single() })
+            batchSeconds.append(try Self.seconds { _ = try batch() })
+        }
+        var checksum: UInt64 = 0xcbf2_9ce4_8422_2325
+        for encoding in encodings {
+            for id in encoding.ids { checksum = (checksum ^ UInt64(id)) &* 0x100_0000_01b3 }
+        }
+        let result: JSONValue = [
+            "texts": .int(texts.count),
+            "characters": .int(texts.reduce(0) { $0 + $1.unicodeScalars.count }),
+            "tokens": .int(encodings.reduce(0) { $0 + $1.count }),
+            "ids_checksum": .string(String(checksum, radix: 16)),
+            "single_seconds": .double(Self.median(singleSeconds)),
+            "batch_seconds": .double(Self.median(batchSeconds)),
+        ]
+        print(result.compactString())
+    }
+
+    static func seconds(_ body: () throws -> Void) rethrows -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try body()
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+
+    static func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+}

@@ -49,7 +49,7 @@ import Testing
         recipe.options = ["source": .string(camembertTiny.path), "max_length": .int(1024)]
         let context = try run(recipe, output: scratch.appendingPathComponent("out"))
         let line = try #require(context.report.validation.first { $0.hasPrefix("encoder: ") })
-        #expect(line.contains("parity with the source on a 512-token probe: hidden-state cosine mean 0.9"), "\(line)")
+        #expect(line.contains("parity with the source on 512 tokens of built-in multilingual text: hidden-state cosine mean 0.9"), "\(line)")
 
         let index = try #require(recipe.stages.firstIndex { $0.stage == ValidateEncoderStage.stageName })
         recipe.stages[index].parameters = ["min_cosine": .double(1.5), "probe_length": .int(64)]
@@ -57,7 +57,7 @@ import Testing
         #expect {
             try run(recipe, output: strict)
         } throws: { error in
-            "\(error)".contains("on a 64-token probe") && "\(error)".contains("is below 1.5")
+            "\(error)".contains("on 64 tokens of built-in multilingual text") && "\(error)".contains("is below 1.5")
         }
         #expect(!FileManager.default.fileExists(atPath: strict.path))
     }

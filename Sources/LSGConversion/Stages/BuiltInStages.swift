@@ -23,12 +23,13 @@ enum BuiltInStages {
         plain(WriteManifestStage.stageName) { WriteManifestStage() }
         plain(ValidateStage.stageName) { ValidateStage() }
         registry.register(ValidateEncoderStage.stageName) { parameters in
-            try parameters.allow(["golden", "min_cosine", "min_top1", "probe_length"])
+            try parameters.allow(["golden", "min_cosine", "min_top1", "probe_length", "probe_text"])
             return ValidateEncoderStage(
                 goldenFiles: try parameters.paths("golden"),
                 minimumMeanCosine: try parameters.double("min_cosine") ?? ValidateEncoderStage.defaultMinimumMeanCosine,
                 minimumTop1Agreement: try parameters.double("min_top1"),
-                probeLength: try parameters.int("probe_length"))
+                probeLength: try parameters.int("probe_length"),
+                probeText: try parameters.path("probe_text"))
         }
         plain(WriteModelCardStage.stageName) { WriteModelCardStage() }
     }

@@ -1,4 +1,5 @@
 import Checkpoint
+import FileIO
 import Foundation
 import Golden
 import LSGEncoder
@@ -20,13 +21,16 @@ public struct ValidateEncoderStage: Stage, ValidatingStage {
     public var minimumTop1Agreement: Double?
     /// Probe length; nil for the source's limit.
     public var probeLength: Int?
+    /// A UTF-8 text file to probe with instead of the built-in paragraph.
+    public var probeText: URL?
 
     public init(goldenFiles: [URL] = [], minimumMeanCosine: Double = Self.defaultMinimumMeanCosine,
-                minimumTop1Agreement: Double? = nil, probeLength: Int? = nil) {
+                minimumTop1Agreement: Double? = nil, probeLength: Int? = nil, probeText: URL? = nil) {
         self.goldenFiles = goldenFiles
         self.minimumMeanCosine = minimumMeanCosine
         self.minimumTop1Agreement = minimumTop1Agreement
         self.probeLength = probeLength
+        self.probeText = probeText
     }
 
     public func run(_ context: ConversionContext) throws {
@@ -65,8 +69,14 @@ public struct ValidateEncoderStage: Stage, ValidatingStage {
                                    context: ConversionContext) throws {
         let probe: ParityProbe
         do {
-            probe = try ParityProbe(lsg: converted, source: source, length: probeLength,
-                                    options: EncodeOptions(threads: threads))
+            let text = try probeText.map { url in
+                guard let text = String(validating: try RegularFile.contents(of: url, maxBytes: FileLimits.maxJSONFileBytes), as: UTF8.self) else {
+                    throw ConversionError("\(url.path): probe_text is not UTF-8 text")
+                }
+                return text
+            }
+            probe = try ParityProbe(lsg: converted, source: source, length: probeLength, text: text,
+                                    textOrigin: probeText?.lastPathComponent, options: EncodeOptions(threads: threads))
         } catch {
             throw ConversionError("encoder validation could not run: \(error)")
         }

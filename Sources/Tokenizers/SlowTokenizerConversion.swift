@@ -1,0 +1,117 @@
+import JSON
+
+/// The tokenizer.json transformers 4.36.2's `convert_slow_tokenizer` builds from a slow
+/// tokenizer's files when there is no tokenizer.json: BertConverter (vocab.txt),
+/// RobertaConverter (vocab.json + merges.txt), CamembertConverter and XLMRobertaConverter
+/// (sentencepiece.bpe.model, Unigram only).
+enum SlowTokenizerConversion {
+    static func tokenizerJSON(files: TokenizerDirectory, tokenizerClass: TokenizerClass, specialTokens: SpecialTokens,
+                              settings: TransformersSettings) throws(TokenizerError) -> JSONValue {
+        let kind = tokenizerClass.slowVocabulary
+        for name in kind.fileNames where !files.contains(name) {
+            throw TokenizerError(files.path(of: name), "is missing: with no tokenizer.json, transformers builds the tokenizer from \(kind.fileNames.joined(separator: " and ")), and cannot without it")
+        }
+        func special(_ role: SpecialTokenRole) throws(TokenizerError) -> (String, Int) {
+            guard let token = specialTokens.tokens[role], let id = token.id else {
+                throw TokenizerError(files.url.path, "has no \(role.key) with an id, which transformers' converter needs")
+            }
+            return (token.content, id)
+        }
+        switch kind {
+        case .wordPiece:
+            let lines = ModelVocabulary.vocabTxtLines(try files.text("vocab.txt"))
+            let (cls, sep) = (try special(.cls), try special(.sep))
+            return object([
+                ("normalizer", object([("type", "BertNormalizer"), ("clean_text", true), ("handle_chinese_chars", .bool(settings.tokenizeChineseChars)),
+                                      ("strip_accents", settings.stripAccents.map(JSONValue.bool) ?? .null), ("lowercase", .bool(settings.doLowerCase))])),
+                ("pre_tokenizer", object([("type", "BertPreTokenizer")])),
+                ("post_processor", template(single: [.special(cls.0, 0), .sequence("A", 0), .special(sep.0, 0)],
+                                            pair: [.special(cls.0, 0), .sequence("A", 0), .special(sep.0, 0), .sequence("B", 1), .special(sep.0, 1)],
+                                            tokens: [cls, sep])),
+                ("decoder", object([("type", "WordPiece"), ("prefix", "##"), ("cleanup", true)])),
+                ("model", object([("type", "WordPiece"), ("unk_token", .string(try special(.unk).0)), ("continuing_subword_prefix", "##"),
+                                  ("max_input_chars_per_word", .int(100)),
+                                  ("vocab", .object(JSONObject(lines.enumerated().map { ($1, JSONValue.int($0)) })))])),
+            ])
+        case .byteLevelBPE:
+            let vocabulary = try files.jsonObject("vocab.json")
+            let merges = mergesTxt(try files.text("merges.txt"))
+            let (cls, sep) = (try special(.cls), try special(.sep))
+            return object([
+                ("pre_tokenizer", object([("type", "ByteLevel"), ("add_prefix_space", .bool(settings.addPrefixSpace)), ("trim_offsets", true), ("use_regex", true)])),
+                ("post_processor", object([("type", "RobertaProcessing"), ("sep", .array([.string(sep.0), .int(sep.1)])),
+                                           ("cls", .array([.string(cls.0), .int(cls.1)])), ("trim_offsets", true),
+                                           ("add_prefix_space", .bool(settings.addPrefixSpace))])),
+                ("decoder", object([("type", "ByteLevel")])),
+                ("model", object([("type", "BPE"), ("vocab", .object(vocabulary)),
+                                  ("merges", .array(merges.map { .string($0.0 + " " + $0.1) }))])),
+            ])
+        case .sentencePiece(let converter):
+            let path = files.path(of: SentencePieceConverter.fileName)
+            let model = try SentencePieceModel(try files.contents(of: SentencePieceConverter.fileName), path: path)
+            guard model.modelType == .unigram else {
+                throw TokenizerError(path, "is not a Unigram sentencepiece model; converting other models is not supported")
+            }
+            let leadingScores: [Double] = converter == .camembert ? [0, 0, 0, 0, -100] : [0, 0, 0, 0]
+            var pieces: [JSONValue] = zip(converter.leadingTokens, leadingScores).map { .array([.string($0), .double($1)]) }
+            for (piece, score) in zip(model.pieces, model.scores).dropFirst(converter.skippedPieces) {
+                pieces.append(.array([.string(piece), .double(Double(score))]))
+            }
+            pieces.append(.array([.string("<mask>"), .double(0)]))
+            var ids: [String: Int] = [:]
+            for (index, piece) in pieces.enumerated() { ids[piece.arrayValue![0].stringValue!] = index }
+            let replace: JSONValue = object([("type", "Replace"), ("pattern", object([("Regex", " {2,}")])), ("content", " ")])
+            var normalizers: [JSONValue] = [replace]
+            if !model.precompiledCharsMap.isEmpty {
+                normalizers.insert(object([("type", "Precompiled"), ("precompiled_charsmap", .string(Base64.encode(model.precompiledCharsMap)))]), at: 0)
+            }
+            let metaspace: [(String, JSONValue)] = [("replacement", "▁"), ("add_prefix_space", true), ("prepend_scheme", "always")]
+            let special = { (token: String) -> (String, Int) in (token, ids[token] ?? 0) }
+            return object([
+                ("normalizer", object([("type", "Sequence"), ("normalizers", .array(normalizers))])),
+                ("pre_tokenizer", object([("type", "Metaspace")] + metaspace)),
+                ("post_processor", template(single: [.special("<s>", 0), .sequence("A", 0), .special("</s>", 0)],
+                                            pair: [.special("<s>", 0), .sequence("A", 0), .special("</s>", 0), .special("</s>", 0),
+                                                   .sequence("B", 0), .special("</s>", 0)],
+                                            tokens: [special("<s>"), special("</s>")])),
+                ("decoder", object([("type", "Metaspace")] + metaspace)),
+                ("model", object([("type", "Unigram"), ("unk_id", .int(3)), ("vocab", .array(pieces)), ("byte_fallback", false)])),
+            ])
+        }
+    }
+
+    /// merges.txt as the slow RobertaTokenizer reads it: the lines between the first (the
+    /// version) and the last (empty after the final newline), each split on whitespace; a
+    /// repeated merge keeps its first rank.
+    static func mergesTxt(_ text: String) -> [(String, String)] {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).dropFirst().dropLast()
+        var seen = Set<String>()
+        var merges: [(String, String)] = []
+        for line in lines {
+            let parts = line.unicodeScalars.split(whereSeparator: { ScalarClass.isWhitespace($0) }).map { String(scalars: $0) }
+            guard parts.count == 2, seen.insert(parts[0] + " " + parts[1]).inserted else { continue }
+            merges.append((parts[0], parts[1]))
+        }
+        return merges
+    }
+
+    private enum TemplatePart {
+        case special(String, Int)
+        case sequence(String, Int)
+    }
+
+    private static func template(single: [TemplatePart], pair: [TemplatePart], tokens: [(String, Int)]) -> JSONValue {
+        func pieces(_ parts: [TemplatePart]) -> JSONValue {
+            .array(parts.map { part in
+                switch part {
+                case .special(let name, let typeID): object([("SpecialToken", object([("id", .string(name)), ("type_id", .int(typeID))]))])
+                case .sequence(let name, let typeID): object([("Sequence", object([("id", .string(name)), ("type_id", .int(typeID))]))])
+                }
+            })
+        }
+        let specials = tokens.map { ($0.0, object([("id", .string($0.0)), ("ids", .array([.int($0.1)])), ("tokens", .array([.string($0.0)]))])) }
+        return object([("type", "TemplateProcessing"), ("single", pieces(single)), ("pair", pieces(pair)), ("special_tokens", .object(JSONObject(specials)))])
+    }
+
+    private static func object(_ pairs: [(String, JSONValue)]) -> JSONValue { .object(JSONObject(pairs)) }
+}
