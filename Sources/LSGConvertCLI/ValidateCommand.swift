@@ -1,5 +1,6 @@
 import ArgumentParser
 import Checkpoint
+import FileIO
 import Foundation
 import Golden
 import LSGEncoder
@@ -16,8 +17,9 @@ struct ValidateCommand: ParsableCommand {
             file) and reports every output: shape, all values close or the max difference, NMSE. \
             Every failure is reported before exiting 1. --against SOURCE runs the short source model \
             and MODEL on a probe both can read and reports the hidden states' cosine similarity and \
-            MLM top-1 agreement. --record OUT.safetensors.zst --input IN freezes MODEL's outputs on \
-            IN as a golden file.
+            MLM top-1 agreement on masked words (or the classifier's logits); the probe is a built-in \
+            multilingual paragraph, or --probe-text, tokenized by the source's tokenizer. \
+            --record OUT.safetensors.zst --input IN freezes MODEL's outputs on IN as a golden file.
             """
     )
 
@@ -36,11 +38,20 @@ struct ValidateCommand: ParsableCommand {
     @Option(help: "Relative tolerance.")
     var rtol: Double = 0
 
-    @Option(help: "With --against: fail when the mean cosine similarity is below this.")
+    @Option(help: "With --against: fail when the mean cosine similarity is below this (default \(ParityProbe.defaultMinimumMeanCosine)).")
     var minCosine: Double?
+
+    @Option(help: "With --against: fail when the least similar token's cosine similarity is below this (default \(ParityProbe.defaultMinimumTokenCosine)).")
+    var minTokenCosine: Double?
 
     @Option(help: "With --against: fail when the MLM top-1 agreement (0 to 1) is below this.")
     var minTop1: Double?
+
+    @Option(help: "With --against: probe length in tokens (default: the source's limit).")
+    var probeLength: Int?
+
+    @Option(help: "With --against: a UTF-8 text file to probe with instead of the built-in multilingual paragraph.")
+    var probeText: String?
 
     @Option(help: "Record a golden file here (.safetensors.zst) instead of checking.")
     var record: String?
@@ -60,6 +71,9 @@ struct ValidateCommand: ParsableCommand {
         if record != nil, input == nil { throw ValidationError("--record needs --input") }
         if record == nil, input != nil { throw ValidationError("--input goes with --record") }
         if record == nil, !head.isEmpty { throw ValidationError("--head goes with --record") }
+        if against == nil, probeLength != nil || probeText != nil || minCosine != nil || minTokenCosine != nil || minTop1 != nil {
+            throw ValidationError("--probe-length, --probe-text, --min-cosine, --min-token-cosine and --min-top1 go with --against")
+        }
         if !golden.isEmpty, !lsg.overrides.isEmpty {
             throw ValidationError("LSG options do not apply to --golden: each file carries its own settings")
         }
@@ -81,9 +95,19 @@ struct ValidateCommand: ParsableCommand {
         }
         if let against {
             let source = try ModelDirectory(resolved: ModelLocator().resolve(against))
-            let probe = try ParityProbe(lsg: directory, source: source, overrides: lsg.overrides, options: options)
+            let text = try probeText.map { path in
+                guard let text = String(validating: try RegularFile.contents(of: URL(fileURLWithPath: path), maxBytes: FileLimits.maxJSONFileBytes), as: UTF8.self) else {
+                    throw ValidationError("\(path): is not UTF-8 text")
+                }
+                return text
+            }
+            let probe = try ParityProbe(
+                lsg: directory, source: source, overrides: lsg.overrides, length: probeLength, text: text,
+                textOrigin: probeText.map { URL(fileURLWithPath: $0).lastPathComponent }, options: options)
             print(probe.text)
-            let failures = probe.failures(minimumMeanCosine: minCosine, minimumTop1Agreement: minTop1)
+            let failures = probe.failures(
+                minimumMeanCosine: minCosine ?? ParityProbe.defaultMinimumMeanCosine,
+                minimumTokenCosine: minTokenCosine ?? ParityProbe.defaultMinimumTokenCosine, minimumTop1Agreement: minTop1)
             for failure in failures { print("\t-[x] \(failure)") }
             if !failures.isEmpty { throw ExitCode(1) }
             return

@@ -1,3 +1,5 @@
+import Golden
+
 /// Registers the stages every recipe can use.
 enum BuiltInStages {
     static func register(in registry: StageRegistry) {
@@ -23,10 +25,11 @@ enum BuiltInStages {
         plain(WriteManifestStage.stageName) { WriteManifestStage() }
         plain(ValidateStage.stageName) { ValidateStage() }
         registry.register(ValidateEncoderStage.stageName) { parameters in
-            try parameters.allow(["golden", "min_cosine", "min_top1", "probe_length", "probe_text"])
+            try parameters.allow(["golden", "min_cosine", "min_token_cosine", "min_top1", "probe_length", "probe_text"])
             return ValidateEncoderStage(
                 goldenFiles: try parameters.paths("golden"),
-                minimumMeanCosine: try parameters.double("min_cosine") ?? ValidateEncoderStage.defaultMinimumMeanCosine,
+                minimumMeanCosine: try parameters.double("min_cosine") ?? ParityProbe.defaultMinimumMeanCosine,
+                minimumTokenCosine: try parameters.double("min_token_cosine") ?? ParityProbe.defaultMinimumTokenCosine,
                 minimumTop1Agreement: try parameters.double("min_top1"),
                 probeLength: try parameters.int("probe_length"),
                 probeText: try parameters.path("probe_text"))

@@ -8,26 +8,27 @@ import LSGEncoder
 /// parameter, paths relative to the recipe file), each recorded case must reproduce the outputs
 /// the reference recorded. Without, the converted model is compared with its source on a probe
 /// both can read (`ParityProbe`): the conversion fails when the mean cosine similarity of their
-/// hidden states falls below `min_cosine` (or the MLM top-1 agreement below `min_top1`, when set).
-/// The default threshold catches a broken conversion, not the small drift LSG attention brings;
-/// a recipe can raise it. Skipped in a dry run.
+/// hidden states falls below `min_cosine`, the least similar token's below `min_token_cosine`, or
+/// the MLM top-1 agreement below `min_top1` (when set). The defaults (`ParityProbe`) catch a
+/// broken conversion and pass a correct one; a recipe can raise them. Skipped in a dry run.
 public struct ValidateEncoderStage: Stage, ValidatingStage {
     public static let stageName = "validate-encoder"
-    public static let defaultMinimumMeanCosine = 0.5
     public var name: String { Self.stageName }
 
     public var goldenFiles: [URL]
     public var minimumMeanCosine: Double
+    public var minimumTokenCosine: Double
     public var minimumTop1Agreement: Double?
     /// Probe length; nil for the source's limit.
     public var probeLength: Int?
     /// A UTF-8 text file to probe with instead of the built-in paragraph.
     public var probeText: URL?
 
-    public init(goldenFiles: [URL] = [], minimumMeanCosine: Double = Self.defaultMinimumMeanCosine,
-                minimumTop1Agreement: Double? = nil, probeLength: Int? = nil, probeText: URL? = nil) {
+    public init(goldenFiles: [URL] = [], minimumMeanCosine: Double = ParityProbe.defaultMinimumMeanCosine,
+                minimumTokenCosine: Double = ParityProbe.defaultMinimumTokenCosine, minimumTop1Agreement: Double? = nil, probeLength: Int? = nil, probeText: URL? = nil) {
         self.goldenFiles = goldenFiles
         self.minimumMeanCosine = minimumMeanCosine
+        self.minimumTokenCosine = minimumTokenCosine
         self.minimumTop1Agreement = minimumTop1Agreement
         self.probeLength = probeLength
         self.probeText = probeText
@@ -80,7 +81,8 @@ public struct ValidateEncoderStage: Stage, ValidatingStage {
         } catch {
             throw ConversionError("encoder validation could not run: \(error)")
         }
-        let failures = probe.failures(minimumMeanCosine: minimumMeanCosine, minimumTop1Agreement: minimumTop1Agreement)
+        let failures = probe.failures(
+            minimumMeanCosine: minimumMeanCosine, minimumTokenCosine: minimumTokenCosine, minimumTop1Agreement: minimumTop1Agreement)
         guard failures.isEmpty else {
             throw ConversionError("encoder validation failed: \(probe.summary): " + failures.joined(separator: "; "))
         }
