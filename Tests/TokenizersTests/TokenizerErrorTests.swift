@@ -65,6 +65,12 @@ struct TokenizerErrorTests {
                 guard case .object(let model)? = $0["model"], case .object(let vocab)? = model["vocab"] else { return }
                 $0 = $0.setting("model", .object(model.setting("vocab", .object(vocab.setting("[PAD]", "zero")))))
             }),
+            ("normalizer Precompiled \"precompiled_charsmap\" is a JSON string, expected base64 text or a list of bytes", {
+                $0 = $0.setting("normalizer", Self.component([("type", "Precompiled"), ("precompiled_charsmap", "not base64!")]))
+            }),
+            ("precompiled_charsmap declares a trie of", {
+                $0 = $0.setting("normalizer", Self.component([("type", "Precompiled"), ("precompiled_charsmap", "/////w==")]))
+            }),
             ("added_tokens[0] has no \"content\" string", {
                 $0 = $0.setting("added_tokens", .array([Self.component([("id", .int(0))])]))
             }),

@@ -14,6 +14,11 @@ token_type_ids, special_tokens_mask, decode(ids) and decode(ids, skip_special_to
 batches with truncation (several max_length values, pairs with longest_first) and padding (longest,
 max_length, pad_to_multiple_of).
 
+The sentencepiece models and the fixtures' results are the same on every run; the `tokenizers`
+trainers break count ties in hash order, so the trained BPE and WordPiece tokenizers (and their
+recorded results) can differ from one run to the next. Tokenizers and results are always written
+together, so the stored pair stays consistent.
+
 Output (relative to golden/):
     tokenizers/corpus/cases.json.zst             every tokenizer: where its files are, and its cases
     tokenizers/corpus/trained/<name>/<file>.zst  the files of the trained tokenizers and of MiniLM (a file two

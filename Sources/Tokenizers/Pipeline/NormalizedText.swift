@@ -35,6 +35,36 @@ struct NormalizedText: Sendable {
         return start..<max(start, alignments[range.upperBound - 1].upperBound)
     }
 
+    /// Visits the text grapheme cluster by grapheme cluster (the range of its scalars, and the
+    /// cluster). An ASCII scalar between ASCII scalars (or the ends), and not half of a CR LF, is
+    /// always a cluster of its own; those are visited with a nil cluster, without building strings.
+    func forEachCluster(_ body: (Range<Int>, Character?) -> Void) {
+        func isLoneASCII(_ index: Int) -> Bool {
+            let scalar = scalars[index]
+            guard scalar.isASCII else { return false }
+            if index > 0 && (!scalars[index - 1].isASCII || (scalars[index - 1] == "\r" && scalar == "\n")) { return false }
+            if index + 1 < scalars.count && (!scalars[index + 1].isASCII || (scalar == "\r" && scalars[index + 1] == "\n")) { return false }
+            return true
+        }
+        var index = 0
+        while index < scalars.count {
+            if isLoneASCII(index) {
+                body(index..<(index + 1), nil)
+                index += 1
+                continue
+            }
+            var end = index + 1
+            while end < scalars.count && !isLoneASCII(end) { end += 1 }
+            var start = index
+            for cluster in String(scalars: scalars[index..<end]) {
+                let count = cluster.unicodeScalars.count
+                body(start..<(start + count), cluster)
+                start += count
+            }
+            index = end
+        }
+    }
+
     func slice(_ range: Range<Int>) -> NormalizedText {
         NormalizedText(scalars: Array(scalars[range]), alignments: Array(alignments[range]),
                        originalStart: originalRange(of: range).lowerBound)

@@ -32,14 +32,14 @@ indirect enum Normalizer: Sendable {
                 throw TokenizerError(path, "normalizer Precompiled has no \"precompiled_charsmap\"")
             }
             // Older files write the map as a list of bytes, newer ones in base64.
-            if let bytes = encoded.arrayValue {
-                self = .precompiled(try PrecompiledCharsMap(bytes.map { UInt8(clamping: $0.intValue ?? 0) }, path: path))
+            if let list = encoded.arrayValue {
+                let bytes = list.compactMap { $0.intValue.flatMap(UInt8.init(exactly:)) }
+                guard bytes.count == list.count else { throw fields.fail("precompiled_charsmap", encoded, expected: "a list of bytes") }
+                self = .precompiled(try PrecompiledCharsMap(bytes, path: path))
             } else if let base64 = encoded.stringValue, let data = Base64.decode(base64) {
                 self = .precompiled(try PrecompiledCharsMap(data, path: path))
-            } else if encoded.isNull {
-                self = .sequence([])
             } else {
-                throw fields.fail("precompiled_charsmap", encoded, expected: "base64 text")
+                throw fields.fail("precompiled_charsmap", encoded, expected: "base64 text or a list of bytes")
             }
         case "Sequence":
             var normalizers: [Normalizer] = []

@@ -62,12 +62,24 @@ struct PrecompiledCharsMap: Sendable {
         var changes: [(Unicode.Scalar, Int)] = []
         changes.reserveCapacity(text.count)
         var modified = false
-        for cluster in text.string {
+        let scalars = text.scalars
+        text.forEachCluster { range, cluster in
+            guard let cluster else {
+                // A lone ASCII scalar: the cluster and scalar lookups are the same one-byte lookup.
+                let scalar = scalars[range.lowerBound]
+                if let new = replacement(forPrefixOf: CollectionOfOne(UInt8(scalar.value))) {
+                    appendReplacement(old: 1, new: new, to: &changes)
+                    modified = true
+                } else {
+                    changes.append((scalar, 0))
+                }
+                return
+            }
             let utf8 = cluster.utf8
             if utf8.count < 6, let new = replacement(forPrefixOf: utf8) {
-                appendReplacement(old: cluster.unicodeScalars.count, new: new, to: &changes)
+                appendReplacement(old: range.count, new: new, to: &changes)
                 modified = true
-                continue
+                return
             }
             for scalar in cluster.unicodeScalars {
                 if let new = replacement(forPrefixOf: String(scalar).utf8) {

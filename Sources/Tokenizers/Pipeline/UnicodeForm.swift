@@ -19,14 +19,13 @@ enum UnicodeForm: String, Sendable {
         guard text.scalars.contains(where: { !$0.isASCII }) else { return }
         var changes: [(Unicode.Scalar, Int)] = []
         changes.reserveCapacity(text.count)
-        for cluster in text.string {
-            let old = cluster.unicodeScalars
-            if old.allSatisfy(\.isASCII) {
-                for scalar in old { changes.append((scalar, 0)) }
-                continue
+        let scalars = text.scalars
+        text.forEachCluster { range, cluster in
+            guard let cluster, !cluster.unicodeScalars.allSatisfy(\.isASCII) else {
+                for scalar in scalars[range] { changes.append((scalar, 0)) }
+                return
             }
-            let new = Array(normalize(String(cluster)).unicodeScalars)
-            appendReplacement(old: old.count, new: new, to: &changes)
+            appendReplacement(old: range.count, new: Array(normalize(String(cluster)).unicodeScalars), to: &changes)
         }
         text.transform(changes)
     }
