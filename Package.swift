@@ -46,7 +46,7 @@ let package = Package(
         // Streaming zstd compression and decompression over the system libzstd.
         .target(name: "Zstd", dependencies: ["CZstd"]),
         // Tokenizer files as transformers reads them: the vocabulary and special-token ids AutoTokenizer reports.
-        .target(name: "Tokenizers", dependencies: ["JSON", "FileIO", "SafeTensors"]),
+        .target(name: "Tokenizers", dependencies: ["JSON", "FileIO", "SafeTensors", "Parallel"]),
         // A model directory: typed config, tensor store (single or sharded), tokenizer files, name resolution.
         .target(
             name: "Checkpoint",

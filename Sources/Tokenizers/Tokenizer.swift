@@ -1,5 +1,6 @@
 import Foundation
 import JSON
+import Parallel
 
 /// A tokenizer exactly as transformers 4.36.2's `AutoTokenizer.from_pretrained(directory)` (the
 /// fast tokenizer, `tokenizers` 0.15.2) builds it: tokenizer.json, or the slow tokenizer's files
@@ -79,8 +80,15 @@ public final class Tokenizer: Sendable {
             throw TokenizerError(directoryPath, "truncation needs a maximum length, and the tokenizer has no model_max_length")
         }
         let truncation = options.truncation ? maxLength : nil
-        var encodings = try BatchRunner.map(texts.indices) { index throws(TokenizerError) in
-            try self.encode(texts[index], pair: pairs?[index], addSpecialTokens: options.addSpecialTokens, maxLength: truncation)
+        var encodings: [Encoding]
+        do {
+            encodings = try Parallel().map(texts.count) { index in
+                try self.encode(texts[index], pair: pairs?[index], addSpecialTokens: options.addSpecialTokens, maxLength: truncation)
+            }
+        } catch let error as TokenizerError {
+            throw error
+        } catch {
+            throw TokenizerError(directoryPath, "\(error)")
         }
         var target: Int?
         switch options.padding {
