@@ -60,7 +60,7 @@ extension EncoderTensorNames {
         tokenTypeEmbeddings: nil, embeddingNorm: "embeddings.LayerNorm",
         globalEmbeddings: "embeddings.global_embeddings.weight", embeddingProjection: nil,
         layerModules: LayerModules(
-            prefix: "transformer.layer.", query: "attention.q_lin", key: "attention.k_lin", value: "attention.v_lin",
+            prefix: .flat("transformer.layer."), query: "attention.q_lin", key: "attention.k_lin", value: "attention.v_lin",
             attentionOutput: "attention.out_lin", attentionNorm: "sa_layer_norm", intermediate: "ffn.lin1",
             output: "ffn.lin2", outputNorm: "output_layer_norm"))
 }
