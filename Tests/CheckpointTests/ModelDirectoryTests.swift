@@ -101,7 +101,7 @@ struct ModelConfigTests {
 
 struct ModelFamilyTests {
     @Test func familiesKnowOffsetsPrefixesAndClasses() throws {
-        #expect(ModelFamily.allCases.map(\.positionOffset) == [2, 2, 2, 0, 0, 0])
+        #expect(ModelFamily.allCases.map(\.positionOffset) == [2, 2, 2, 0, 0, 0, 0])
         #expect(ModelFamily(modelType: "xlm-roberta") == .xlmRoberta)
         #expect(ModelFamily(modelType: "gpt2") == nil)
         let camembert = ModelFamily.camembert
@@ -139,7 +139,7 @@ struct ModelFamilyTests {
 struct TokenizerFilesTests {
     @Test("special ids come from the tokenizer files", arguments: [
         ("camembert-tiny", 5, 256), ("roberta-tiny", 0, 360), ("xlm-roberta-tiny", 0, 401), ("bert-tiny", 2, 4),
-        ("distilbert-tiny", 2, 4), ("electra-tiny", 2, 4),
+        ("distilbert-tiny", 2, 4), ("electra-tiny", 2, 4), ("albert-tiny", 2, 4),
     ])
     func fixtureIds(_ name: String, _ start: Int, _ mask: Int) throws {
         let model = try ModelDirectory(url: fixtures.appendingPathComponent(name))
