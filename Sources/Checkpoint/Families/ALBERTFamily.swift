@@ -22,7 +22,7 @@ extension FamilyDescription {
         configAttributeMap: [:], encoderTensorNames: .albert, pooler: "pooler", addsTokenTypeToGlobalRows: true,
         heads: albertHeads, defaultHead: .preTraining, maskedLM: albertLMHead,
         lsgCodeRepository: "ccdv/lsg-albert-base-v2-4096",
-        modelCard: ModelCardFacts(citation: "Zhenzhong Lan et al., *ALBERT: A Lite BERT for Self-supervised Learning of Language Representations*, ICLR 2020, arXiv 1909.11942."))
+        modelCard: ModelCardFacts(name: "ALBERT", citation: "Zhenzhong Lan et al., *ALBERT: A Lite BERT for Self-supervised Learning of Language Representations*, ICLR 2020, arXiv 1909.11942."))
 
     private static let albertLMHead = MaskedLMHeadNames(
         dense: "predictions.dense", norm: "predictions.LayerNorm", decoder: "predictions.decoder.weight",

@@ -17,7 +17,7 @@ extension FamilyDescription {
         encoderTensorNames: .distilBERT, pooler: nil, addsTokenTypeToGlobalRows: false,
         heads: distilBERTHeads, defaultHead: .maskedLM, maskedLM: distilBERTLMHead,
         lsgCodeRepository: "ccdv/lsg-distilbert-base-uncased-4096",
-        modelCard: ModelCardFacts(citation: "Victor Sanh et al., *DistilBERT, a distilled version of BERT: smaller, faster, cheaper and lighter*, arXiv 1910.01108."))
+        modelCard: ModelCardFacts(name: "DistilBERT", citation: "Victor Sanh et al., *DistilBERT, a distilled version of BERT: smaller, faster, cheaper and lighter*, arXiv 1910.01108."))
 
     private static let distilBERTLMHead = MaskedLMHeadNames(
         dense: "vocab_transform", norm: "vocab_layer_norm", decoder: "vocab_projector.weight", bias: "vocab_projector.bias",
