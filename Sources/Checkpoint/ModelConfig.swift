@@ -72,7 +72,7 @@ public struct ModelConfig: Sendable, Hashable {
         set { json[keys.intermediateSize.name] = .int(newValue) }
     }
     public var hiddenAct: String {
-        get { json[keys.hiddenAct]?.stringValue ?? "gelu" }
+        get { json[keys.hiddenAct]?.stringValue ?? family?.facts.configClassDefaults[keys.hiddenAct]?.stringValue ?? "gelu" }
         set { json[keys.hiddenAct] = .string(newValue) }
     }
     /// The LayerNorm epsilon; families whose config has no such key use a fixed 1e-12
@@ -183,9 +183,18 @@ public struct ConfigKeys: Sendable, Hashable {
     /// The width of the embeddings when it may differ from the hidden size (ELECTRA); nil when
     /// the embeddings have the hidden size.
     public let embeddingSize: SizeKey?
+    /// The number of layer groups and of layers in each (ALBERT's `num_hidden_groups` and
+    /// `inner_group_num`); nil when every hidden layer has its own weights.
+    public let layerGroups: LayerGroupKeys?
+
+    public struct LayerGroupKeys: Sendable, Hashable {
+        public let groups: SizeKey
+        public let layersPerGroup: SizeKey
+    }
 
     init(hiddenSize: SizeKey, numHiddenLayers: SizeKey, numAttentionHeads: SizeKey, intermediateSize: SizeKey,
-         hiddenAct: String, layerNormEps: String?, embeddingSize: SizeKey? = nil) {
+         hiddenAct: String, layerNormEps: String?, embeddingSize: SizeKey? = nil,
+         layerGroups: LayerGroupKeys? = nil) {
         self.hiddenSize = hiddenSize
         self.numHiddenLayers = numHiddenLayers
         self.numAttentionHeads = numAttentionHeads
@@ -193,6 +202,7 @@ public struct ConfigKeys: Sendable, Hashable {
         self.hiddenAct = hiddenAct
         self.layerNormEps = layerNormEps
         self.embeddingSize = embeddingSize
+        self.layerGroups = layerGroups
     }
 
     /// `BertConfig` and the configs copied from it (RoBERTa, CamemBERT, XLM-R).
@@ -207,6 +217,7 @@ public struct ConfigKeys: Sendable, Hashable {
         let sizes = allFamilies.flatMap {
             [$0.hiddenSize.name, $0.numHiddenLayers.name, $0.numAttentionHeads.name, $0.intermediateSize.name]
                 + ($0.embeddingSize.map { [$0.name] } ?? [])
+                + ($0.layerGroups.map { [$0.groups.name, $0.layersPerGroup.name] } ?? [])
         }
         return Array(Set(sizes)).sorted()
     }
@@ -223,6 +234,21 @@ extension ModelConfig {
         }
     }
 
-    /// Whether the encoder maps its embeddings to the hidden size (`embeddings_project`).
-    public var projectsEmbeddings: Bool { keys.embeddingSize != nil && embeddingSize != hiddenSize }
+    /// Whether the encoder maps its embeddings to the hidden size (ELECTRA's `embeddings_project`
+    /// when the sizes differ, ALBERT's `embedding_hidden_mapping_in` always).
+    public var projectsEmbeddings: Bool {
+        guard keys.embeddingSize != nil, let projection = family?.encoderTensorNames.embeddingProjection else { return false }
+        return projection.isPresent(embeddingSize: embeddingSize, hiddenSize: hiddenSize)
+    }
+
+    /// Which stored layer each hidden layer runs (ALBERT's layer groups; one layer each otherwise).
+    public var layerSharing: LayerSharing { LayerSharing(hiddenLayers: numHiddenLayers, groups: layerGroups) }
+
+    /// ALBERT's layer groups; nil for families whose layers each have their own weights.
+    public var layerGroups: LayerSharing.Groups? {
+        keys.layerGroups.map { keys in
+            LayerSharing.Groups(count: self[keys.groups.name]?.intValue ?? keys.groups.defaultValue,
+                                layersPerGroup: self[keys.layersPerGroup.name]?.intValue ?? keys.layersPerGroup.defaultValue)
+        }
+    }
 }

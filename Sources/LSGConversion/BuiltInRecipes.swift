@@ -4,6 +4,59 @@
 /// `--recipe NAME` works from any directory. Keys are file names without `.json`.
 enum BuiltInRecipes {
     static let json: [String: String] = [
+        "albert": #"""
+{
+  "description": "Convert a Albert checkpoint to LSG: tile positions (no offset rows), add 512 global rows, write the LSG config.",
+  "family": "albert",
+  "name": "albert",
+  "options": {},
+  "stages": [
+    {
+      "stage": "resolve-source"
+    },
+    {
+      "stage": "read-config"
+    },
+    {
+      "stage": "map-architecture"
+    },
+    {
+      "stage": "extend-positions"
+    },
+    {
+      "stage": "add-global-embeddings"
+    },
+    {
+      "stage": "check-finite"
+    },
+    {
+      "stage": "write-config"
+    },
+    {
+      "stage": "link-modeling-code"
+    },
+    {
+      "stage": "copy-tokenizer"
+    },
+    {
+      "stage": "write-checkpoint"
+    },
+    {
+      "stage": "validate"
+    },
+    {
+      "stage": "validate-encoder"
+    },
+    {
+      "stage": "write-model-card"
+    },
+    {
+      "stage": "write-manifest"
+    }
+  ]
+}
+
+"""#,
         "bert": #"""
 {
   "description": "Convert a Bert checkpoint to LSG: tile positions (no offset rows), add 512 global rows, write the LSG config.",

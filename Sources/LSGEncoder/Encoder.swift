@@ -51,7 +51,8 @@ public final class Encoder: Sendable {
         for sequence in 0..<input.batchSize {
             embed(input, sequence: sequence, layout: layout, into: embedded, keyMask: buffers.keyMask)
             if let projection = weights.embeddingProjection {
-                project(embedded, rows: layout.globalCount + length, projection, into: x, totalRows: layout.rows)
+                let rows = weights.projectsAdaptivePadding ? layout.rows : layout.globalCount + length
+                project(embedded, rows: rows, projection, into: x, totalRows: layout.rows)
             }
             for (index, layer) in weights.layers.enumerated() {
                 var selection = SparseSelectionInputs(lshProjections: projections[index])
@@ -158,8 +159,8 @@ public final class Encoder: Sendable {
         Self.normalize(x.base, rows: g + input.length, size: h, weights.embeddingNorm, eps: config.layerNormEps)
     }
 
-    /// `embeddings_project` of the first `rows` embedded rows into `x` (hidden size wide); the
-    /// rest of `x` (adaptive padding, added after the projection by the reference) is zero.
+    /// The map to the hidden size of the first `rows` embedded rows into `x`; the rest of `x`
+    /// (adaptive padding that ELECTRA adds after its `embeddings_project`) is zero.
     private func project(
         _ embedded: FloatBuffer, rows: Int, _ projection: EncoderWeights.Linear, into x: FloatBuffer, totalRows: Int
     ) {
@@ -181,14 +182,14 @@ public final class Encoder: Sendable {
             }
             return nil
         }
-        try recorded?.check(layerCount: configuration.numHiddenLayers, batchSize: batchSize, heads: layout.heads,
+        try recorded?.check(layerCount: weights.layers.count, batchSize: batchSize, heads: layout.heads,
                             perHead: sparse.count, chunk: chunk, keep: keep)
-        return (0..<configuration.numHiddenLayers).map { _ in SharedBuffer(count: batchSize * layout.heads * sparse.count) }
+        return weights.layers.map { _ in SharedBuffer(count: batchSize * layout.heads * sparse.count) }
     }
 
     /// One draw list per layer (empty unless `lsh` hashing runs), drawn in the reference's order.
     private func lshProjections(_ layout: AttentionLayout, _ source: LSHProjectionSource) throws -> [[[Float]]] {
-        let layers = configuration.numHiddenLayers
+        let layers = weights.layers.count
         guard case .blocks(let blocks) = layout.mode, let sparse = blocks.sparse,
               case .lsh(_, let bucketCounts) = sparse.selection else {
             return Array(repeating: [], count: layers)

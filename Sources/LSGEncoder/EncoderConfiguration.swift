@@ -11,6 +11,8 @@ public struct EncoderConfiguration: Sendable, Hashable {
     public var embeddingSize: Int
     public var numAttentionHeads: Int
     public var numHiddenLayers: Int
+    /// ALBERT's layer groups; nil when every hidden layer has its own weights.
+    public var layerGroups: LayerSharing.Groups?
     public var intermediateSize: Int
     public var layerNormEps: Float
     public var vocabSize: Int
@@ -28,13 +30,14 @@ public struct EncoderConfiguration: Sendable, Hashable {
         family: ModelFamily, hiddenSize: Int, numAttentionHeads: Int, numHiddenLayers: Int,
         intermediateSize: Int, layerNormEps: Float, vocabSize: Int, typeVocabSize: Int, padTokenId: Int,
         maxPositionEmbeddings: Int, hiddenAct: Activation, lsg: LSGConfig?, tiesWordEmbeddings: Bool = true,
-        embeddingSize: Int? = nil
+        embeddingSize: Int? = nil, layerGroups: LayerSharing.Groups? = nil
     ) throws(EncoderError) {
         self.family = family
         self.hiddenSize = hiddenSize
         self.embeddingSize = embeddingSize ?? hiddenSize
         self.numAttentionHeads = numAttentionHeads
         self.numHiddenLayers = numHiddenLayers
+        self.layerGroups = layerGroups
         self.intermediateSize = intermediateSize
         self.layerNormEps = layerNormEps
         self.vocabSize = vocabSize
@@ -82,7 +85,8 @@ public struct EncoderConfiguration: Sendable, Hashable {
                 layerNormEps: Float(modelConfig.layerNormEps), vocabSize: modelConfig.vocabSize,
                 typeVocabSize: modelConfig.typeVocabSize, padTokenId: modelConfig.padTokenId ?? 0,
                 maxPositionEmbeddings: modelConfig.maxPositionEmbeddings, hiddenAct: activation, lsg: lsg,
-                tiesWordEmbeddings: modelConfig.tieWordEmbeddings, embeddingSize: modelConfig.embeddingSize)
+                tiesWordEmbeddings: modelConfig.tieWordEmbeddings, embeddingSize: modelConfig.embeddingSize,
+                layerGroups: modelConfig.layerGroups)
         } catch {
             throw EncoderError("\(name): \(error.description)")
         }
@@ -90,8 +94,14 @@ public struct EncoderConfiguration: Sendable, Hashable {
 
     public var headSize: Int { hiddenSize / numAttentionHeads }
 
-    /// Whether the embeddings go through `embeddings_project` (ELECTRA with a narrower embedding).
-    public var projectsEmbeddings: Bool { embeddingSize != hiddenSize }
+    /// Which stored layer each hidden layer runs.
+    public var layerSharing: LayerSharing { LayerSharing(hiddenLayers: numHiddenLayers, groups: layerGroups) }
+
+    /// Whether the embeddings go through a map to the hidden size (ELECTRA's `embeddings_project`
+    /// when narrower, ALBERT's `embedding_hidden_mapping_in` always).
+    public var projectsEmbeddings: Bool {
+        family.encoderTensorNames.embeddingProjection?.isPresent(embeddingSize: embeddingSize, hiddenSize: hiddenSize) ?? false
+    }
 
     /// The longest input the position table allows. RoBERTa-style ids run from pad+1 to pad+length.
     public var maxInputLength: Int {
@@ -106,9 +116,10 @@ public struct EncoderConfiguration: Sendable, Hashable {
               embeddingSize > 0 else {
             throw EncoderError("model sizes must be positive")
         }
-        guard !projectsEmbeddings || family.configKeys.embeddingSize != nil else {
+        guard embeddingSize == hiddenSize || (projectsEmbeddings && family.configKeys.embeddingSize != nil) else {
             throw EncoderError("\(family.rawValue) embeddings have the hidden size \(hiddenSize) (got embedding size \(embeddingSize))")
         }
+        if let problem = layerSharing.problem { throw EncoderError(problem) }
         guard padTokenId >= 0, padTokenId < vocabSize else {
             throw EncoderError("pad_token_id \(padTokenId) is outside the vocabulary of \(vocabSize)")
         }

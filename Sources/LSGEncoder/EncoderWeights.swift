@@ -171,9 +171,14 @@ struct EncoderWeights: Sendable {
     /// The first `num_global_tokens` rows of the global-token table (LSG models only).
     let globalEmbeddings: WeightTensor
     let embeddingNorm: Norm
-    /// `embeddings_project` (`[hidden, embedding]`), when the embeddings are narrower than the hidden size.
+    /// The map from the embeddings to the hidden size (`[hidden, embedding]`), when the model has one.
     let embeddingProjection: Linear?
+    /// Whether adaptive padding rows go through `embeddingProjection` too (ALBERT).
+    let projectsAdaptivePadding: Bool
+    /// Every layer the forward pass runs, in order; shared layers appear more than once.
     let layers: [Layer]
+    /// The stored layers, for releasing them all.
+    private let storedLayers: [Layer]
     let maskedLM: MaskedLMHead?
     let pooler: Pooler?
     let taskHead: TaskHead?
@@ -213,13 +218,16 @@ struct EncoderWeights: Sendable {
             guard let projection = names.embeddingProjection else {
                 throw EncoderError("\(source.sourceName): \(config.family.rawValue) embeddings cannot be projected")
             }
-            embeddingProjection = try linear(projection, inputs: e, outputs: h)
+            embeddingProjection = try linear(projection.module, inputs: e, outputs: h)
+            projectsAdaptivePadding = projection.mapsAdaptivePadding
         } else {
             embeddingProjection = nil
+            projectsAdaptivePadding = false
         }
 
-        layers = try (0..<config.numHiddenLayers).map { index in
-            let layer = names.layer(index)
+        let sharing = config.layerSharing
+        let stored = try (0..<sharing.storedLayerCount).map { index in
+            let layer = names.layer(index, layersPerGroup: sharing.layersPerGroup)
             let i = config.intermediateSize
             let parts = [layer.query, layer.key, layer.value]
             let qkvBias = try owners.stack(parts.map { try encoderTensor($0 + ".bias", [h]) })
@@ -237,6 +245,8 @@ struct EncoderWeights: Sendable {
                 outputBias: try encoderTensor(layer.output + ".bias", [h]),
                 outputNorm: try norm(layer.outputNorm))
         }
+        storedLayers = stored
+        layers = sharing.schedule.map { stored[$0] }
 
         if heads.contains(.mlm) {
             let names = config.family.facts.maskedLM
@@ -285,7 +295,7 @@ struct EncoderWeights: Sendable {
     var allTensors: [WeightTensor] {
         var tensors = [wordEmbeddings, positionEmbeddings, globalEmbeddings, embeddingNorm.weight, embeddingNorm.bias]
         tensors += [tokenTypeEmbeddings, embeddingProjection?.weight, embeddingProjection?.bias].compactMap { $0 }
-        tensors += layers.flatMap(\.tensors)
+        tensors += storedLayers.flatMap(\.tensors)
         if let maskedLM {
             tensors += [maskedLM.denseWeight, maskedLM.denseBias, maskedLM.norm.weight, maskedLM.norm.bias,
                         maskedLM.decoderWeight, maskedLM.decoderBias]

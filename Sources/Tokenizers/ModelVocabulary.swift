@@ -81,12 +81,13 @@ struct ModelVocabulary: Sendable {
     }
 
     /// The vocabulary transformers' converter builds from a sentencepiece model (CamembertConverter,
-    /// XLMRobertaConverter): fairseq's special tokens, the pieces after the first few, `<mask>` last.
+    /// XLMRobertaConverter: fairseq's special tokens, the pieces after the first few, `<mask>` last;
+    /// AlbertConverter: the pieces as they are).
     /// A Unigram model keeps the list; a BPE model makes it a map. WORD and CHAR models are refused,
     /// as the converter refuses them.
     init(sentencePiece model: SentencePieceModel, converter: SentencePieceConverter, path: String) throws(TokenizerError) {
-        let list = converter.leadingTokens + model.pieces.dropFirst(converter.skippedPieces) + ["<mask>"]
-        let origin = "\(SentencePieceConverter.fileName) via transformers' \(converter.className)"
+        let list = converter.leadingTokens + model.pieces.dropFirst(converter.skippedPieces) + converter.trailingTokens
+        let origin = "\(converter.fileName) via transformers' \(converter.className)"
         switch model.modelType {
         case .unigram: self.init(list: list, origin: origin)
         case .bpe: self.init(map: list.enumerated().map { ($1, $0) }, origin: origin)
@@ -98,21 +99,38 @@ struct ModelVocabulary: Sendable {
 
 /// transformers' converters of sentencepiece tokenizers for the supported families.
 enum SentencePieceConverter: Sendable {
-    case camembert, xlmRoberta
+    case camembert, xlmRoberta, albert
 
-    static let fileName = "sentencepiece.bpe.model"
+    /// The slow tokenizer's sentencepiece file.
+    var fileName: String { self == .albert ? "spiece.model" : "sentencepiece.bpe.model" }
 
-    var className: String { self == .camembert ? "CamembertConverter" : "XLMRobertaConverter" }
+    var className: String {
+        switch self {
+        case .camembert: "CamembertConverter"
+        case .xlmRoberta: "XLMRobertaConverter"
+        case .albert: "AlbertConverter"
+        }
+    }
 
     var leadingTokens: [String] {
         switch self {
         case .camembert: ["<s>NOTUSED", "<pad>", "</s>NOTUSED", "<unk>", "<unk>NOTUSED"]
         case .xlmRoberta: ["<s>", "<pad>", "</s>", "<unk>"]
+        case .albert: []
         }
     }
 
     /// Pieces of the model the converter leaves out, from the start.
-    var skippedPieces: Int { self == .camembert ? 1 : 3 }
+    var skippedPieces: Int {
+        switch self {
+        case .camembert: 1
+        case .xlmRoberta: 3
+        case .albert: 0
+        }
+    }
+
+    /// Tokens the converter appends after the pieces.
+    var trailingTokens: [String] { self == .albert ? [] : ["<mask>"] }
 }
 
 /// The added tokens of a `tokenizers` tokenizer (`AddedVocabulary`): a token already in the

@@ -164,8 +164,8 @@ public struct SpecialTokens: Sendable {
         }
         switch kind {
         case .sentencePiece(let converter):
-            let path = files.path(of: SentencePieceConverter.fileName)
-            let model = try SentencePieceModel(try files.contents(of: SentencePieceConverter.fileName), path: path)
+            let path = files.path(of: converter.fileName)
+            let model = try SentencePieceModel(try files.contents(of: converter.fileName), path: path)
             return try ModelVocabulary(sentencePiece: model, converter: converter, path: path)
         case .byteLevelBPE:
             let path = files.path(of: "vocab.json")

@@ -6,6 +6,7 @@ public enum TokenizerClass: String, CaseIterable, Sendable, Hashable {
     case bert = "BertTokenizerFast"
     case distilbert = "DistilBertTokenizerFast"
     case electra = "ElectraTokenizerFast"
+    case albert = "AlbertTokenizerFast"
 
     /// A class named as tokenizer_config.json or config.json name it: the slow name
     /// (`CamembertTokenizer`, for which AutoTokenizer picks the fast class) or the fast one.
@@ -23,6 +24,7 @@ public enum TokenizerClass: String, CaseIterable, Sendable, Hashable {
         case "bert": self = .bert
         case "distilbert": self = .distilbert
         case "electra": self = .electra
+        case "albert": self = .albert
         default: return nil
         }
     }
@@ -51,6 +53,8 @@ public enum TokenizerClass: String, CaseIterable, Sendable, Hashable {
             [.bos: "<s>", .eos: "</s>", .sep: "</s>", .cls: "<s>", .unk: "<unk>", .pad: "<pad>", .mask: "<mask>"]
         case .bert, .distilbert, .electra:
             [.unk: "[UNK]", .sep: "[SEP]", .pad: "[PAD]", .cls: "[CLS]", .mask: "[MASK]"]
+        case .albert:
+            [.bos: "[CLS]", .eos: "[SEP]", .sep: "[SEP]", .cls: "[CLS]", .unk: "<unk>", .pad: "<pad>", .mask: "[MASK]"]
         }
     }
 
@@ -65,6 +69,7 @@ public enum TokenizerClass: String, CaseIterable, Sendable, Hashable {
         switch self {
         case .camembert: .sentencePiece(.camembert)
         case .xlmRoberta: .sentencePiece(.xlmRoberta)
+        case .albert: .sentencePiece(.albert)
         case .roberta: .byteLevelBPE
         case .bert, .distilbert, .electra: .wordPiece
         }
@@ -82,7 +87,7 @@ enum SlowVocabulary {
 
     var fileNames: [String] {
         switch self {
-        case .sentencePiece: [SentencePieceConverter.fileName]
+        case .sentencePiece(let converter): [converter.fileName]
         case .byteLevelBPE: ["vocab.json", "merges.txt"]
         case .wordPiece: ["vocab.txt"]
         }

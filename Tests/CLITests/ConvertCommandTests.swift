@@ -15,6 +15,15 @@ struct ConvertCommandTests {
         }.sorted()
     }()
 
+    @Test func helpNamesEveryFamily() throws {
+        for arguments in [["--help"], ["convert", "--help"]] {
+            let help = try runTool(arguments)
+            let text = help.standardOutput.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            #expect(help.status == 0)
+            #expect(text.contains("(CamemBERT, RoBERTa, XLM-RoBERTa, BERT, DistilBERT, ELECTRA, ALBERT)"), "\(arguments)")
+        }
+    }
+
     @Test("the golden cases' command lines reproduce the reference's files", arguments: caseNames)
     func replayCommandLine(_ name: String) throws {
         let caseDirectory = goldenDirectory.appendingPathComponent("conversions/\(name)")

@@ -101,7 +101,7 @@ struct ModelConfigTests {
 
 struct ModelFamilyTests {
     @Test func familiesKnowOffsetsPrefixesAndClasses() throws {
-        #expect(ModelFamily.allCases.map(\.positionOffset) == [2, 2, 2, 0, 0, 0])
+        #expect(ModelFamily.allCases.map(\.positionOffset) == [2, 2, 2, 0, 0, 0, 0])
         #expect(ModelFamily(modelType: "xlm-roberta") == .xlmRoberta)
         #expect(ModelFamily(modelType: "gpt2") == nil)
         let camembert = ModelFamily.camembert
@@ -124,22 +124,22 @@ struct ModelFamilyTests {
 
     @Test func storedTensorsFollowTheStateDictOrder() throws {
         let masked = try #require(ModelFamily.roberta.architecture(named: "RobertaForMaskedLM"))
-        let names = masked.storedTensors(numHiddenLayers: 1, tieWordEmbeddings: true)
+        let names = masked.storedTensors(layers: .unshared(1), tieWordEmbeddings: true)
         #expect(names.prefix(6) == ["roberta.embeddings.word_embeddings.weight", "roberta.embeddings.position_embeddings.weight",
                                     "roberta.embeddings.token_type_embeddings.weight", "roberta.embeddings.LayerNorm.weight",
                                     "roberta.embeddings.LayerNorm.bias", "roberta.embeddings.global_embeddings.weight"])
         #expect(names.count == 6 + 16 + 5)
         #expect(names.suffix(5) == ["lm_head.bias", "lm_head.dense.weight", "lm_head.dense.bias", "lm_head.layer_norm.weight", "lm_head.layer_norm.bias"])
-        #expect(masked.storedTensors(numHiddenLayers: 1, tieWordEmbeddings: false).last == "lm_head.decoder.weight")
+        #expect(masked.storedTensors(layers: .unshared(1), tieWordEmbeddings: false).last == "lm_head.decoder.weight")
         let base = try #require(ModelFamily.bert.architecture(named: "BertModel"))
-        #expect(base.storedTensors(numHiddenLayers: 0, tieWordEmbeddings: true).suffix(2) == ["pooler.dense.weight", "pooler.dense.bias"])
+        #expect(base.storedTensors(layers: .unshared(0), tieWordEmbeddings: true).suffix(2) == ["pooler.dense.weight", "pooler.dense.bias"])
     }
 }
 
 struct TokenizerFilesTests {
     @Test("special ids come from the tokenizer files", arguments: [
         ("camembert-tiny", 5, 256), ("roberta-tiny", 0, 360), ("xlm-roberta-tiny", 0, 401), ("bert-tiny", 2, 4),
-        ("distilbert-tiny", 2, 4), ("electra-tiny", 2, 4),
+        ("distilbert-tiny", 2, 4), ("electra-tiny", 2, 4), ("albert-tiny", 2, 4),
     ])
     func fixtureIds(_ name: String, _ start: Int, _ mask: Int) throws {
         let model = try ModelDirectory(url: fixtures.appendingPathComponent(name))

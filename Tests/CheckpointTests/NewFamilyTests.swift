@@ -25,7 +25,7 @@ struct NewFamilyTests {
 
     @Test func distilBERTStoredTensors() throws {
         let masked = try #require(ModelFamily.distilbert.architecture(named: "DistilBertForMaskedLM"))
-        let names = masked.storedTensors(numHiddenLayers: 1, tieWordEmbeddings: true)
+        let names = masked.storedTensors(layers: .unshared(1), tieWordEmbeddings: true)
         #expect(names.prefix(5) == ["distilbert.embeddings.word_embeddings.weight", "distilbert.embeddings.position_embeddings.weight",
                                     "distilbert.embeddings.LayerNorm.weight", "distilbert.embeddings.LayerNorm.bias",
                                     "distilbert.embeddings.global_embeddings.weight"])
@@ -37,11 +37,11 @@ struct NewFamilyTests {
         ].map { "distilbert.transformer.layer.0." + $0 }[...])
         #expect(names.suffix(5) == ["vocab_transform.weight", "vocab_transform.bias", "vocab_layer_norm.weight",
                                     "vocab_layer_norm.bias", "vocab_projector.bias"])
-        #expect(masked.storedTensors(numHiddenLayers: 1, tieWordEmbeddings: false).suffix(2)
+        #expect(masked.storedTensors(layers: .unshared(1), tieWordEmbeddings: false).suffix(2)
                 == ["vocab_projector.weight", "vocab_projector.bias"])
         let base = try #require(ModelFamily.distilbert.architecture(named: "DistilBertModel"))
         #expect(!base.hasPooler)
-        #expect(base.storedTensors(numHiddenLayers: 0, tieWordEmbeddings: true).count == 5)
+        #expect(base.storedTensors(layers: .unshared(0), tieWordEmbeddings: true).count == 5)
     }
 
     @Test func electraClassesAndStoredTensors() throws {
@@ -54,7 +54,7 @@ struct NewFamilyTests {
         #expect(family.hasTokenTypes && family.addsTokenTypeToGlobalRows)
 
         let generator = try #require(family.architecture(named: "ElectraForMaskedLM"))
-        let names = generator.storedTensors(numHiddenLayers: 1, tieWordEmbeddings: true, projectsEmbeddings: true)
+        let names = generator.storedTensors(layers: .unshared(1), tieWordEmbeddings: true, projectsEmbeddings: true)
         #expect(names[5...7] == ["electra.embeddings.global_embeddings.weight", "electra.embeddings_project.weight",
                                  "electra.embeddings_project.bias"])
         #expect(names[8] == "electra.encoder.layer.0.attention.self.query.weight")
@@ -62,7 +62,7 @@ struct NewFamilyTests {
                                     "generator_predictions.dense.weight", "generator_predictions.dense.bias",
                                     "generator_lm_head.bias"])
         #expect(generator.tiedDecoderWeight == "generator_lm_head.weight")
-        #expect(generator.storedTensors(numHiddenLayers: 1, tieWordEmbeddings: true).count == names.count - 2)
+        #expect(generator.storedTensors(layers: .unshared(1), tieWordEmbeddings: true).count == names.count - 2)
         let discriminator = try #require(family.architecture(named: "ElectraForPreTraining"))
         #expect(discriminator.tiedDecoderWeight == nil && !discriminator.hasPooler)
         #expect(discriminator.headTensors == ["discriminator_predictions.dense.weight", "discriminator_predictions.dense.bias",

@@ -10,26 +10,26 @@ struct StateDictLoadingTests {
     let base = Architecture(family: .roberta, head: .base)
 
     func load(_ architecture: Architecture, _ checkpoint: [String], tie: Bool = true) throws -> ClassStateDict {
-        try ClassStateDict(expected: architecture.stateDictNames(numHiddenLayers: 1),
+        try ClassStateDict(expected: architecture.stateDictNames(layers: .unshared(1)),
                            tiedGroups: architecture.tiedGroups(tieWordEmbeddings: tie),
                            basePrefix: architecture.family.basePrefix, checkpoint: checkpoint)
     }
 
     func encoder(_ prefix: String) -> [String] {
-        base.storedTensors(numHiddenLayers: 1, tieWordEmbeddings: true)
+        base.storedTensors(layers: .unshared(1), tieWordEmbeddings: true)
             .filter { !$0.contains("global_embeddings") && !$0.hasPrefix("pooler.") }
             .map { prefix + $0 }
     }
 
     @Test func stateDictNamesIncludeTiedCopiesInModuleOrder() {
-        let names = maskedLM.stateDictNames(numHiddenLayers: 1)
+        let names = maskedLM.stateDictNames(layers: .unshared(1))
         #expect(names.suffix(7) == ["lm_head.bias", "lm_head.dense.weight", "lm_head.dense.bias", "lm_head.layer_norm.weight",
                                     "lm_head.layer_norm.bias", "lm_head.decoder.weight", "lm_head.decoder.bias"])
         #expect(maskedLM.tiedGroups(tieWordEmbeddings: true) == [
             ["lm_head.bias", "lm_head.decoder.bias"], ["roberta.embeddings.word_embeddings.weight", "lm_head.decoder.weight"],
         ])
         #expect(maskedLM.tiedGroups(tieWordEmbeddings: false) == [["lm_head.bias", "lm_head.decoder.bias"]])
-        let bert = Architecture(family: .bert, head: .preTraining).stateDictNames(numHiddenLayers: 1)
+        let bert = Architecture(family: .bert, head: .preTraining).stateDictNames(layers: .unshared(1))
         let decoder = bert.firstIndex(of: "cls.predictions.decoder.weight")
         #expect(decoder.map { bert[$0 + 1] } == "cls.predictions.decoder.bias")
     }
@@ -71,7 +71,7 @@ struct StateDictLoadingTests {
         #expect(both.applied.contains(.tiedParameters))
         // Identical stored copies keep the encoder's own name as the source.
         let saved = try ClassStateDict(
-            expected: maskedLM.stateDictNames(numHiddenLayers: 1), tiedGroups: maskedLM.tiedGroups(tieWordEmbeddings: true),
+            expected: maskedLM.stateDictNames(layers: .unshared(1)), tiedGroups: maskedLM.tiedGroups(tieWordEmbeddings: true),
             basePrefix: "roberta", checkpoint: encoder("roberta.") + ["lm_head.decoder.weight", "lm_head.bias"], identical: { _, _ in true })
         #expect(saved.sources["roberta.embeddings.word_embeddings.weight"] == "roberta.embeddings.word_embeddings.weight")
         #expect(saved.sources["lm_head.decoder.weight"] == "roberta.embeddings.word_embeddings.weight")

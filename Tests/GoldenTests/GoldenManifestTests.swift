@@ -24,7 +24,8 @@ import Zstd
         let manifest = try GoldenManifest.load(goldenDirectory: Self.goldenDirectory)
         let cases = manifest.encoderCases
         #expect(cases.count >= 40)
-        #expect(Set(cases.map(\.family)) == ["camembert", "roberta", "xlm-roberta", "bert", "distilbert", "electra"])
+        #expect(Set(cases.map(\.family)) == ["camembert", "roberta", "xlm-roberta", "bert", "distilbert", "electra",
+                                              "albert"])
         let sparsity = Set(cases.compactMap(\.sparsityType))
         #expect(sparsity.isSuperset(of: ["none", "norm", "pooling", "lsh", "stride", "block_stride", "bos_pooling"]))
         #expect(cases.contains { $0.sparsityType == "lsh" && $0.lshProjections > 0 })
@@ -36,7 +37,7 @@ import Zstd
         #expect(manifest.tolerance.atol == 1e-4)
         let fixtures = Set(manifest.files.filter { $0.kind == "fixtures" }.map { $0.path.split(separator: "/")[1] })
         #expect(fixtures.isSuperset(of: ["camembert-tiny", "roberta-tiny", "xlm-roberta-tiny", "bert-tiny", "distilbert-tiny",
-                                         "electra-tiny"]))
+                                         "electra-tiny", "albert-tiny"]))
         // golden/ as a whole (data, MANIFEST.json, documentation, generator) must stay under 16 MB on disk;
         // the data files are most of it (10.3 MB with the task heads, plus the tokenizer corpus).
         #expect(manifest.files.reduce(0) { $0 + $1.size } < 14_000_000)

@@ -34,7 +34,7 @@ struct BuiltInRecipesTests {
 
     @Test func anUnknownNameListsTheBuiltInRecipes() {
         let error = #expect(throws: ConversionError.self) { _ = try Recipe.resolve("camembert-huge", in: URL(fileURLWithPath: "/")) }
-        #expect(error?.message.contains("not a built-in recipe (bert, camembert, camembert-base-4096, camembert-tiny-4096") == true)
+        #expect(error?.message.contains("not a built-in recipe (albert, bert, camembert, camembert-base-4096, camembert-tiny-4096") == true)
     }
 }
 

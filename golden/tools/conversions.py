@@ -107,6 +107,19 @@ CASES = [
     ConversionCase("electra-tiny-discriminator", "fixtures/electra-tiny", architecture="ElectraForPreTraining",
                    note="generator checkpoint converted to the discriminator class: its head is freshly initialised"),
     ConversionCase("electra-tiny-len512", "fixtures/electra-tiny", max_length=512, store_weights="models"),
+    ConversionCase("albert-tiny-default", "fixtures/albert-tiny", store_weights="zst",
+                   note="ALBERT pretraining: 4-wide embeddings and global rows (token type row 0 added), "
+                        "embedding_hidden_mapping_in to 8, shared layer groups, sop_classifier"),
+    ConversionCase("albert-tiny-len1000-globals16-stride32-bos-pooling", "fixtures/albert-tiny", max_length=1000,
+                   global_stride=32, model_kwargs={"num_global_tokens": 16, "sparsity_type": "bos_pooling"}),
+    ConversionCase("albert-tiny-masked-lm-blocks-32-16-4", "fixtures/albert-tiny", max_length=2048,
+                   architecture="AlbertForMaskedLM",
+                   model_kwargs={"block_size": 32, "sparse_block_size": 16, "sparsity_factor": 4,
+                                 "mask_first_token": True},
+                   note="pretraining checkpoint to the MLM class: pooler and sop_classifier dropped"),
+    ConversionCase("albert-tiny-base-model", "fixtures/albert-tiny", architecture="AlbertModel",
+                   note="base model class: weights at the root, pooler kept, heads dropped"),
+    ConversionCase("albert-tiny-len512", "fixtures/albert-tiny", max_length=512, store_weights="models"),
 ]
 
 

@@ -29,6 +29,7 @@ class Family:
     uses_token_types: bool
     base_attribute: str = ""  # the encoder attribute of the task-head classes ("bert", "roberta", ...)
     pooler_option: bool = True  # whether the base class takes add_pooling_layer
+    source_has_pooler: bool = False  # whether the fixture stores a pooler (its base cases keep it)
 
 
 FAMILIES = {
@@ -40,13 +41,16 @@ FAMILIES = {
                           "lsg_converter.xlm_roberta.modeling_lsg_xlm_roberta", "LSGXLMRoberta", "XLMRoberta",
                           False),
     "bert": Family("bert", "models/lsg-bert-tiny-640", "fixtures/bert-tiny",
-                   "lsg_converter.bert.modeling_lsg_bert", "LSGBert", "Bert", True),
+                   "lsg_converter.bert.modeling_lsg_bert", "LSGBert", "Bert", True, source_has_pooler=True),
     "distilbert": Family("distilbert", "models/lsg-distilbert-tiny-512", "fixtures/distilbert-tiny",
                          "lsg_converter.distilbert.modeling_lsg_distilbert", "LSGDistilBert", "DistilBert", False,
                          base_attribute="distilbert", pooler_option=False),
     "electra": Family("electra", "models/lsg-electra-tiny-512", "fixtures/electra-tiny",
                       "lsg_converter.electra.modeling_lsg_electra", "LSGElectra", "Electra", True,
                       base_attribute="electra", pooler_option=False),
+    "albert": Family("albert", "models/lsg-albert-tiny-512", "fixtures/albert-tiny",
+                     "lsg_converter.albert.modeling_lsg_albert", "LSGAlbert", "Albert", True,
+                     base_attribute="albert", source_has_pooler=True),
 }
 
 
@@ -216,8 +220,33 @@ def new_family_cases() -> list[EncoderCase]:
     return cases
 
 
+def albert_cases() -> list[EncoderCase]:
+    """ALBERT (added after the others, so the older cases keep their seeds): every sparsity type, padded
+    batches, the model's maximum length, the MLM head on a sparse input and on the original model."""
+    cases = []
+    small_padded = Shape("padded-batch", (3 * 16 + 3, 2 * 16 + 5, 9))
+
+    def add(name, shape, head, overrides, quirk=""):
+        cases.append(EncoderCase(f"albert-{name}-{shape.suffix}", "albert", shape, head, overrides, quirk=quirk))
+
+    add("norm-b16-s16-f2-g1", just_over(16), "mlm", lsg())
+    add("norm-b16-s16-f2-g1", small_padded, "base", lsg())
+    add("norm-b32-s16-f4-g3", maximum(512), "base", lsg(32, 16, 4, "norm", 3))
+    add("pooling-b16-s16-f4-g3", adaptive(16), "base", lsg(factor=4, kind="pooling", globals_=3))
+    add("lsh-b16-s16-f4-g1", small_padded, "base", lsg(factor=4, kind="lsh"))
+    add("stride-b16-s16-f4-g1", adaptive(16), "mlm", lsg(factor=4, kind="stride"))
+    add("block-stride-b16-s16-f4-g1", small_padded, "base", lsg(factor=4, kind="block_stride"))
+    add("bos-pooling-b16-s16-f4-g1", small_padded, "base", lsg(factor=4, kind="bos_pooling"), quirk=BOS_POOLING_QUIRK)
+    add("none-b16-s16-f2-g1", adaptive(16), "base", lsg(kind="none"))
+    add("mask-first-norm-b16-s16-f4-g3", adaptive(16), "base", lsg(16, 16, 4, "norm", 3, mask_first_token=True))
+    add("no-pool-norm-b16-s0-f2-g1", small_padded, "base", lsg(sparse=0, pool_with_global=False))
+    add("defaults-b128-s128-f2-g1", maximum(512), "base", {})
+    cases.append(EncoderCase("albert-original-short", "albert", Shape("short", (24,)), "mlm", None, original=True))
+    return cases
+
+
 def all_cases() -> list[EncoderCase]:
-    cases = camembert_cases() + other_family_cases() + new_family_cases()
+    cases = camembert_cases() + other_family_cases() + new_family_cases() + albert_cases()
     names = [case.name for case in cases]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
@@ -295,7 +324,7 @@ def run_case(case: EncoderCase, seed: int, model_dir: str | None = None) -> tupl
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     cls = model_class(case)
     kwargs = dict(case.overrides or {})
-    if case.head == "base" and family.name != "bert" and family.pooler_option:
+    if case.head == "base" and not family.source_has_pooler and family.pooler_option:
         kwargs["add_pooling_layer"] = False  # RoBERTa-style MLM checkpoints carry no pooler
     common.seed_all(seed)
     model = cls.from_pretrained(model_dir, **kwargs).eval()

@@ -33,7 +33,7 @@ SMALLER_VOCABULARY = 150
 @dataclass(frozen=True)
 class Fixture:
     name: str
-    family: str  # camembert | roberta | xlm-roberta | bert | distilbert | electra
+    family: str  # camembert | roberta | xlm-roberta | bert | distilbert | electra | albert
     architecture: str
     max_positions: int  # rows of the position table (offset rows included)
     model_max_length: int
@@ -58,10 +58,21 @@ FIXTURES = [
     Fixture("electra-tiny", "electra", "ElectraForMaskedLM", 512, 512, 160,
             "WordPiece tokenizer (lower case); ELECTRA generator with embedding_size 4 < hidden_size 8, "
             "so the embeddings go through embeddings_project"),
+    Fixture("albert-tiny", "albert", "AlbertForPreTraining", 512, 512, 170,
+            "SentencePiece (unigram) ALBERT tokenizer (lower case); embedding_size 4 < hidden_size 8 through "
+            "embedding_hidden_mapping_in, 5 layers sharing 2 groups of 2 layers, gelu_new"),
 ]
 
+# ALBERT's geometry: the smaller sizes, and layer sharing that is not one group per layer
+# (layer i runs group int(i / 2.5): groups 0, 0, 0, 1, 1), each group two layers deep (transformers needs
+# inner_group_num <= num_hidden_layers // num_hidden_groups, or its head-mask slice is too short).
+ALBERT = dict(SMALLER, num_hidden_layers=5, num_hidden_groups=2, inner_group_num=2, hidden_act="gelu_new",
+              embedding_size=4)
+# albert-base-v2's sentencepiece layout: <pad> 0, <unk> 1, [CLS] 2, [SEP] 3, [MASK] 4.
+ALBERT_SENTENCEPIECE = dict(pad_id=0, unk_id=1, bos_id=-1, eos_id=-1, control_symbols=["[CLS]", "[SEP]", "[MASK]"])
 
-def train_sentencepiece(sentences: list[str], vocab_size: int) -> bytes:
+
+def train_sentencepiece(sentences: list[str], vocab_size: int, **special_pieces) -> bytes:
     import sentencepiece as spm
 
     model = io.BytesIO()
@@ -78,6 +89,7 @@ def train_sentencepiece(sentences: list[str], vocab_size: int) -> bytes:
         seed_sentencepiece_size=100000,
         shuffle_input_sentence=False,
         minloglevel=2,
+        **special_pieces,
     )
     return model.getvalue()
 
@@ -96,6 +108,13 @@ def build_tokenizer(fixture: Fixture, work: Path):
         slow = slow_cls(vocab_file=str(spm_path), model_max_length=length)
         slow.save_pretrained(str(work / "slow"))
         return fast_cls.from_pretrained(str(work / "slow"), model_max_length=length)
+    if fixture.family == "albert":
+        from transformers import AlbertTokenizer, AlbertTokenizerFast
+
+        spm_path = work / "spm.model"
+        spm_path.write_bytes(train_sentencepiece(corpus.ENGLISH, vocab_size=SMALLER_VOCABULARY, **ALBERT_SENTENCEPIECE))
+        AlbertTokenizer(vocab_file=str(spm_path), model_max_length=length).save_pretrained(str(work / "slow"))
+        return AlbertTokenizerFast.from_pretrained(str(work / "slow"), model_max_length=length)
     if fixture.family == "roberta":
         from tokenizers import ByteLevelBPETokenizer
 
@@ -157,6 +176,13 @@ def build_model(fixture: Fixture, tokenizer):
         config = ElectraConfig(vocab_size=vocab, embedding_size=4, max_position_embeddings=fixture.max_positions,
                                type_vocab_size=2, pad_token_id=tokenizer.pad_token_id, layer_norm_eps=1e-12, **SMALLER)
         model = ElectraForMaskedLM(config)
+    elif fixture.family == "albert":
+        from transformers import AlbertConfig, AlbertForPreTraining
+
+        config = AlbertConfig(vocab_size=vocab, max_position_embeddings=fixture.max_positions, type_vocab_size=2,
+                              pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.cls_token_id,
+                              eos_token_id=tokenizer.sep_token_id, layer_norm_eps=1e-12, **ALBERT)
+        model = AlbertForPreTraining(config)
     elif fixture.family == "bert":
         config = BertConfig(vocab_size=vocab, max_position_embeddings=fixture.max_positions, type_vocab_size=2,
                             pad_token_id=tokenizer.pad_token_id, layer_norm_eps=1e-12, **TINY)
@@ -180,8 +206,9 @@ def build_model(fixture: Fixture, tokenizer):
 @torch.no_grad()
 def make_nontrivial(model) -> None:
     """Random biases and LayerNorm parameters (never 0 or 1) so a forgotten term changes outputs."""
-    # DistilBERT names its norms *layer_norm; RoBERTa's lm_head.layer_norm keeps its init (older goldens).
-    norms = ("LayerNorm.weight", "layer_norm.weight") if model.config.model_type == "distilbert" else ("LayerNorm.weight",)
+    # DistilBERT and ALBERT name norms *layer_norm; RoBERTa's lm_head.layer_norm keeps its init (older goldens).
+    norms = (("LayerNorm.weight", "layer_norm.weight") if model.config.model_type in ("distilbert", "albert")
+             else ("LayerNorm.weight",))
     for name, parameter in model.named_parameters():
         if any(norm in name for norm in norms):
             parameter.copy_(1.0 + 0.2 * torch.randn_like(parameter))

@@ -43,7 +43,7 @@ RECORD_DIRECTORY = "readback"
 MODELING_FILE = "{modeling_file}"
 # Files the reference reads; README.md and lsg-manifest.json name the tool version, so they are not hashed.
 LOADED_FILES = ("config.json", "model.safetensors", "sentencepiece.bpe.model", "special_tokens_map.json",
-                "tokenizer.json", "tokenizer_config.json", "vocab.txt")
+                "tokenizer.json", "tokenizer_config.json", "vocab.txt", "spiece.model")
 BUNDLED_RECIPE = "../conversions/camembert-base-4096.json"
 BUNDLED_LENGTHS = (700, 430)  # over two 128-token blocks: local, sparse and global attention all run
 
@@ -105,7 +105,7 @@ def load_model(metadata: dict, model_dir: Path, loader: str):
 
     family = encoder_cases.FAMILIES[metadata["family"]]
     kwargs = json.loads(metadata["overrides"])
-    if metadata["head"] == "base" and family.name != "bert" and family.pooler_option:
+    if metadata["head"] == "base" and not family.source_has_pooler and family.pooler_option:
         kwargs["add_pooling_layer"] = False
     if loader == "auto":
         import transformers

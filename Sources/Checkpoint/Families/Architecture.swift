@@ -65,16 +65,16 @@ public struct Architecture: Sendable, Hashable {
 
     /// Every tensor the LSG class stores, in the order of its `state_dict` (the order
     /// transformers shards in): embeddings with the global table, the embedding projection
-    /// (ELECTRA with `embedding_size` != `hidden_size`), layers, pooler, head.
-    public func storedTensors(numHiddenLayers: Int, tieWordEmbeddings: Bool, projectsEmbeddings: Bool = false) -> [String] {
+    /// (ELECTRA with `embedding_size` != `hidden_size`, ALBERT), the stored layers, pooler, head.
+    public func storedTensors(layers: LayerSharing, tieWordEmbeddings: Bool, projectsEmbeddings: Bool = false) -> [String] {
         let prefix = encoderPrefix
         let tensors = family.encoderTensorNames
         var names = tensors.embeddingTensors.map { prefix + $0 }
-        if projectsEmbeddings, let projection = tensors.embeddingProjection {
+        if projectsEmbeddings, let projection = tensors.embeddingProjection?.module {
             names += [prefix + projection + ".weight", prefix + projection + ".bias"]
         }
-        for layer in 0..<numHiddenLayers {
-            names += tensors.layerTensors(layer).map { prefix + $0 }
+        for layer in 0..<layers.storedLayerCount {
+            names += tensors.layerTensors(layer, layersPerGroup: layers.layersPerGroup).map { prefix + $0 }
         }
         if let poolerModule { names += [poolerModule + ".weight", poolerModule + ".bias"] }
         var head = headTensors
@@ -97,8 +97,8 @@ public struct Architecture: Sendable, Hashable {
 
     /// Every name of the class's `state_dict`, tied copies included, in its order: what
     /// transformers matches a checkpoint against (`ClassStateDict`).
-    public func stateDictNames(numHiddenLayers: Int, projectsEmbeddings: Bool = false) -> [String] {
-        var names = storedTensors(numHiddenLayers: numHiddenLayers, tieWordEmbeddings: false, projectsEmbeddings: projectsEmbeddings)
+    public func stateDictNames(layers: LayerSharing, projectsEmbeddings: Bool = false) -> [String] {
+        var names = storedTensors(layers: layers, tieWordEmbeddings: false, projectsEmbeddings: projectsEmbeddings)
         for (stored, alias) in tiedAliases.sorted(by: { $0.key < $1.key }) {
             // The alias is the decoder's bias: it follows the decoder's weight.
             let after = tiedDecoderWeight.flatMap(names.firstIndex(of:)) ?? names.firstIndex(of: stored) ?? names.count - 1

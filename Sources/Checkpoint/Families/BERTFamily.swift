@@ -10,7 +10,7 @@ extension FamilyDescription {
         encoderTensorNames: .bertStyle, pooler: "pooler.dense", addsTokenTypeToGlobalRows: true,
         heads: bertHeads, defaultHead: .preTraining, maskedLM: bertLMHead,
         lsgCodeRepository: "ccdv/legal-lsg-small-uncased-4096",
-        modelCard: ModelCardFacts(citation: "Jacob Devlin et al., *BERT: Pre-training of Deep Bidirectional Transformers for Language Understanding*, NAACL 2019, arXiv 1810.04805."))
+        modelCard: ModelCardFacts(name: "BERT", citation: "Jacob Devlin et al., *BERT: Pre-training of Deep Bidirectional Transformers for Language Understanding*, NAACL 2019, arXiv 1810.04805."))
 
     /// `BertConfig.__init__`'s parameters and defaults in 4.36.2; the configs copied from it
     /// start from these.

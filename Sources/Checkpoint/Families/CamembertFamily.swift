@@ -5,6 +5,6 @@ extension FamilyDescription {
         classStem: "Camembert", lsgModule: "modeling_lsg_camembert", vocabularySize: 30522,
         lsgCodeRepository: "ccdv/lsg-camembert-base-4096",
         modelCard: ModelCardFacts(
-            citation: "Louis Martin et al., *CamemBERT: a Tasty French Language Model*, ACL 2020, doi 10.18653/v1/2020.acl-main.645.",
+            name: "CamemBERT", citation: "Louis Martin et al., *CamemBERT: a Tasty French Language Model*, ACL 2020, doi 10.18653/v1/2020.acl-main.645.",
             fillMaskExample: "Paris est la {tokenizer.mask_token} de la France."))
 }

@@ -17,7 +17,7 @@ extension FamilyDescription {
         encoderTensorNames: .distilBERT, pooler: nil, addsTokenTypeToGlobalRows: false,
         heads: distilBERTHeads, defaultHead: .maskedLM, maskedLM: distilBERTLMHead,
         lsgCodeRepository: "ccdv/lsg-distilbert-base-uncased-4096",
-        modelCard: ModelCardFacts(citation: "Victor Sanh et al., *DistilBERT, a distilled version of BERT: smaller, faster, cheaper and lighter*, arXiv 1910.01108."))
+        modelCard: ModelCardFacts(name: "DistilBERT", citation: "Victor Sanh et al., *DistilBERT, a distilled version of BERT: smaller, faster, cheaper and lighter*, arXiv 1910.01108."))
 
     private static let distilBERTLMHead = MaskedLMHeadNames(
         dense: "vocab_transform", norm: "vocab_layer_norm", decoder: "vocab_projector.weight", bias: "vocab_projector.bias",
@@ -60,7 +60,7 @@ extension EncoderTensorNames {
         tokenTypeEmbeddings: nil, embeddingNorm: "embeddings.LayerNorm",
         globalEmbeddings: "embeddings.global_embeddings.weight", embeddingProjection: nil,
         layerModules: LayerModules(
-            prefix: "transformer.layer.", query: "attention.q_lin", key: "attention.k_lin", value: "attention.v_lin",
+            prefix: .flat("transformer.layer."), query: "attention.q_lin", key: "attention.k_lin", value: "attention.v_lin",
             attentionOutput: "attention.out_lin", attentionNorm: "sa_layer_norm", intermediate: "ffn.lin1",
             output: "ffn.lin2", outputNorm: "output_layer_norm"))
 }

@@ -17,7 +17,7 @@ extension FamilyDescription {
         heads: electraHeads, defaultHead: .preTraining, maskedLM: generatorHead,
         lsgCodeRepository: nil,
         modelCard: ModelCardFacts(
-            citation: "Kevin Clark et al., *ELECTRA: Pre-training Text Encoders as Discriminators Rather Than Generators*, ICLR 2020, arXiv 2003.10555.",
+            name: "ELECTRA", citation: "Kevin Clark et al., *ELECTRA: Pre-training Text Encoders as Discriminators Rather Than Generators*, ICLR 2020, arXiv 2003.10555.",
             untaggedHeads: [.preTraining]))
 
     private static let generatorHead = MaskedLMHeadNames(

@@ -208,6 +208,8 @@ public struct MaskedLMHeadNames: Sendable, Hashable {
 
 /// What a converted model's card says about its family.
 public struct ModelCardFacts: Sendable {
+    /// The family's name as its authors write it (`CamemBERT`, `XLM-RoBERTa`).
+    public let name: String
     /// The base model's paper.
     public let citation: String
     /// The fill-mask example sentence, `{tokenizer.mask_token}` standing for the mask.
@@ -216,8 +218,9 @@ public struct ModelCardFacts: Sendable {
     /// scores tokens, it fills no mask).
     public let untaggedHeads: Set<Architecture.Head>
 
-    init(citation: String, fillMaskExample: String = "Paris is the {tokenizer.mask_token} of France.",
+    init(name: String, citation: String, fillMaskExample: String = "Paris is the {tokenizer.mask_token} of France.",
          untaggedHeads: Set<Architecture.Head> = []) {
+        self.name = name
         self.citation = citation
         self.fillMaskExample = fillMaskExample
         self.untaggedHeads = untaggedHeads

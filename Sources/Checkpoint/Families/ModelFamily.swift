@@ -7,6 +7,7 @@ public enum ModelFamily: String, Sendable, CaseIterable, Codable {
     case bert
     case distilbert
     case electra
+    case albert
 
     /// The family's description.
     public var facts: FamilyDescription {
@@ -17,6 +18,7 @@ public enum ModelFamily: String, Sendable, CaseIterable, Codable {
         case .bert: return .bert
         case .distilbert: return .distilBERT
         case .electra: return .electra
+        case .albert: return .albert
         }
     }
 

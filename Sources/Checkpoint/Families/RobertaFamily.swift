@@ -8,7 +8,7 @@ extension FamilyDescription {
     static let roberta = robertaStyle(
         classStem: "Roberta", lsgModule: "modeling_lsg_roberta", vocabularySize: 50265,
         lsgCodeRepository: "ccdv/lsg-distilroberta-base-4096",
-        modelCard: ModelCardFacts(citation: "Yinhan Liu et al., *RoBERTa: A Robustly Optimized BERT Pretraining Approach*, arXiv 1907.11692."))
+        modelCard: ModelCardFacts(name: "RoBERTa", citation: "Yinhan Liu et al., *RoBERTa: A Robustly Optimized BERT Pretraining Approach*, arXiv 1907.11692."))
 
     /// A family modelled on RoBERTa; `vocabularySize` is its config class's default.
     static func robertaStyle(classStem stem: String, lsgModule: String, vocabularySize: Int, lsgCodeRepository: String?,

@@ -32,14 +32,14 @@ public struct MapArchitectureStage: Stage {
         let loading: ClassStateDict
         do {
             loading = try ClassStateDict(
-                expected: target.stateDictNames(numHiddenLayers: config.numHiddenLayers, projectsEmbeddings: config.projectsEmbeddings),
+                expected: target.stateDictNames(layers: config.layerSharing, projectsEmbeddings: config.projectsEmbeddings),
                 tiedGroups: target.tiedGroups(tieWordEmbeddings: config.tieWordEmbeddings),
                 basePrefix: family.basePrefix, checkpoint: store.names, identical: store.holdSameValues)
         } catch {
             throw ConversionError("\(source.url.path): tensor '\(error.name)' belongs to \(target.className)'s own modules but the encoder's tensors have no '\(family.basePrefix).' prefix; transformers refuses such a checkpoint too (\"The state dictionary of the model you are trying to load is corrupted\")")
         }
 
-        let stored = target.storedTensors(numHiddenLayers: config.numHiddenLayers, tieWordEmbeddings: config.tieWordEmbeddings,
+        let stored = target.storedTensors(layers: config.layerSharing, tieWordEmbeddings: config.tieWordEmbeddings,
                                           projectsEmbeddings: config.projectsEmbeddings)
         let globalName = target.encoderPrefix + family.encoderTensorNames.globalEmbeddings
         let wordName = target.encoderPrefix + family.encoderTensorNames.wordEmbeddings
