@@ -15,15 +15,18 @@ struct SentencePieceModel: Sendable {
     let modelType: ModelType
     /// `normalizer_spec.precompiled_charsmap`: empty when the model was trained without normalization.
     let precompiledCharsMap: [UInt8]
+    /// `trainer_spec.unk_id` (default 0).
+    let unknownID: Int
 
     init(_ data: Data, path: String) throws(TokenizerError) {
-        let result: Result<(pieces: [String], scores: [Float], type: Int, charsMap: [UInt8]), TokenizerError> = data.withUnsafeBytes { bytes in
+        let result: Result<(pieces: [String], scores: [Float], type: Int, charsMap: [UInt8], unknownID: Int), TokenizerError> = data.withUnsafeBytes { bytes in
             Result { () throws(TokenizerError) in
                 var reader = ProtobufReader(bytes: bytes, path: path)
                 var pieces: [String] = []
                 var scores: [Float] = []
                 var charsMap: [UInt8] = []
                 var type = ModelType.unigram.rawValue
+                var unknownID = 0
                 while let field = try reader.nextField() {
                     switch (field.number, field.value) {
                     case (1, .bytes(let piece)):
@@ -46,6 +49,7 @@ struct SentencePieceModel: Sendable {
                         var inner = ProtobufReader(bytes: trainer, path: path)
                         while let trainerField = try inner.nextField() {
                             if trainerField.number == 3, case .varint(let value) = trainerField.value { type = Int(truncatingIfNeeded: value) }
+                            if trainerField.number == 40, case .varint(let value) = trainerField.value { unknownID = Int(truncatingIfNeeded: value) }
                         }
                     case (3, .bytes(let normalizerSpec)):
                         var inner = ProtobufReader(bytes: normalizerSpec, path: path)
@@ -56,10 +60,10 @@ struct SentencePieceModel: Sendable {
                         continue
                     }
                 }
-                return (pieces, scores, type, charsMap)
+                return (pieces, scores, type, charsMap, unknownID)
             }
         }
-        let (pieces, scores, type, charsMap) = try result.get()
+        let (pieces, scores, type, charsMap, unknownID) = try result.get()
         guard !pieces.isEmpty else { throw TokenizerError(path, "holds no pieces: not a sentencepiece model") }
         guard let modelType = ModelType(rawValue: type) else {
             throw TokenizerError(path, "has an unknown sentencepiece model type \(type)")
@@ -68,6 +72,8 @@ struct SentencePieceModel: Sendable {
         self.scores = scores
         self.modelType = modelType
         precompiledCharsMap = charsMap
+        guard pieces.indices.contains(unknownID) else { throw TokenizerError(path, "unk_id \(unknownID) is not a piece") }
+        self.unknownID = unknownID
     }
 }
 

@@ -3,7 +3,7 @@ import JSON
 /// The tokenizer.json transformers 4.36.2's `convert_slow_tokenizer` builds from a slow
 /// tokenizer's files when there is no tokenizer.json: BertConverter (vocab.txt),
 /// RobertaConverter (vocab.json + merges.txt), CamembertConverter and XLMRobertaConverter
-/// (sentencepiece.bpe.model, Unigram only).
+/// (sentencepiece.bpe.model), AlbertConverter (spiece.model); Unigram sentencepiece models only.
 enum SlowTokenizerConversion {
     static func tokenizerJSON(files: TokenizerDirectory, tokenizerClass: TokenizerClass, specialTokens: SpecialTokens,
                               settings: TransformersSettings) throws(TokenizerError) -> JSONValue {
@@ -47,38 +47,82 @@ enum SlowTokenizerConversion {
                                   ("merges", .array(merges.map { .string($0.0 + " " + $0.1) }))])),
             ])
         case .sentencePiece(let converter):
-            let path = files.path(of: SentencePieceConverter.fileName)
-            let model = try SentencePieceModel(try files.contents(of: SentencePieceConverter.fileName), path: path)
+            let path = files.path(of: converter.fileName)
+            let model = try SentencePieceModel(try files.contents(of: converter.fileName), path: path)
             guard model.modelType == .unigram else {
                 throw TokenizerError(path, "is not a Unigram sentencepiece model; converting other models is not supported")
             }
-            let leadingScores: [Double] = converter == .camembert ? [0, 0, 0, 0, -100] : [0, 0, 0, 0]
-            var pieces: [JSONValue] = zip(converter.leadingTokens, leadingScores).map { .array([.string($0), .double($1)]) }
-            for (piece, score) in zip(model.pieces, model.scores).dropFirst(converter.skippedPieces) {
-                pieces.append(.array([.string(piece), .double(Double(score))]))
-            }
-            pieces.append(.array([.string("<mask>"), .double(0)]))
-            var ids: [String: Int] = [:]
-            for (index, piece) in pieces.enumerated() { ids[piece.arrayValue![0].stringValue!] = index }
-            let replace: JSONValue = object([("type", "Replace"), ("pattern", object([("Regex", " {2,}")])), ("content", " ")])
-            var normalizers: [JSONValue] = [replace]
-            if !model.precompiledCharsMap.isEmpty {
-                normalizers.insert(object([("type", "Precompiled"), ("precompiled_charsmap", .string(Base64.encode(model.precompiledCharsMap)))]), at: 0)
-            }
-            let metaspace: [(String, JSONValue)] = [("replacement", "▁"), ("add_prefix_space", true), ("prepend_scheme", "always")]
-            let special = { (token: String) -> (String, Int) in (token, ids[token] ?? 0) }
-            return object([
-                ("normalizer", object([("type", "Sequence"), ("normalizers", .array(normalizers))])),
-                ("pre_tokenizer", object([("type", "Metaspace")] + metaspace)),
-                ("post_processor", template(single: [.special("<s>", 0), .sequence("A", 0), .special("</s>", 0)],
-                                            pair: [.special("<s>", 0), .sequence("A", 0), .special("</s>", 0), .special("</s>", 0),
-                                                   .sequence("B", 0), .special("</s>", 0)],
-                                            tokens: [special("<s>"), special("</s>")])),
-                ("decoder", object([("type", "Metaspace")] + metaspace)),
-                ("model", object([("type", "Unigram"), ("unk_id", .int(3)), ("vocab", .array(pieces)), ("byte_fallback", false)])),
-            ])
+            return converter == .albert
+                ? try albert(model, settings: settings, special: special)
+                : try robertaStyle(model, converter: converter)
         }
     }
+
+    /// CamembertConverter and XLMRobertaConverter: fixed leading tokens, `<mask>` appended, `<s> A </s></s> B </s>`.
+    private static func robertaStyle(_ model: SentencePieceModel, converter: SentencePieceConverter) throws(TokenizerError) -> JSONValue {
+        let leadingScores: [Double] = converter == .camembert ? [0, 0, 0, 0, -100] : [0, 0, 0, 0]
+        var pieces: [JSONValue] = zip(converter.leadingTokens, leadingScores).map { .array([.string($0), .double($1)]) }
+        for (piece, score) in zip(model.pieces, model.scores).dropFirst(converter.skippedPieces) {
+            pieces.append(.array([.string(piece), .double(Double(score))]))
+        }
+        pieces.append(.array([.string("<mask>"), .double(0)]))
+        var ids: [String: Int] = [:]
+        for (index, piece) in pieces.enumerated() { ids[piece.arrayValue![0].stringValue!] = index }
+        let special = { (token: String) -> (String, Int) in (token, ids[token] ?? 0) }
+        return object([
+            ("normalizer", sentencePieceNormalizer(model, before: [])),
+            ("pre_tokenizer", object([("type", "Metaspace")] + metaspace)),
+            ("post_processor", template(single: [.special("<s>", 0), .sequence("A", 0), .special("</s>", 0)],
+                                        pair: [.special("<s>", 0), .sequence("A", 0), .special("</s>", 0), .special("</s>", 0),
+                                               .sequence("B", 0), .special("</s>", 0)],
+                                        tokens: [special("<s>"), special("</s>")])),
+            ("decoder", object([("type", "Metaspace")] + metaspace)),
+            ("model", object([("type", "Unigram"), ("unk_id", .int(3)), ("vocab", .array(pieces)), ("byte_fallback", false)])),
+        ])
+    }
+
+    /// AlbertConverter: the pieces as they are (100 off the score of a piece ending in a comma
+    /// after a digit), quotes normalized, accents stripped unless `keep_accents`, lowercased with
+    /// `do_lower_case`, `[CLS] A [SEP] B [SEP]` with type ids.
+    private static func albert(
+        _ model: SentencePieceModel, settings: TransformersSettings, special: (SpecialTokenRole) throws(TokenizerError) -> (String, Int)
+    ) throws(TokenizerError) -> JSONValue {
+        let pieces: [JSONValue] = zip(model.pieces, model.scores).map { piece, score in
+            let scalars = Array(piece.unicodeScalars)
+            // Python's str.isdigit: decimal and digit numeric types.
+            let digit = scalars.count >= 2 ? scalars[scalars.count - 2].properties.numericType : nil
+            let numberComma = scalars.last == "," && (digit == .decimal || digit == .digit)
+            return .array([.string(piece), .double(Double(score) - (numberComma ? 100 : 0))])
+        }
+        func replace(_ pattern: String, _ content: String) -> JSONValue {
+            object([("type", "Replace"), ("pattern", object([("String", .string(pattern))])), ("content", .string(content))])
+        }
+        var before = [replace("``", "\""), replace("''", "\"")]
+        if !settings.keepAccents { before += [object([("type", "NFKD")]), object([("type", "StripAccents")])] }
+        if settings.doLowerCase { before.append(object([("type", "Lowercase")])) }
+        let (cls, sep) = (try special(.cls), try special(.sep))
+        return object([
+            ("normalizer", sentencePieceNormalizer(model, before: before)),
+            ("pre_tokenizer", object([("type", "Metaspace")] + metaspace)),
+            ("post_processor", template(single: [.special(cls.0, 0), .sequence("A", 0), .special(sep.0, 0)],
+                                        pair: [.special(cls.0, 0), .sequence("A", 0), .special(sep.0, 0), .sequence("B", 1), .special(sep.0, 1)],
+                                        tokens: [cls, sep])),
+            ("decoder", object([("type", "Metaspace")] + metaspace)),
+            ("model", object([("type", "Unigram"), ("unk_id", .int(model.unknownID)), ("vocab", .array(pieces)), ("byte_fallback", false)])),
+        ])
+    }
+
+    /// `before`, then the model's precompiled charsmap (when it has one), then runs of spaces made one.
+    private static func sentencePieceNormalizer(_ model: SentencePieceModel, before: [JSONValue]) -> JSONValue {
+        var normalizers = before
+        if !model.precompiledCharsMap.isEmpty {
+            normalizers.append(object([("type", "Precompiled"), ("precompiled_charsmap", .string(Base64.encode(model.precompiledCharsMap)))]))
+        }
+        normalizers.append(object([("type", "Replace"), ("pattern", object([("Regex", " {2,}")])), ("content", " ")]))
+        return object([("type", "Sequence"), ("normalizers", .array(normalizers))])
+    }
+
+    private static let metaspace: [(String, JSONValue)] = [("replacement", "▁"), ("add_prefix_space", true), ("prepend_scheme", "always")]
 
     /// merges.txt as the slow RobertaTokenizer reads it: the lines between the first (the
     /// version) and the last (empty after the final newline), each split on whitespace; a

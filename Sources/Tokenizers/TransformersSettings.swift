@@ -13,6 +13,8 @@ struct TransformersSettings: Sendable {
     var cleanUpTokenizationSpaces = true
     var doLowerCase = true
     var stripAccents: Bool?
+    /// ALBERT's `keep_accents` (default false: its converter strips them).
+    var keepAccents = false
     var tokenizeChineseChars = true
     var addPrefixSpace = false
     var trimOffsets = true
@@ -36,6 +38,7 @@ struct TransformersSettings: Sendable {
         cleanUpTokenizationSpaces = try bool("clean_up_tokenization_spaces") ?? true
         doLowerCase = try bool("do_lower_case") ?? true
         stripAccents = try bool("strip_accents")
+        keepAccents = try bool("keep_accents") ?? false
         tokenizeChineseChars = try bool("tokenize_chinese_chars") ?? true
         addPrefixSpace = try bool("add_prefix_space") ?? false
         trimOffsets = try bool("trim_offsets") ?? true
@@ -76,7 +79,7 @@ struct TransformersSettings: Sendable {
                 if processor["add_prefix_space"] != nil { processor = processor.setting("add_prefix_space", .bool(addPrefixSpace)) }
                 if processor["trim_offsets"] != nil { processor = processor.setting("trim_offsets", .bool(trimOffsets)) }
             }
-        case .camembert, .xlmRoberta:
+        case .camembert, .xlmRoberta, .albert:
             break
         }
         return .object(object)

@@ -129,3 +129,20 @@ private func describe(_ encoding: Encoding, _ field: String) -> String {
     }
     return String(text.prefix(300))
 }
+
+/// Cases the random differential check (scripts/tokenizer-differential) found, with what
+/// transformers 4.36.2 gave.
+@Suite struct TokenizerDifferentialFindings {
+    /// Metaspace's `prepend_scheme: "first"` prepends to the first piece that still has text after
+    /// normalization: spaces before an added token, stripped to nothing, do not count.
+    @Test(arguments: [
+        ("\u{3000} <s>  «g", ["<s>", "<s>", "▁", "«", "g", "</s>"]),
+        ("\u{2009} <mask>(x", ["<s>", "<mask>", "▁", "(", "x", "</s>"]),
+        ("a<mask>(x", ["<s>", "▁", "a", "<mask>", "(", "x", "</s>"]),
+    ])
+    func metaspaceFirstSkipsEmptiedPieces(_ text: String, _ expected: [String]) throws {
+        let record = try #require(TokenizerCorpusTests.records.first { $0["name"]?.stringValue == "bpe-byte-fallback" })
+        let tokenizer = try Tokenizer(directory: try TokenizerCorpusTests.directory(for: record))
+        #expect(try tokenizer.encode(text).tokens == expected)
+    }
+}

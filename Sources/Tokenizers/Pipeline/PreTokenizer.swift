@@ -89,8 +89,11 @@ indirect enum PreTokenizer: Sendable {
                 ByteLevelAlphabet.encode(&pieces[index].text)
             }
         case .metaspace(let replacement, let addPrefixSpace, let scheme, let split):
+            // "first" is the first piece with text: one that normalization emptied (spaces
+            // before an added token, stripped) does not count, as in `tokenizers`.
             var firstPiece = true
             Self.split(&pieces) { text in
+                guard !text.scalars.isEmpty else { return [] }
                 var text = text
                 text.replace(.scalar(" "), with: [replacement])
                 if addPrefixSpace && text.scalars.first != replacement {
