@@ -205,3 +205,21 @@ def quiet_libraries() -> None:
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
+
+
+def start_tool(out, here: Path):
+    """The start of a golden tool's main: quiet libraries, deterministic torch, a timed logger, the
+    working directory at golden/, and the root to write (`out` when given, else golden/ itself)."""
+    import time
+
+    quiet_libraries()
+    configure_torch()
+    started = time.monotonic()
+
+    def log(message: str) -> None:
+        print(f"[{time.monotonic() - started:7.1f}s] {message}", flush=True)
+
+    os.chdir(here)
+    root = out.resolve() if out else here
+    root.mkdir(parents=True, exist_ok=True)
+    return log, root

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import sys
 from dataclasses import dataclass
@@ -345,15 +344,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, help="write DIR/heads only, without touching golden/ or the manifest")
     options = parser.parse_args()
-    common.quiet_libraries()
-    common.configure_torch()
-    import time
-
-    started = time.monotonic()
-    log = lambda message: print(f"[{time.monotonic() - started:7.1f}s] {message}", flush=True)  # noqa: E731
-    os.chdir(HERE)
-    root = options.out.resolve() if options.out else HERE
-    root.mkdir(parents=True, exist_ok=True)
+    log, root = common.start_tool(options.out, HERE)
     records = generate(root, log)
     log(f"{len(records)} head cases")
     if options.out is None:

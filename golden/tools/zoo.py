@@ -1051,15 +1051,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, help="write DIR/zoo only, without touching golden/ or the manifest")
     options = parser.parse_args()
-    common.quiet_libraries()
-    common.configure_torch()
-    import time
-
-    started = time.monotonic()
-    log = lambda message: print(f"[{time.monotonic() - started:7.1f}s] {message}", flush=True)  # noqa: E731
-    os.chdir(HERE)
-    root = options.out.resolve() if options.out else HERE
-    root.mkdir(parents=True, exist_ok=True)
+    log, root = common.start_tool(options.out, HERE)
     records = generate(root, log)
     size = sum(p.stat().st_size for p in common.relative_files(root / ZOO_DIRECTORY))
     log(f"{len(records)} zoo cases, {size} bytes under {ZOO_DIRECTORY}/")
