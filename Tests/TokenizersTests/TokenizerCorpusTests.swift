@@ -146,3 +146,28 @@ private func describe(_ encoding: Encoding, _ field: String) -> String {
         #expect(try tokenizer.encode(text).tokens == expected)
     }
 }
+
+/// ALBERT's tokenizer built from `spiece.model` alone (transformers' AlbertConverter), against
+/// the ids and tokens transformers 4.36.2 gave for golden/fixtures/albert-tiny without its
+/// tokenizer.json (recorded with `AutoTokenizer.from_pretrained`; scripts/tokenizer-differential
+/// compared 3,000 random texts more, all identical).
+@Suite struct AlbertSlowTokenizerTests {
+    @Test(arguments: [
+        ("Le chat dort.", [2, 40, 8, 5, 51, 18, 19, 50, 16, 19, 6, 3]),
+        ("``Quoted'' Crème BRÛLÉE", [2, 5, 1, 26, 33, 19, 8, 14, 1, 85, 80, 23, 8, 122, 26, 20, 8, 8, 3]),
+        ("x², 1,234, 12,", [2, 5, 147, 1, 138, 5, 1, 138, 1, 138, 5, 1, 138, 3]),
+        ("naïve  café\u{00A0}\u{FB01}n", [2, 5, 13, 18, 90, 126, 76, 8, 48, 10, 3]),
+        ("", [2, 3]),
+    ])
+    func idsMatchTransformers(_ text: String, _ expected: [Int]) throws {
+        let fixture = TokenizerCorpusTests.golden.appendingPathComponent("fixtures/albert-tiny")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("albert-slow-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for file in try FileManager.default.contentsOfDirectory(atPath: fixture.path)
+        where file != "tokenizer.json" && file != "model.safetensors" {
+            try FileManager.default.copyItem(at: fixture.appendingPathComponent(file), to: directory.appendingPathComponent(file))
+        }
+        #expect(try Tokenizer(directory: directory).encode(text).ids == expected)
+    }
+}
