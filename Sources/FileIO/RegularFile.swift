@@ -39,6 +39,14 @@ public enum RegularFile {
         return data
     }
 
+    /// The regular file at `url` as UTF-8 text (read as `contents` reads it).
+    public static func text(of url: URL, maxBytes: Int) throws(FileError) -> String {
+        guard let text = String(validating: try contents(of: url, maxBytes: maxBytes), as: UTF8.self) else {
+            throw FileError(file: url.path, problem: "is not UTF-8 text")
+        }
+        return text
+    }
+
     /// Writes all of `bytes` to `descriptor`, again after a short or interrupted write; errors
     /// name `file`.
     public static func write(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32, file: String) throws(FileError) {

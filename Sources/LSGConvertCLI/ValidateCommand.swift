@@ -95,12 +95,7 @@ struct ValidateCommand: ParsableCommand {
         }
         if let against {
             let source = try ModelDirectory(resolved: ModelLocator().resolve(against))
-            let text = try probeText.map { path in
-                guard let text = String(validating: try RegularFile.contents(of: URL(fileURLWithPath: path), maxBytes: FileLimits.maxJSONFileBytes), as: UTF8.self) else {
-                    throw ValidationError("\(path): is not UTF-8 text")
-                }
-                return text
-            }
+            let text = try probeText.map { try RegularFile.text(of: URL(fileURLWithPath: $0), maxBytes: FileLimits.maxJSONFileBytes) }
             let probe = try ParityProbe(
                 lsg: directory, source: source, overrides: lsg.overrides, length: probeLength, text: text,
                 textOrigin: probeText.map { URL(fileURLWithPath: $0).lastPathComponent }, options: options)

@@ -57,9 +57,10 @@ public struct TokenizerDirectory: Sendable {
 
     /// A text file, which must be UTF-8.
     func text(_ name: String) throws(TokenizerError) -> String {
-        guard let text = String(validating: try contents(of: name), as: UTF8.self) else {
-            throw TokenizerError(path(of: name), "is not UTF-8 text")
+        do {
+            return try RegularFile.text(of: url.appendingPathComponent(name), maxBytes: FileLimits.maxJSONFileBytes)
+        } catch {
+            throw TokenizerError(error.file, error.problem)
         }
-        return text
     }
 }

@@ -107,16 +107,11 @@ public struct LinkModelingCodeStage: Stage {
     }
 
     private static func read(_ url: URL) throws -> String {
-        let data: Data
         do {
-            data = try RegularFile.contents(of: url, maxBytes: CheckpointLimits.maxConfigBytes)
+            return try RegularFile.text(of: url, maxBytes: CheckpointLimits.maxConfigBytes)
         } catch {
             throw ConversionError(error.description)
         }
-        guard let text = String(validating: data, as: UTF8.self) else {
-            throw ConversionError("\(url.path): is not UTF-8 text")
-        }
-        return text
     }
 
     /// Whether `source` has a top-level `class Name:` or `class Name(...)`.

@@ -70,12 +70,7 @@ public struct ValidateEncoderStage: Stage, ValidatingStage {
                                    context: ConversionContext) throws {
         let probe: ParityProbe
         do {
-            let text = try probeText.map { url in
-                guard let text = String(validating: try RegularFile.contents(of: url, maxBytes: FileLimits.maxJSONFileBytes), as: UTF8.self) else {
-                    throw ConversionError("\(url.path): probe_text is not UTF-8 text")
-                }
-                return text
-            }
+            let text = try probeText.map { try RegularFile.text(of: $0, maxBytes: FileLimits.maxJSONFileBytes) }
             probe = try ParityProbe(lsg: converted, source: source, length: probeLength, text: text,
                                     textOrigin: probeText?.lastPathComponent, options: EncodeOptions(threads: threads))
         } catch {
