@@ -95,17 +95,17 @@ public struct ParityProbe: Sendable {
         // One model after the other, keeping only what is compared: each encoder is gone, and
         // the pages it read released, before the next loads.
         let covering = Self.covering(overrides, configuration: lsgConfiguration, length: ids.count)
-        let lsgRun = try Self.run(lsg, overrides: covering, head: taskHead, wantsMLM: !masked.isEmpty, encoderInput, options)
-        let sourceRun = try Self.run(source, overrides: LSGOverrides(), head: taskHead, wantsMLM: !masked.isEmpty, encoderInput, options)
+        let lsgOutput = try Self.run(lsg, overrides: covering, head: taskHead, wantsMLM: !masked.isEmpty, encoderInput, options)
+        let sourceOutput = try Self.run(source, overrides: LSGOverrides(), head: taskHead, wantsMLM: !masked.isEmpty, encoderInput, options)
 
         var cosines: [Double] = []
         for token in 1..<input.count {
-            cosines.append(Self.cosine(lsgRun.output.lastHiddenState, sourceRun.output.lastHiddenState, offset: token * h, count: h))
+            cosines.append(Self.cosine(lsgOutput.lastHiddenState, sourceOutput.lastHiddenState, offset: token * h, count: h))
         }
         meanCosine = cosines.reduce(0, +) / Double(cosines.count)
         minimumCosine = cosines.min() ?? 1
         maskedPositions = masked
-        if let lsgLogits = lsgRun.output.logits, let sourceLogits = sourceRun.output.logits, !masked.isEmpty,
+        if let lsgLogits = lsgOutput.logits, let sourceLogits = sourceOutput.logits, !masked.isEmpty,
            lsgConfiguration.vocabSize == sourceConfiguration.vocabSize {
             let v = lsgConfiguration.vocabSize
             let lsgTop1 = (0..<masked.count).map { Self.argmax(lsgLogits, offset: $0 * v, count: v) }
@@ -117,7 +117,7 @@ public struct ParityProbe: Sendable {
             lsgTop1Accuracy = nil
         }
         head = taskHead.flatMap { head in
-            Self.compare(head, lsgRun.output, sourceRun.output, tokens: input.count)
+            Self.compare(head, lsgOutput, sourceOutput, tokens: input.count)
         }
     }
 
@@ -153,24 +153,23 @@ public struct ParityProbe: Sendable {
         return encoding.ids
     }
 
-    private struct Run {
-        let output: EncoderOutput
-    }
-
+    /// The model's outputs on the probe, with `head`, else with the MLM head when asked for and the
+    /// model has one, else without a head.
     private static func run(
         _ model: ModelDirectory, overrides: LSGOverrides, head: EncoderHead?, wantsMLM: Bool, _ input: EncoderInput,
         _ options: EncodeOptions
-    ) throws -> Run {
-        var heads: Set<EncoderHead> = []
+    ) throws -> EncoderOutput {
+        let encoder: Encoder
         if let head {
-            heads = [head]
-        } else if wantsMLM, (try? Encoder(model: model, overrides: overrides, heads: [.mlm])) != nil {
-            heads = [.mlm]
+            encoder = try Encoder(model: model, overrides: overrides, heads: [head])
+        } else if wantsMLM, let withMLM = try? Encoder(model: model, overrides: overrides, heads: [.mlm]) {
+            encoder = withMLM
+        } else {
+            encoder = try Encoder(model: model, overrides: overrides)
         }
         var options = options
-        if !heads.contains(.mlm) { options.maskedLMRows = nil }
-        let encoder = try Encoder(model: model, overrides: overrides, heads: heads)
-        return Run(output: try encoder.encode(input, options: options))
+        if !encoder.heads.contains(.mlm) { options.maskedLMRows = nil }
+        return try encoder.encode(input, options: options)
     }
 
     private static func compare(_ head: EncoderHead, _ lsg: EncoderOutput, _ source: EncoderOutput, tokens: Int) -> HeadComparison? {

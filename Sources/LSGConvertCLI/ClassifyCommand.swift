@@ -93,13 +93,11 @@ struct ClassifyCommand: ParsableCommand {
             let named = directory.config.architectures?.first.map { "names \($0)" } ?? "names no architecture"
             throw ValidationError("\(configPath): architectures \(named); classify needs a *ForSequenceClassification or *ForTokenClassification model")
         }
-        switch architecture.head {
-        case .sequenceClassification: return .sequenceClassification
-        case .tokenClassification: return .tokenClassification
-        default:
+        guard let head = EncoderHead(taskHead: architecture.head), head == .sequenceClassification || head == .tokenClassification else {
             let named = directory.config.architectures?.first ?? architecture.className
             throw ValidationError("\(configPath): \(named) has no classification head; classify needs a *ForSequenceClassification or *ForTokenClassification model")
         }
+        return head
     }
 }
 
