@@ -20,6 +20,10 @@ public struct LSGConfig: Sendable, Hashable {
     public var sparseBlockSize = 128
     public var sparsityFactor = 2
     public var sparsityType: SparsityType = .norm
+    /// Encoder-decoder families only (see `hasDecoder`).
+    public var passGlobalTokensToDecoder = true
+    /// Whether the model has a decoder, so that its config has the decoder-only settings.
+    public var hasDecoder = false
 
     /// The reference's global-token table has this many rows.
     public static let maxGlobalTokens = 512
@@ -30,9 +34,15 @@ public struct LSGConfig: Sendable, Hashable {
     /// The config.json keys this type owns, sorted.
     public static let keys = ([baseModelPrefixKey] + LSGSetting.all.map(\.key)).sorted()
 
+    /// The keys a config of a model with or without a decoder has, sorted.
+    public static func keys(hasDecoder: Bool) -> [String] {
+        ([baseModelPrefixKey] + LSGSetting.all(hasDecoder: hasDecoder).map(\.key)).sorted()
+    }
+
     /// Reads the keys present, defaults for the rest. A null or unknown `sparsity_type` reads as
     /// `none`, which is what the reference's model does with it.
-    init(reading json: JSONObject) {
+    init(reading json: JSONObject, hasDecoder: Bool) {
+        self.hasDecoder = hasDecoder
         baseModelPrefix = json[Self.baseModelPrefixKey]?.stringValue ?? baseModelPrefix
         for setting in LSGSetting.all {
             guard let stored = json[setting.key] else { continue }
@@ -47,8 +57,8 @@ public struct LSGConfig: Sendable, Hashable {
     /// Writes every key, in sorted order (where the object has no such key yet).
     func write(into json: inout JSONObject) {
         var values = [Self.baseModelPrefixKey: JSONValue.string(baseModelPrefix)]
-        for setting in LSGSetting.all { values[setting.key] = setting.value(in: self).json }
-        for key in Self.keys { json[key] = values[key] }
+        for setting in LSGSetting.all(hasDecoder: hasDecoder) { values[setting.key] = setting.value(in: self).json }
+        for key in Self.keys(hasDecoder: hasDecoder) { json[key] = values[key] }
     }
 
     /// The settings as the reference's config class leaves them: `num_global_tokens` clamped

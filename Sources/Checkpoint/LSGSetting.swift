@@ -19,6 +19,8 @@ public struct LSGSetting: Sendable, Hashable {
     /// How conversion messages name it, e.g. "block size".
     public let phrase: String
     public let help: String
+    /// Whether only encoder-decoder families have it (BART's `pass_global_tokens_to_decoder`).
+    public let decoderOnly: Bool
     private let field: Field
 
     private enum Field: Sendable {
@@ -55,18 +57,26 @@ public struct LSGSetting: Sendable, Hashable {
     public static let lshNumPreRounds = LSGSetting(
         "lsh_num_pre_rounds", "lsh pre-rounds", .integer(\.lshNumPreRounds, minimum: 0, maximum: nil),
         help: "LSH pre-rounds (sparsity type lsh; reference default \(LSGConfig().lshNumPreRounds)).")
+    public static let passGlobalTokensToDecoder = LSGSetting(
+        "pass_global_tokens_to_decoder", "pass global tokens to decoder", .bool(\.passGlobalTokensToDecoder),
+        help: "Encoder-decoder families: the decoder attends to the global tokens' outputs too (reference default on).",
+        decoderOnly: true)
 
     /// Every setting, in the order options list them.
     public static let all: [LSGSetting] = [
         .blockSize, .sparseBlockSize, .sparsityFactor, .sparsityType, .numGlobalTokens, .maskFirstToken, .poolWithGlobal,
-        .adaptive, .lshNumPreRounds,
+        .adaptive, .lshNumPreRounds, .passGlobalTokensToDecoder,
     ]
 
-    private init(_ key: String, _ phrase: String, _ field: Field, help: String) {
+    /// The settings a model has: all of them with a decoder, else those of encoders.
+    public static func all(hasDecoder: Bool) -> [LSGSetting] { all.filter { hasDecoder || !$0.decoderOnly } }
+
+    private init(_ key: String, _ phrase: String, _ field: Field, help: String, decoderOnly: Bool = false) {
         self.key = key
         self.phrase = phrase
         self.field = field
         self.help = help
+        self.decoderOnly = decoderOnly
     }
 
     public static func named(_ key: String) -> LSGSetting? { all.first { $0.key == key } }

@@ -34,7 +34,7 @@ public struct ModelConfig: Sendable, Hashable {
     }
 
     /// The family of `model_type`, nil when the converter does not support it.
-    public var family: ModelFamily? { ModelFamily(modelType: modelType) }
+    public var family: ModelFamily? { ModelFamily(modelType: modelType, tokenizerClass: json["tokenizer_class"]?.stringValue) }
 
     /// `architectures`; a bare string (accepted by transformers) reads as one element.
     public var architectures: [String]? {
@@ -78,7 +78,7 @@ public struct ModelConfig: Sendable, Hashable {
     /// The LayerNorm epsilon; families whose config has no such key use a fixed 1e-12
     /// (DistilBERT), so setting it there has no effect.
     public var layerNormEps: Double {
-        get { keys.layerNormEps.flatMap { json[$0]?.doubleValue } ?? 1e-12 }
+        get { keys.layerNormEps.flatMap { json[$0]?.doubleValue } ?? keys.defaultLayerNormEps }
         set { if let key = keys.layerNormEps { json[key] = .double(newValue) } }
     }
     public var maxPositionEmbeddings: Int {
@@ -111,6 +111,9 @@ public struct ModelConfig: Sendable, Hashable {
         set { json["tie_word_embeddings"] = .bool(newValue) }
     }
 
+    /// Whether the model has a decoder (an encoder-decoder family).
+    public var hasDecoder: Bool { family?.facts.encoderDecoder != nil }
+
     /// Whether the config describes an LSG model: `base_model_prefix` is "lsg" or the first
     /// architecture is an LSG class (the reference's test).
     public var isLSG: Bool {
@@ -120,9 +123,10 @@ public struct ModelConfig: Sendable, Hashable {
     /// The LSG settings: present for LSG configs (missing keys take the reference's defaults).
     /// Setting writes every LSG key; setting nil removes them.
     public var lsg: LSGConfig? {
-        get { isLSG ? LSGConfig(reading: json) : nil }
+        get { isLSG ? LSGConfig(reading: json, hasDecoder: hasDecoder) : nil }
         set {
-            if let newValue {
+            if var newValue {
+                newValue.hasDecoder = hasDecoder
                 newValue.write(into: &json)
             } else {
                 for key in LSGConfig.keys { json[key] = nil }
@@ -178,8 +182,11 @@ public struct ConfigKeys: Sendable, Hashable {
     public let numAttentionHeads: SizeKey
     public let intermediateSize: SizeKey
     public let hiddenAct: String
-    /// nil when the config has no epsilon (DistilBERT's LayerNorms use 1e-12).
+    /// nil when the config has no epsilon (`defaultLayerNormEps` applies).
     public let layerNormEps: String?
+    /// The LayerNorms' epsilon when the config has no key for it: DistilBERT's 1e-12, the
+    /// encoder-decoder families' `nn.LayerNorm` default 1e-5.
+    public var defaultLayerNormEps = 1e-12
     /// The width of the embeddings when it may differ from the hidden size (ELECTRA); nil when
     /// the embeddings have the hidden size.
     public let embeddingSize: SizeKey?
@@ -242,7 +249,18 @@ extension ModelConfig {
     }
 
     /// Which stored layer each hidden layer runs (ALBERT's layer groups; one layer each otherwise).
-    public var layerSharing: LayerSharing { LayerSharing(hiddenLayers: numHiddenLayers, groups: layerGroups) }
+    public var layerSharing: LayerSharing {
+        var sharing = LayerSharing(hiddenLayers: numHiddenLayers, groups: layerGroups)
+        sharing.decoderLayers = decoderSizes?.layers
+        return sharing
+    }
+
+    /// The decoder's layers, attention heads and feed-forward width (encoder-decoder families).
+    public var decoderSizes: (layers: Int, attentionHeads: Int, feedForward: Int)? {
+        guard let keys = family?.facts.encoderDecoder?.decoderKeys else { return nil }
+        func size(_ key: ConfigKeys.SizeKey) -> Int { self[key.name]?.intValue ?? key.defaultValue }
+        return (size(keys.layers), size(keys.attentionHeads), size(keys.feedForward))
+    }
 
     /// ALBERT's layer groups; nil for families whose layers each have their own weights.
     public var layerGroups: LayerSharing.Groups? {

@@ -43,14 +43,16 @@ public enum TransformersConfig {
         let classDefaults = family.facts.configClassDefaults
         let renamed = family.facts.configAttributeMap
         var attributes = JSONObject()
-        for (key, value) in classDefaults { attributes[key] = source[key] ?? value }
+        for (key, value) in classDefaults {
+            attributes[key] = source[key] ?? family.facts.configDerivedDefaults[key].flatMap { source[$0] } ?? value
+        }
         for (key, value) in pretrainedDefaults where attributes[key] == nil { attributes[key] = source[key] ?? value }
 
         switch source["id2label"] {
         case nil, .null?:
             let count: Int
             switch source["num_labels"] {
-            case nil, .null?: count = 2
+            case nil, .null?: count = classDefaults["id2label"]?.objectValue?.count ?? 2
             case .int(let labels)? where labels >= 0: count = labels
             case let other?: throw TransformersConfigError("\"num_labels\" is \(other.compactString()), not a number of labels")
             }
@@ -84,7 +86,7 @@ public enum TransformersConfig {
         for (key, target) in renamed where source[key] != nil && source[key] != .null { attributes[target] = source[key] }
         // The model consumes a true `gradient_checkpointing` (`_backward_compatibility_gradient_checkpointing`).
         if attributes["gradient_checkpointing"].map(pythonTruthy) == true { attributes["gradient_checkpointing"] = nil }
-        attributes["model_type"] = .string(family.rawValue)
+        attributes["model_type"] = .string(family.modelType)
         attributes["transformers_version"] = .string(version)
 
         var saved = JSONObject()

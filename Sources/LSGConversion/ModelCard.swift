@@ -49,6 +49,7 @@ public struct ModelCard: Sendable {
         case .tokenClassification: return "token-classification"
         case .questionAnswering: return "question-answering"
         case .causalLM: return "text-generation"
+        case .conditionalGeneration: return "text2text-generation"
         case .base, .multipleChoice: return nil
         }
     }
@@ -103,9 +104,9 @@ public struct ModelCard: Sendable {
                   "These are the values in `config.json`; each can be overridden at load time.", "",
                   "| Parameter | Value |", "| --- | --- |"]
         // The published cards list the global-token count first.
-        let settings = [LSGSetting.numGlobalTokens] + LSGSetting.all.filter { $0 != .numGlobalTokens }
+        let settings = [LSGSetting.numGlobalTokens] + LSGSetting.all(hasDecoder: lsg.hasDecoder).filter { $0 != .numGlobalTokens }
         let parameters = settings.map { ($0.key, Self.markdown($0.value(in: lsg))) }
-            + [("max_position_embeddings", "\(maxLength + family.positionOffset)")]
+            + [("max_position_embeddings", "\(family.facts.maxPositionEmbeddings(maxLength: maxLength))")]
         lines += parameters.map { "| `\($0.0)` | \($0.1) |" }
         lines += ["",
                   "The defaults work well in practice. Short on memory: reduce the block sizes, increase the sparsity factor and "

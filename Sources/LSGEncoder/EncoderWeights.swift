@@ -191,6 +191,9 @@ struct EncoderWeights: Sendable {
         let reader = WeightReader(source: source, owners: owners)
         let prefix = try reader.encoderPrefix(family: config.family)
         let names = config.family.encoderTensorNames
+        guard names.decoder == nil, let embeddingNormName = names.embeddingNorm else {
+            throw EncoderError("\(source.sourceName): the encoder does not run \(config.family.facts.modelCard.name) (an encoder-decoder family) yet")
+        }
         let h = config.hiddenSize
         let e = config.embeddingSize
         let encoderTensor = { (name: String, shape: [Int]) throws -> WeightTensor in
@@ -206,7 +209,7 @@ struct EncoderWeights: Sendable {
         wordEmbeddings = try encoderTensor(names.wordEmbeddings, [config.vocabSize, e])
         positionEmbeddings = try encoderTensor(names.positionEmbeddings, [config.maxPositionEmbeddings, e])
         tokenTypeEmbeddings = try names.tokenTypeEmbeddings.map { try encoderTensor($0, [config.typeVocabSize, e]) }
-        embeddingNorm = try norm(names.embeddingNorm, size: e)
+        embeddingNorm = try norm(embeddingNormName, size: e)
         if let lsg = config.lsg {
             let name = prefix + names.globalEmbeddings
             let rows = try reader.rows(name, columns: e, atLeast: lsg.numGlobalTokens)
@@ -249,7 +252,9 @@ struct EncoderWeights: Sendable {
         layers = sharing.schedule.map { stored[$0] }
 
         if heads.contains(.mlm) {
-            let names = config.family.facts.maskedLM
+            guard let names = config.family.facts.maskedLM else {
+                throw EncoderError("\(source.sourceName): \(config.family.rawValue) models have no masked-LM head")
+            }
             let width = names.width == .embedding ? e : h
             maskedLM = MaskedLMHead(
                 denseWeight: try reader.tensor(names.dense + ".weight", shape: [width, h]),

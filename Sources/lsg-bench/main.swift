@@ -158,7 +158,10 @@ struct RandomCheckpoint: ParsableCommand {
         try add(prefix + names.wordEmbeddings, [vocab, hidden])
         try add(prefix + names.positionEmbeddings, [positions, hidden])
         if let tokenTypes = names.tokenTypeEmbeddings { try add(prefix + tokenTypes, [1, hidden]) }
-        try addNorm(prefix + names.embeddingNorm)
+        guard let embeddingNorm = names.embeddingNorm, let lm = family.facts.maskedLM else {
+            preconditionFailure("camembert has an embedding LayerNorm and a masked-LM head")
+        }
+        try addNorm(prefix + embeddingNorm)
         for index in 0..<layers {
             let layer = names.layer(index)
             for projection in [layer.query, layer.key, layer.value, layer.attentionOutput] {
@@ -169,7 +172,6 @@ struct RandomCheckpoint: ParsableCommand {
             try addLinear(prefix + layer.output, outputs: hidden, inputs: intermediate)
             try addNorm(prefix + layer.outputNorm)
         }
-        let lm = family.facts.maskedLM
         try addLinear(lm.dense, outputs: hidden, inputs: hidden)
         try addNorm(lm.norm)
         try add(lm.bias, [vocab])

@@ -33,7 +33,7 @@ SMALLER_VOCABULARY = 150
 @dataclass(frozen=True)
 class Fixture:
     name: str
-    family: str  # camembert | roberta | xlm-roberta | bert | distilbert | electra | albert
+    family: str  # camembert | roberta | xlm-roberta | bert | distilbert | electra | albert | bart | mbart | barthez | pegasus
     architecture: str
     max_positions: int  # rows of the position table (offset rows included)
     model_max_length: int
@@ -61,7 +61,24 @@ FIXTURES = [
     Fixture("albert-tiny", "albert", "AlbertForPreTraining", 512, 512, 170,
             "SentencePiece (unigram) ALBERT tokenizer (lower case); embedding_size 4 < hidden_size 8 through "
             "embedding_hidden_mapping_in, 5 layers sharing 2 groups of 2 layers, gelu_new"),
+    Fixture("bart-tiny", "bart", "BartForConditionalGeneration", 514, 512, 180,
+            "byte-level BPE BART tokenizer; post-LN encoder and decoder with layernorm_embedding, learned positions "
+            "with 2 offset rows, 2 + 3 layers"),
+    Fixture("mbart-tiny", "mbart", "MBartForConditionalGeneration", 514, 512, 190,
+            "SentencePiece mBART tokenizer with its 25 language codes; pre-LN with layernorm_embedding and a final "
+            "layer_norm, scale_embedding"),
+    Fixture("barthez-tiny", "barthez", "MBartForConditionalGeneration", 514, 512, 200,
+            "BARThez as on the hub: an mBART model (model_type mbart) with a SentencePiece BarthezTokenizer"),
+    Fixture("pegasus-tiny", "pegasus", "PegasusForConditionalGeneration", 512, 512, 210,
+            "SentencePiece Pegasus tokenizer (103 offset tokens, <mask_2> as mask); pre-LN, sinusoidal positions, "
+            "scale_embedding, bos_token_id 0 in config.json (the tokenizer has no bos)"),
 ]
+# The encoder-decoder families: the smaller sizes, a decoder deeper than the encoder (so that a swapped
+# stack shows), relu in Pegasus as in google/pegasus-large.
+SEQ2SEQ = dict(d_model=SMALLER["hidden_size"], encoder_layers=2, decoder_layers=3,
+               encoder_attention_heads=SMALLER["num_attention_heads"], decoder_attention_heads=SMALLER["num_attention_heads"],
+               encoder_ffn_dim=SMALLER["intermediate_size"], decoder_ffn_dim=SMALLER["intermediate_size"],
+               dropout=0.1, attention_dropout=0.1, init_std=SMALLER["initializer_range"])
 
 # ALBERT's geometry: the smaller sizes, and layer sharing that is not one group per layer
 # (layer i runs group int(i / 2.5): groups 0, 0, 0, 1, 1), each group two layers deep (transformers needs
@@ -70,6 +87,16 @@ ALBERT = dict(SMALLER, num_hidden_layers=5, num_hidden_groups=2, inner_group_num
               embedding_size=4)
 # albert-base-v2's sentencepiece layout: <pad> 0, <unk> 1, [CLS] 2, [SEP] 3, [MASK] 4.
 ALBERT_SENTENCEPIECE = dict(pad_id=0, unk_id=1, bos_id=-1, eos_id=-1, control_symbols=["[CLS]", "[SEP]", "[MASK]"])
+
+
+# The special pieces of the real models' sentencepiece files: mBART's is XLM-R's (<unk> 0, <s> 1, </s> 2,
+# fairseq ids added by the tokenizer), moussaKam/barthez's is <s> 0, <pad> 1, </s> 2, <unk> 3, and
+# google/pegasus-large's is <pad> 0, </s> 1, <unk> 2 with no bos (the tokenizer shifts them by 103).
+SEQ2SEQ_SENTENCEPIECE = {
+    "mbart": {},
+    "barthez": dict(bos_id=0, pad_id=1, eos_id=2, unk_id=3),
+    "pegasus": dict(pad_id=0, eos_id=1, unk_id=2, bos_id=-1),
+}
 
 
 def train_sentencepiece(sentences: list[str], vocab_size: int, **special_pieces) -> bytes:
@@ -115,7 +142,20 @@ def build_tokenizer(fixture: Fixture, work: Path):
         spm_path.write_bytes(train_sentencepiece(corpus.ENGLISH, vocab_size=SMALLER_VOCABULARY, **ALBERT_SENTENCEPIECE))
         AlbertTokenizer(vocab_file=str(spm_path), model_max_length=length).save_pretrained(str(work / "slow"))
         return AlbertTokenizerFast.from_pretrained(str(work / "slow"), model_max_length=length)
-    if fixture.family == "roberta":
+    if fixture.family in ("mbart", "barthez", "pegasus"):
+        from transformers import (BarthezTokenizer, BarthezTokenizerFast, MBartTokenizer, MBartTokenizerFast,
+                                  PegasusTokenizer, PegasusTokenizerFast)
+
+        sentences = corpus.ENGLISH if fixture.family == "pegasus" else corpus.FRENCH + corpus.ENGLISH
+        spm_path = work / "spm.model"
+        spm_path.write_bytes(train_sentencepiece(sentences, vocab_size=SMALLER_VOCABULARY,
+                                                 **SEQ2SEQ_SENTENCEPIECE[fixture.family]))
+        slow_cls, fast_cls = {"mbart": (MBartTokenizer, MBartTokenizerFast),
+                              "barthez": (BarthezTokenizer, BarthezTokenizerFast),
+                              "pegasus": (PegasusTokenizer, PegasusTokenizerFast)}[fixture.family]
+        slow_cls(vocab_file=str(spm_path), model_max_length=length).save_pretrained(str(work / "slow"))
+        return fast_cls.from_pretrained(str(work / "slow"), model_max_length=length)
+    if fixture.family in ("roberta", "bart"):
         from tokenizers import ByteLevelBPETokenizer
 
         bpe = ByteLevelBPETokenizer()
@@ -123,6 +163,11 @@ def build_tokenizer(fixture: Fixture, work: Path):
                                 special_tokens=["<s>", "<pad>", "</s>", "<unk>"], show_progress=False)
         bpe.save_model(str(work))
         # <mask> is not in the trained vocabulary, so it is appended last, as in roberta-base.
+        if fixture.family == "bart":
+            from transformers import BartTokenizerFast
+
+            return BartTokenizerFast(vocab_file=str(work / "vocab.json"), merges_file=str(work / "merges.txt"),
+                                     model_max_length=length)
         return RobertaTokenizerFast(vocab_file=str(work / "vocab.json"), merges_file=str(work / "merges.txt"),
                                     model_max_length=length)
     if fixture.family in ("bert", "distilbert", "electra"):
@@ -183,6 +228,25 @@ def build_model(fixture: Fixture, tokenizer):
                               pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.cls_token_id,
                               eos_token_id=tokenizer.sep_token_id, layer_norm_eps=1e-12, **ALBERT)
         model = AlbertForPreTraining(config)
+    elif fixture.family in ("bart", "mbart", "barthez", "pegasus"):
+        from transformers import (BartConfig, BartForConditionalGeneration, MBartConfig, MBartForConditionalGeneration,
+                                  PegasusConfig, PegasusForConditionalGeneration)
+
+        ids = dict(pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
+        if fixture.family == "pegasus":
+            config = PegasusConfig(vocab_size=vocab, max_position_embeddings=fixture.max_positions,
+                                   activation_function="relu", scale_embedding=True, bos_token_id=0,
+                                   decoder_start_token_id=tokenizer.pad_token_id, **ids, **SEQ2SEQ)
+            model = PegasusForConditionalGeneration(config)
+        elif fixture.family == "bart":
+            config = BartConfig(vocab_size=vocab, max_position_embeddings=fixture.max_positions - 2,
+                                bos_token_id=tokenizer.bos_token_id, decoder_start_token_id=tokenizer.eos_token_id,
+                                **ids, **SEQ2SEQ)
+            model = BartForConditionalGeneration(config)
+        else:
+            config = MBartConfig(vocab_size=vocab, max_position_embeddings=fixture.max_positions - 2,
+                                 scale_embedding=True, bos_token_id=tokenizer.bos_token_id, **ids, **SEQ2SEQ)
+            model = MBartForConditionalGeneration(config)
     elif fixture.family == "bert":
         config = BertConfig(vocab_size=vocab, max_position_embeddings=fixture.max_positions, type_vocab_size=2,
                             pad_token_id=tokenizer.pad_token_id, layer_norm_eps=1e-12, **TINY)
@@ -208,12 +272,15 @@ def make_nontrivial(model) -> None:
     """Random biases and LayerNorm parameters (never 0 or 1) so a forgotten term changes outputs."""
     # DistilBERT and ALBERT name norms *layer_norm; RoBERTa's lm_head.layer_norm keeps its init (older goldens).
     norms = (("LayerNorm.weight", "layer_norm.weight") if model.config.model_type in ("distilbert", "albert")
+             else ("layer_norm.weight", "layernorm_embedding.weight") if model.config.is_encoder_decoder
              else ("LayerNorm.weight",))
     for name, parameter in model.named_parameters():
         if any(norm in name for norm in norms):
             parameter.copy_(1.0 + 0.2 * torch.randn_like(parameter))
         elif name.endswith("bias"):
             parameter.copy_(0.1 * torch.randn_like(parameter))
+    if getattr(model, "final_logits_bias", None) is not None:
+        model.final_logits_bias.copy_(0.1 * torch.randn_like(model.final_logits_bias))
 
 
 def generate(log) -> list[dict]:

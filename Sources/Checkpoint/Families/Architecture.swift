@@ -2,7 +2,7 @@
 /// besides the encoder's.
 public struct Architecture: Sendable, Hashable {
     public enum Head: String, Sendable, CaseIterable {
-        case base, maskedLM, causalLM, preTraining, multipleChoice, questionAnswering
+        case base, maskedLM, causalLM, preTraining, conditionalGeneration, multipleChoice, questionAnswering
         case sequenceClassification, tokenClassification
 
         /// The transformers Auto class that loads this head.
@@ -12,6 +12,7 @@ public struct Architecture: Sendable, Hashable {
             case .maskedLM: return "AutoModelForMaskedLM"
             case .causalLM: return "AutoModelForCausalLM"
             case .preTraining: return "AutoModelForPreTraining"
+            case .conditionalGeneration: return "AutoModelForSeq2SeqLM"
             case .multipleChoice: return "AutoModelForMultipleChoice"
             case .questionAnswering: return "AutoModelForQuestionAnswering"
             case .sequenceClassification: return "AutoModelForSequenceClassification"
@@ -60,6 +61,9 @@ public struct Architecture: Sendable, Hashable {
     /// Tensors of the head, as stored by transformers (tied copies excluded).
     public var headTensors: [String] { headDescription.tensors }
 
+    /// Why the reference cannot convert this class; nil when it converts.
+    public var refusal: String? { headDescription.refusal }
+
     /// The task head's computation; nil for the base model and the pretraining and LM heads.
     public var taskHead: TaskHeadComputation? { headDescription.computation }
 
@@ -69,12 +73,21 @@ public struct Architecture: Sendable, Hashable {
     public func storedTensors(layers: LayerSharing, tieWordEmbeddings: Bool, projectsEmbeddings: Bool = false) -> [String] {
         let prefix = encoderPrefix
         let tensors = family.encoderTensorNames
-        var names = tensors.embeddingTensors.map { prefix + $0 }
+        var names: [String]
+        if let decoder = tensors.decoder, let decoderLayers = layers.decoderLayers {
+            names = headDescription.buffersBeforeModel.flatMap(\.tensors)
+                + tensors.encoderDecoderTensors(encoderLayers: layers.storedLayerCount, decoder: decoder,
+                                                decoderLayers: decoderLayers).map { prefix + $0 }
+        } else {
+            names = tensors.embeddingTensors.map { prefix + $0 }
+        }
         if projectsEmbeddings, let projection = tensors.embeddingProjection?.module {
             names += [prefix + projection + ".weight", prefix + projection + ".bias"]
         }
-        for layer in 0..<layers.storedLayerCount {
-            names += tensors.layerTensors(layer, layersPerGroup: layers.layersPerGroup).map { prefix + $0 }
+        if tensors.decoder == nil {
+            for layer in 0..<layers.storedLayerCount {
+                names += tensors.layerTensors(layer, layersPerGroup: layers.layersPerGroup).map { prefix + $0 }
+            }
         }
         if let poolerModule { names += [poolerModule + ".weight", poolerModule + ".bias"] }
         var head = headTensors
@@ -99,6 +112,16 @@ public struct Architecture: Sendable, Hashable {
     /// transformers matches a checkpoint against (`ClassStateDict`).
     public func stateDictNames(layers: LayerSharing, projectsEmbeddings: Bool = false) -> [String] {
         var names = storedTensors(layers: layers, tieWordEmbeddings: false, projectsEmbeddings: projectsEmbeddings)
+        let copies = family.encoderTensorNames.tiedWordEmbeddingCopies
+        if let decoder = family.encoderTensorNames.decoder, copies.count == 2 {
+            // encoder.embed_tokens follows the shared table, decoder.embed_tokens precedes the decoder's positions.
+            if let shared = names.firstIndex(of: encoderPrefix + family.encoderTensorNames.wordEmbeddings) {
+                names.insert(encoderPrefix + copies[0], at: shared + 1)
+            }
+            if let positions = names.firstIndex(of: encoderPrefix + decoder.positionEmbeddings) {
+                names.insert(encoderPrefix + copies[1], at: positions)
+            }
+        }
         for (stored, alias) in tiedAliases.sorted(by: { $0.key < $1.key }) {
             // The alias is the decoder's bias: it follows the decoder's weight.
             let after = tiedDecoderWeight.flatMap(names.firstIndex(of:)) ?? names.firstIndex(of: stored) ?? names.count - 1
@@ -111,8 +134,12 @@ public struct Architecture: Sendable, Hashable {
     /// head's name last).
     public func tiedGroups(tieWordEmbeddings: Bool) -> [[String]] {
         var groups = tiedAliases.sorted(by: { $0.key < $1.key }).map { [$0.key, $0.value] }
+        let names = family.encoderTensorNames
+        let word = [encoderPrefix + names.wordEmbeddings] + names.tiedWordEmbeddingCopies.map { encoderPrefix + $0 }
         if tieWordEmbeddings, let decoder = tiedDecoderWeight {
-            groups.append([encoderPrefix + family.encoderTensorNames.wordEmbeddings, decoder])
+            groups.append(word + [decoder])
+        } else if word.count > 1 {
+            groups.append(word)
         }
         return groups
     }
@@ -124,6 +151,9 @@ public struct Architecture: Sendable, Hashable {
     /// The shape transformers gives a pooler or head tensor it creates for this class (the
     /// source lacks it); nil for any other tensor and for modules a conversion refuses to create.
     public func newModuleShape(of tensor: String, config: ModelConfig) -> [Int]? {
+        if let buffer = headDescription.buffersBeforeModel.first(where: { $0.tensors.contains(tensor) }) {
+            return buffer.shape(of: tensor, config: config)
+        }
         if let poolerModule, tensor == poolerModule + ".weight" || tensor == poolerModule + ".bias" {
             return HeadModule.linear(poolerModule, outputs: .hidden).shape(of: tensor, config: config)
         }

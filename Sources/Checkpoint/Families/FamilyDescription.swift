@@ -33,18 +33,69 @@ public struct FamilyDescription: Sendable {
     public let heads: [Architecture.Head: HeadDescription]
     /// The head converted when neither the option nor `config.json` names one.
     public let defaultHead: Architecture.Head
-    /// The masked-LM head as the encoder runs it.
-    public let maskedLM: MaskedLMHeadNames
+    /// The masked-LM head as the encoder runs it; nil for the encoder-decoder families, whose
+    /// language-model head reads the decoder.
+    public let maskedLM: MaskedLMHeadNames?
     /// A public hub repository holding the family's LSG modeling file (`lsgModule`), for
     /// transformers >= 4.36; nil when we know of none.
     public let lsgCodeRepository: String?
     /// What the model card says about the family.
     public let modelCard: ModelCardFacts
+    /// The decoder and the layer layout of the encoder-decoder families; nil for encoders.
+    public var encoderDecoder: EncoderDecoderFacts? = nil
+    /// `config.json`'s `model_type` (BARThez is an mBART); nil when it is the family's name.
+    public var modelType: String? = nil
+    /// Config keys whose default is another key's value (`num_hidden_layers` is BART's
+    /// `encoder_layers` unless the file says otherwise).
+    public var configDerivedDefaults: [String: String] = [:]
+
+    /// `max_position_embeddings` of a model converted to `maxLength` tokens: an encoder's counts
+    /// the offset rows, an encoder-decoder's counts positions only (its table has the offset rows
+    /// on top, which the learned position module adds itself).
+    public func maxPositionEmbeddings(maxLength: Int) -> Int {
+        encoderDecoder == nil ? maxLength + positionOffset : maxLength
+    }
+
+    /// Rows of the position table for `max_position_embeddings` in the config.
+    public func positionRows(maxPositionEmbeddings: Int) -> Int {
+        encoderDecoder == nil ? maxPositionEmbeddings : maxPositionEmbeddings + positionOffset
+    }
 
     /// `base` with `changes` applied in order (a changed key keeps its place).
     static func configDefaults(_ base: JSONObject, changing changes: JSONObject) -> JSONObject {
         JSONObject(base.map { ($0.key, $0.value) } + changes.map { ($0.key, $0.value) })
     }
+}
+
+/// What the encoder-decoder families (BART, mBART, BARThez, Pegasus) add to a description.
+public struct EncoderDecoderFacts: Sendable {
+    /// Where a layer normalises: BART after each sublayer's residual sum, mBART and Pegasus
+    /// before each sublayer (and once more after the last layer, `finalNorm`).
+    public enum NormPlacement: Sendable, Hashable {
+        case afterSublayer, beforeSublayer
+    }
+
+    /// How the position tables are made: learned rows (tiled like an encoder's), or the
+    /// sinusoidal table transformers computes for any length (Pegasus; the reference rebuilds it).
+    public enum Positions: Sendable, Hashable {
+        case learned, sinusoidal
+    }
+
+    public let normPlacement: NormPlacement
+    public let positions: Positions
+    /// The decoder's sizes in `config.json`.
+    public let decoderKeys: DecoderKeys
+
+    public struct DecoderKeys: Sendable, Hashable {
+        public let layers: ConfigKeys.SizeKey
+        public let attentionHeads: ConfigKeys.SizeKey
+        public let feedForward: ConfigKeys.SizeKey
+    }
+
+    /// BART's keys (`decoder_layers`, `decoder_attention_heads`, `decoder_ffn_dim`), which its copies share.
+    static let bartDecoderKeys = DecoderKeys(
+        layers: .init("decoder_layers", default: 12), attentionHeads: .init("decoder_attention_heads", default: 16),
+        feedForward: .init("decoder_ffn_dim", default: 4096))
 }
 
 /// One class of a family: its name and the tensors it owns besides the encoder's.
@@ -62,6 +113,11 @@ public struct HeadDescription: Sendable {
     public let computation: TaskHeadComputation?
     /// Whether the class builds the encoder with its pooler.
     public let hasPooler: Bool
+    /// Buffers the class registers before its model, so that `state_dict` lists them first
+    /// (BART's `final_logits_bias`).
+    public var buffersBeforeModel: [HeadModule] = []
+    /// Why the class is refused when the reference cannot convert it; nil when it converts.
+    public var refusal: String? = nil
 
     init(_ className: String, modules: [HeadModule] = [], tiedDecoder: HeadModule? = nil, tiedAliases: [String: String] = [:],
          computation: TaskHeadComputation? = nil, hasPooler: Bool = false) {
@@ -96,7 +152,8 @@ public struct HeadDescription: Sendable {
                         tiedAliases: lm.biasAlias.map { [lm.bias: $0] } ?? [:])
     }
 
-    /// Every tensor of the head, as stored by transformers (tied copies excluded).
+    /// Every tensor of the head, as stored by transformers (tied copies excluded), buffers
+    /// registered before the model excluded.
     public var tensors: [String] { modules.flatMap(\.tensors) }
 }
 

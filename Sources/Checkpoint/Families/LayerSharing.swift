@@ -5,6 +5,8 @@ public struct LayerSharing: Sendable, Hashable {
     public let hiddenLayers: Int
     public let groups: Int
     public let layersPerGroup: Int
+    /// The decoder's layers (encoder-decoder families; each has its own weights); nil for encoders.
+    public var decoderLayers: Int? = nil
 
     public init(hiddenLayers: Int, groups: Int, layersPerGroup: Int) {
         self.hiddenLayers = hiddenLayers

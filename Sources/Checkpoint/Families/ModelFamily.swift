@@ -1,4 +1,4 @@
-/// The encoder families the converter supports. Each family's facts live in its
+/// The families the converter supports: encoders, then encoder-decoders. Each family's facts live in its
 /// `FamilyDescription` (one file per family); `facts` is the registry.
 public enum ModelFamily: String, Sendable, CaseIterable, Codable {
     case camembert
@@ -8,6 +8,10 @@ public enum ModelFamily: String, Sendable, CaseIterable, Codable {
     case distilbert
     case electra
     case albert
+    case bart
+    case mbart
+    case barthez
+    case pegasus
 
     /// The family's description.
     public var facts: FamilyDescription {
@@ -19,13 +23,25 @@ public enum ModelFamily: String, Sendable, CaseIterable, Codable {
         case .distilbert: return .distilBERT
         case .electra: return .electra
         case .albert: return .albert
+        case .bart: return .bart
+        case .mbart: return .mbart
+        case .barthez: return .barthez
+        case .pegasus: return .pegasus
         }
     }
 
-    /// The family for a `config.json` `model_type`, or nil when unsupported.
-    public init?(modelType: String) {
-        self.init(rawValue: modelType)
+    /// The family for a `config.json` `model_type` and `tokenizer_class`, or nil when
+    /// unsupported: an mBART with a BARThez tokenizer is BARThez.
+    public init?(modelType: String, tokenizerClass: String? = nil) {
+        if modelType == "mbart", tokenizerClass?.hasPrefix("Barthez") == true {
+            self = .barthez
+        } else {
+            self.init(rawValue: modelType)
+        }
     }
+
+    /// `config.json`'s `model_type` for the family.
+    public var modelType: String { facts.modelType ?? rawValue }
 
     /// Rows at the start of the position table that are not positions (RoBERTa-style models
     /// count positions from `padding_idx + 1`). They are kept as they are when tiling.
