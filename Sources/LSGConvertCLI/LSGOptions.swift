@@ -35,6 +35,9 @@ struct LSGOptions: ParsableArguments {
     @Option(help: ArgumentHelp(LSGSetting.lshNumPreRounds.help))
     var lshNumPreRounds: Int?
 
+    @Flag(inversion: .prefixedNo, help: ArgumentHelp(LSGSetting.passGlobalTokensToDecoder.help))
+    var passGlobalTokensToDecoder: Bool?
+
     /// Unknown names and values below a setting's minimum; a value above the maximum is left to
     /// the command, which words it as its conversion or encoder does.
     func validate() throws {
@@ -63,6 +66,7 @@ struct LSGOptions: ParsableArguments {
         overrides[.poolWithGlobal] = poolWithGlobal.map(LSGSettingValue.bool)
         overrides[.adaptive] = adaptive.map(LSGSettingValue.bool)
         overrides[.lshNumPreRounds] = lshNumPreRounds.map(LSGSettingValue.integer)
+        overrides[.passGlobalTokensToDecoder] = passGlobalTokensToDecoder.map(LSGSettingValue.bool)
         return overrides
     }
 

@@ -120,6 +120,37 @@ CASES = [
     ConversionCase("albert-tiny-base-model", "fixtures/albert-tiny", architecture="AlbertModel",
                    note="base model class: weights at the root, pooler kept, heads dropped"),
     ConversionCase("albert-tiny-len512", "fixtures/albert-tiny", max_length=512, store_weights="models"),
+    ConversionCase("bart-tiny-default", "fixtures/bart-tiny",
+                   note="BART generation class: final_logits_bias, shared embeddings, both position tables tiled "
+                        "(2 offset rows), max_position_embeddings counting positions only"),
+    ConversionCase("bart-tiny-len1000-globals16-stride32-no-pass", "fixtures/bart-tiny", max_length=1000,
+                   global_stride=32, model_kwargs={"num_global_tokens": 16, "pass_global_tokens_to_decoder": False}),
+    ConversionCase("bart-tiny-base-model", "fixtures/bart-tiny", architecture="BartModel",
+                   note="base model class: weights at the root, final_logits_bias and lm_head dropped"),
+    ConversionCase("bart-tiny-sequence-classification", "fixtures/bart-tiny",
+                   architecture="BartForSequenceClassification",
+                   note="generation checkpoint to the classifier: classification_head freshly initialised (3 labels)"),
+    ConversionCase("bart-tiny-random-global-init", "fixtures/bart-tiny", random_global_init=True),
+    ConversionCase("bart-tiny-len512", "fixtures/bart-tiny", max_length=512, store_weights="models"),
+    ConversionCase("mbart-tiny-default", "fixtures/mbart-tiny",
+                   note="mBART: layernorm_embedding and final layer_norm in both stacks"),
+    ConversionCase("mbart-tiny-len1000-blocks-32-16-4-lsh", "fixtures/mbart-tiny", max_length=1000,
+                   model_kwargs={"block_size": 32, "sparse_block_size": 16, "sparsity_factor": 4,
+                                 "sparsity_type": "lsh"}),
+    ConversionCase("mbart-tiny-question-answering", "fixtures/mbart-tiny", architecture="MBartForQuestionAnswering",
+                   note="generation checkpoint to the QA class: qa_outputs freshly initialised"),
+    ConversionCase("mbart-tiny-len512", "fixtures/mbart-tiny", max_length=512, store_weights="models"),
+    ConversionCase("barthez-tiny-default", "fixtures/barthez-tiny",
+                   note="BARThez (an mBART with a BarthezTokenizer): converted by the reference's mBART script, "
+                        "which LSGConverter picks from model_type"),
+    ConversionCase("barthez-tiny-len512", "fixtures/barthez-tiny", max_length=512, store_weights="models"),
+    ConversionCase("pegasus-tiny-default", "fixtures/pegasus-tiny",
+                   note="Pegasus: sinusoidal tables rebuilt for 4096 positions in both stacks, global rows from the "
+                        "source's 512-row table, bos from config.json (the tokenizer has none)"),
+    ConversionCase("pegasus-tiny-len1000-globals3-stride32", "fixtures/pegasus-tiny", max_length=1000,
+                   global_stride=32, model_kwargs={"num_global_tokens": 3}),
+    ConversionCase("pegasus-tiny-base-model", "fixtures/pegasus-tiny", architecture="PegasusModel"),
+    ConversionCase("pegasus-tiny-len512", "fixtures/pegasus-tiny", max_length=512, store_weights="models"),
 ]
 
 
@@ -153,6 +184,8 @@ def cli_args(case: ConversionCase) -> list[str]:
             args += ["--pool-with-global" if value else "--no-pool-with-global"]
         elif key == "adaptive":
             args += ["--adaptive" if value else "--no-adaptive"]
+        elif key == "pass_global_tokens_to_decoder":
+            args += ["--pass-global-tokens-to-decoder" if value else "--no-pass-global-tokens-to-decoder"]
         else:
             raise ValueError(f"no CLI flag for {key}")
     if case.max_shard_size:

@@ -68,7 +68,8 @@ FIXTURES = [
             "SentencePiece mBART tokenizer with its 25 language codes; pre-LN with layernorm_embedding and a final "
             "layer_norm, scale_embedding"),
     Fixture("barthez-tiny", "barthez", "MBartForConditionalGeneration", 514, 512, 200,
-            "BARThez as on the hub: an mBART model (model_type mbart) with a SentencePiece BarthezTokenizer"),
+            "BARThez: an mBART model (model_type mbart) with a SentencePiece BarthezTokenizer, named by "
+            "tokenizer_class in config.json"),
     Fixture("pegasus-tiny", "pegasus", "PegasusForConditionalGeneration", 512, 512, 210,
             "SentencePiece Pegasus tokenizer (103 offset tokens, <mask_2> as mask); pre-LN, sinusoidal positions, "
             "scale_embedding, bos_token_id 0 in config.json (the tokenizer has no bos)"),
@@ -246,6 +247,8 @@ def build_model(fixture: Fixture, tokenizer):
         else:
             config = MBartConfig(vocab_size=vocab, max_position_embeddings=fixture.max_positions - 2,
                                  scale_embedding=True, bos_token_id=tokenizer.bos_token_id, **ids, **SEQ2SEQ)
+            if fixture.family == "barthez":
+                config.tokenizer_class = "BarthezTokenizer"
             model = MBartForConditionalGeneration(config)
     elif fixture.family == "bert":
         config = BertConfig(vocab_size=vocab, max_position_embeddings=fixture.max_positions, type_vocab_size=2,
