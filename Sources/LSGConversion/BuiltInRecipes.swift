@@ -6,7 +6,7 @@ enum BuiltInRecipes {
     static let json: [String: String] = [
         "albert": #"""
 {
-  "description": "Convert a Albert checkpoint to LSG: tile positions (no offset rows), add 512 global rows, write the LSG config.",
+  "description": "Convert an ALBERT checkpoint to LSG: tile positions (no offset rows), add 512 global rows, write the LSG config.",
   "family": "albert",
   "name": "albert",
   "options": {},
@@ -57,9 +57,115 @@ enum BuiltInRecipes {
 }
 
 """#,
+        "bart": #"""
+{
+  "description": "Convert a BART checkpoint to LSG: tile the encoder's and decoder's positions (2 offset rows kept), add 512 global rows, write the LSG config.",
+  "family": "bart",
+  "name": "bart",
+  "options": {},
+  "stages": [
+    {
+      "stage": "resolve-source"
+    },
+    {
+      "stage": "read-config"
+    },
+    {
+      "stage": "map-architecture"
+    },
+    {
+      "stage": "extend-positions"
+    },
+    {
+      "stage": "add-global-embeddings"
+    },
+    {
+      "stage": "check-finite"
+    },
+    {
+      "stage": "write-config"
+    },
+    {
+      "stage": "link-modeling-code"
+    },
+    {
+      "stage": "copy-tokenizer"
+    },
+    {
+      "stage": "write-checkpoint"
+    },
+    {
+      "stage": "validate"
+    },
+    {
+      "stage": "validate-encoder"
+    },
+    {
+      "stage": "write-model-card"
+    },
+    {
+      "stage": "write-manifest"
+    }
+  ]
+}
+
+"""#,
+        "barthez": #"""
+{
+  "description": "Convert a BARThez checkpoint to LSG: tile the encoder's and decoder's positions (2 offset rows kept), add 512 global rows, write the LSG config.",
+  "family": "barthez",
+  "name": "barthez",
+  "options": {},
+  "stages": [
+    {
+      "stage": "resolve-source"
+    },
+    {
+      "stage": "read-config"
+    },
+    {
+      "stage": "map-architecture"
+    },
+    {
+      "stage": "extend-positions"
+    },
+    {
+      "stage": "add-global-embeddings"
+    },
+    {
+      "stage": "check-finite"
+    },
+    {
+      "stage": "write-config"
+    },
+    {
+      "stage": "link-modeling-code"
+    },
+    {
+      "stage": "copy-tokenizer"
+    },
+    {
+      "stage": "write-checkpoint"
+    },
+    {
+      "stage": "validate"
+    },
+    {
+      "stage": "validate-encoder"
+    },
+    {
+      "stage": "write-model-card"
+    },
+    {
+      "stage": "write-manifest"
+    }
+  ]
+}
+
+"""#,
         "bert": #"""
 {
-  "description": "Convert a Bert checkpoint to LSG: tile positions (no offset rows), add 512 global rows, write the LSG config.",
+  "description": "Convert a BERT checkpoint to LSG: tile positions (no offset rows), add 512 global rows, write the LSG config.",
   "family": "bert",
   "name": "bert",
   "options": {},
@@ -247,7 +353,7 @@ enum BuiltInRecipes {
 """#,
         "camembert": #"""
 {
-  "description": "Convert a Camembert checkpoint to LSG: tile positions (2 offset rows kept), add 512 global rows, write the LSG config.",
+  "description": "Convert a CamemBERT checkpoint to LSG: tile positions (2 offset rows kept), add 512 global rows, write the LSG config.",
   "family": "camembert",
   "name": "camembert",
   "options": {},
@@ -300,7 +406,7 @@ enum BuiltInRecipes {
 """#,
         "distilbert": #"""
 {
-  "description": "Convert a DistilBert checkpoint to LSG: tile positions (no offset rows), add 512 global rows, write the LSG config.",
+  "description": "Convert a DistilBERT checkpoint to LSG: tile positions (no offset rows), add 512 global rows, write the LSG config.",
   "family": "distilbert",
   "name": "distilbert",
   "options": {},
@@ -353,7 +459,7 @@ enum BuiltInRecipes {
 """#,
         "electra": #"""
 {
-  "description": "Convert a Electra checkpoint to LSG: tile positions (no offset rows), add 512 global rows, write the LSG config.",
+  "description": "Convert an ELECTRA checkpoint to LSG: tile positions (no offset rows), add 512 global rows, write the LSG config.",
   "family": "electra",
   "name": "electra",
   "options": {},
@@ -404,9 +510,115 @@ enum BuiltInRecipes {
 }
 
 """#,
+        "mbart": #"""
+{
+  "description": "Convert a mBART checkpoint to LSG: tile the encoder's and decoder's positions (2 offset rows kept), add 512 global rows, write the LSG config.",
+  "family": "mbart",
+  "name": "mbart",
+  "options": {},
+  "stages": [
+    {
+      "stage": "resolve-source"
+    },
+    {
+      "stage": "read-config"
+    },
+    {
+      "stage": "map-architecture"
+    },
+    {
+      "stage": "extend-positions"
+    },
+    {
+      "stage": "add-global-embeddings"
+    },
+    {
+      "stage": "check-finite"
+    },
+    {
+      "stage": "write-config"
+    },
+    {
+      "stage": "link-modeling-code"
+    },
+    {
+      "stage": "copy-tokenizer"
+    },
+    {
+      "stage": "write-checkpoint"
+    },
+    {
+      "stage": "validate"
+    },
+    {
+      "stage": "validate-encoder"
+    },
+    {
+      "stage": "write-model-card"
+    },
+    {
+      "stage": "write-manifest"
+    }
+  ]
+}
+
+"""#,
+        "pegasus": #"""
+{
+  "description": "Convert a Pegasus checkpoint to LSG: compute the encoder's and decoder's sinusoidal positions for the new length, add 512 global rows, write the LSG config.",
+  "family": "pegasus",
+  "name": "pegasus",
+  "options": {},
+  "stages": [
+    {
+      "stage": "resolve-source"
+    },
+    {
+      "stage": "read-config"
+    },
+    {
+      "stage": "map-architecture"
+    },
+    {
+      "stage": "extend-positions"
+    },
+    {
+      "stage": "add-global-embeddings"
+    },
+    {
+      "stage": "check-finite"
+    },
+    {
+      "stage": "write-config"
+    },
+    {
+      "stage": "link-modeling-code"
+    },
+    {
+      "stage": "copy-tokenizer"
+    },
+    {
+      "stage": "write-checkpoint"
+    },
+    {
+      "stage": "validate"
+    },
+    {
+      "stage": "validate-encoder"
+    },
+    {
+      "stage": "write-model-card"
+    },
+    {
+      "stage": "write-manifest"
+    }
+  ]
+}
+
+"""#,
         "roberta": #"""
 {
-  "description": "Convert a Roberta checkpoint to LSG: tile positions (2 offset rows kept), add 512 global rows, write the LSG config.",
+  "description": "Convert a RoBERTa checkpoint to LSG: tile positions (2 offset rows kept), add 512 global rows, write the LSG config.",
   "family": "roberta",
   "name": "roberta",
   "options": {},
@@ -459,7 +671,7 @@ enum BuiltInRecipes {
 """#,
         "xlm-roberta": #"""
 {
-  "description": "Convert a XLMRoberta checkpoint to LSG: tile positions (2 offset rows kept), add 512 global rows, write the LSG config.",
+  "description": "Convert a XLM-RoBERTa checkpoint to LSG: tile positions (2 offset rows kept), add 512 global rows, write the LSG config.",
   "family": "xlm-roberta",
   "name": "xlm-roberta",
   "options": {},

@@ -51,9 +51,16 @@ public struct Recipe: Sendable, Hashable {
                           family: nil, stages: standardStages)
         }
         let offset = family.positionOffset == 0 ? "no offset rows" : "\(family.positionOffset) offset rows kept"
+        let positions = switch family.facts.encoderDecoder?.positions {
+        case nil: "tile positions (\(offset))"
+        case .learned?: "tile the encoder's and decoder's positions (\(offset))"
+        case .sinusoidal?: "compute the encoder's and decoder's sinusoidal positions for the new length"
+        }
+        let name = family.facts.modelCard.name
+        let article = "AEIOU".contains(name.prefix(1)) ? "an" : "a"
         return Recipe(
             name: family.rawValue,
-            description: "Convert a \(family.classStem) checkpoint to LSG: tile positions (\(offset)), add 512 global rows, write the LSG config.",
+            description: "Convert \(article) \(name) checkpoint to LSG: \(positions), add 512 global rows, write the LSG config.",
             family: family, stages: standardStages)
     }
 

@@ -12,7 +12,7 @@ import SafeTensors
 struct ConvertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convert",
-        abstract: "Convert an encoder checkpoint (\(ModelFamily.allCases.map(\.facts.modelCard.name).joined(separator: ", "))) into an LSG long-context checkpoint.",
+        abstract: "Convert a checkpoint of one of the supported families (\(ModelFamily.allCases.map(\.facts.modelCard.name).joined(separator: ", "))) into an LSG long-context checkpoint.",
         discussion: """
             Runs the stages of a recipe (default: the standard conversion; see conversions/): resolve \
             the source, check its config, map the architecture, tile the position table, add the \

@@ -7,7 +7,7 @@ import JSON
 enum SlowTokenizerConversion {
     static func tokenizerJSON(files: TokenizerDirectory, tokenizerClass: TokenizerClass, specialTokens: SpecialTokens,
                               settings: TransformersSettings) throws(TokenizerError) -> JSONValue {
-        let kind = tokenizerClass.slowVocabulary
+        let kind = try tokenizerClass.requireSlowVocabulary(in: files)
         for name in kind.fileNames where !files.contains(name) {
             throw TokenizerError(files.path(of: name), "is missing: with no tokenizer.json, transformers builds the tokenizer from \(kind.fileNames.joined(separator: " and ")), and cannot without it")
         }

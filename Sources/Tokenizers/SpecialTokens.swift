@@ -96,7 +96,7 @@ public struct SpecialTokens: Sendable {
                 if let id = entry["id"]?.intValue { recordedAddedTokens.append((id, content)) }
             }
         } else {
-            vocabulary = AddedVocabulary(model: try Self.slowVocabulary(tokenizerClass.slowVocabulary, files: files))
+            vocabulary = AddedVocabulary(model: try Self.slowVocabulary(tokenizerClass.requireSlowVocabulary(in: files), files: files))
         }
 
         // 4. Added tokens in id order, then the declared special tokens still missing.

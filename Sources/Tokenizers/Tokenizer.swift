@@ -42,7 +42,7 @@ public final class Tokenizer: Sendable {
         if let configured = settings.addedTokens { pipeline.add(configured) }
         var declared = SpecialTokenRole.allCases.compactMap { specialTokens.tokens[$0]?.content } + specialTokens.additional
         declared.removeAll { pipeline.addedToken(content: $0) != nil }
-        let lstripMask = tokenizerClass.slowVocabulary.fileNames != ["vocab.txt"]
+        let lstripMask = tokenizerClass.masksStripLeft
         pipeline.add(declared.map { content in
             AddedToken(content: content, id: 0, special: true, lstrip: lstripMask && content == specialTokens.tokens[.mask]?.content)
         })

@@ -7,6 +7,10 @@ public enum TokenizerClass: String, CaseIterable, Sendable, Hashable {
     case distilbert = "DistilBertTokenizerFast"
     case electra = "ElectraTokenizerFast"
     case albert = "AlbertTokenizerFast"
+    case bart = "BartTokenizerFast"
+    case mbart = "MBartTokenizerFast"
+    case barthez = "BarthezTokenizerFast"
+    case pegasus = "PegasusTokenizerFast"
 
     /// A class named as tokenizer_config.json or config.json name it: the slow name
     /// (`CamembertTokenizer`, for which AutoTokenizer picks the fast class) or the fast one.
@@ -25,6 +29,9 @@ public enum TokenizerClass: String, CaseIterable, Sendable, Hashable {
         case "distilbert": self = .distilbert
         case "electra": self = .electra
         case "albert": self = .albert
+        case "bart": self = .bart
+        case "mbart": self = .mbart
+        case "pegasus": self = .pegasus
         default: return nil
         }
     }
@@ -49,8 +56,10 @@ public enum TokenizerClass: String, CaseIterable, Sendable, Hashable {
     /// The special tokens the class's constructor declares when no file names them.
     var defaultTokens: [SpecialTokenRole: String] {
         switch self {
-        case .camembert, .roberta, .xlmRoberta:
+        case .camembert, .roberta, .xlmRoberta, .bart, .mbart, .barthez:
             [.bos: "<s>", .eos: "</s>", .sep: "</s>", .cls: "<s>", .unk: "<unk>", .pad: "<pad>", .mask: "<mask>"]
+        case .pegasus:
+            [.eos: "</s>", .unk: "<unk>", .pad: "<pad>", .mask: "<mask_2>"]
         case .bert, .distilbert, .electra:
             [.unk: "[UNK]", .sep: "[SEP]", .pad: "[PAD]", .cls: "[CLS]", .mask: "[MASK]"]
         case .albert:
@@ -64,14 +73,33 @@ public enum TokenizerClass: String, CaseIterable, Sendable, Hashable {
     }
 
     /// The vocabulary files of the slow tokenizer, from which the fast one is converted when
-    /// there is no tokenizer.json.
-    var slowVocabulary: SlowVocabulary {
+    /// there is no tokenizer.json; nil for the classes whose conversion this port does not do
+    /// (mBART's language codes, BARThez's and Pegasus' sentencepiece layouts).
+    var slowVocabulary: SlowVocabulary? {
         switch self {
         case .camembert: .sentencePiece(.camembert)
         case .xlmRoberta: .sentencePiece(.xlmRoberta)
         case .albert: .sentencePiece(.albert)
-        case .roberta: .byteLevelBPE
+        case .roberta, .bart: .byteLevelBPE
         case .bert, .distilbert, .electra: .wordPiece
+        case .mbart, .barthez, .pegasus: nil
+        }
+    }
+
+    /// The slow vocabulary, or the error transformers would not give but this port does.
+    func requireSlowVocabulary(in files: TokenizerDirectory) throws(TokenizerError) -> SlowVocabulary {
+        guard let slowVocabulary else {
+            throw TokenizerError(files.path(of: "tokenizer.json"), "is missing: building a \(rawValue) from its sentencepiece file is not supported here (transformers can); save the tokenizer with tokenizer.json")
+        }
+        return slowVocabulary
+    }
+
+    /// Whether the class declares its mask token with `lstrip` (every class here but the BERT
+    /// ones and Pegasus').
+    var masksStripLeft: Bool {
+        switch self {
+        case .bert, .distilbert, .electra, .pegasus: false
+        default: true
         }
     }
 }

@@ -71,7 +71,7 @@ struct TransformersSettings: Sendable {
                     .setting("strip_accents", stripAccents.map(JSONValue.bool) ?? .null)
                     .setting("handle_chinese_chars", .bool(tokenizeChineseChars))
             }
-        case .roberta:
+        case .roberta, .bart:
             edit("pre_tokenizer") { preTokenizer in
                 if preTokenizer["add_prefix_space"] != nil { preTokenizer = preTokenizer.setting("add_prefix_space", .bool(addPrefixSpace)) }
             }
@@ -79,7 +79,7 @@ struct TransformersSettings: Sendable {
                 if processor["add_prefix_space"] != nil { processor = processor.setting("add_prefix_space", .bool(addPrefixSpace)) }
                 if processor["trim_offsets"] != nil { processor = processor.setting("trim_offsets", .bool(trimOffsets)) }
             }
-        case .camembert, .xlmRoberta, .albert:
+        case .camembert, .xlmRoberta, .albert, .mbart, .barthez, .pegasus:
             break
         }
         return .object(object)

@@ -45,6 +45,9 @@ public struct Architecture: Sendable, Hashable {
 
     public var isBase: Bool { head == .base }
 
+    /// Whether transformers saves a `generation_config.json` with the class (`can_generate()`).
+    public var canGenerate: Bool { head == .causalLM || head == .conditionalGeneration }
+
     /// The prefix of encoder tensors in a checkpoint of this class ("" or "roberta.").
     public var encoderPrefix: String { isBase ? "" : family.basePrefix + "." }
 

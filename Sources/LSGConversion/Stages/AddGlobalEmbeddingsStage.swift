@@ -133,12 +133,20 @@ public struct AddGlobalEmbeddingsStage: Stage {
         }
     }
 
-    /// The source tensor a planned tensor is read from.
+    /// The source tensor a planned tensor is read from (for a table extend-positions computed
+    /// again, the source table it replaced).
     private func sourceName(of name: String, in context: ConversionContext) throws -> String {
-        switch context.tensors[name]?.content {
-        case .source(let source)?: return source
-        case .rows(let source, _)?: return source
-        default: throw ConversionError("stage '\(self.name)': \(name) does not come from the source")
+        switch context.tensors[name] {
+        case let tensor? where tensor.provenance.operation == "computed" && tensor.provenance.inputs.count == 1:
+            return tensor.provenance.inputs[0]
+        case let tensor?:
+            switch tensor.content {
+            case .source(let source): return source
+            case .rows(let source, _): return source
+            case .computed: break
+            }
+        case nil: break
         }
+        throw ConversionError("stage '\(self.name)': \(name) does not come from the source")
     }
 }

@@ -26,6 +26,7 @@ public struct MapArchitectureStage: Stage {
             let known = family.architectures.map(\.className).joined(separator: ", ")
             throw ConversionError("architecture '\(requested)' is not a \(family.rawValue) class (one of \(known), optionally with the LSG prefix)")
         }
+        if let refusal = target.refusal { throw ConversionError("\(source.url.path): architecture \(requested): \(refusal)") }
         context.targetArchitecture = target
         context.sourceArchitecture = config.namedArchitecture
 

@@ -13,10 +13,14 @@ public struct ReadConfigStage: Stage {
         let source = try context.requireSource()
         let config = source.config
         let file = source.url.appendingPathComponent("config.json").path
-        guard let family = config.family else {
+        guard var family = config.family else {
             let supported = ModelFamily.allCases.map(\.rawValue).joined(separator: ", ")
             let type = config.modelType.isEmpty ? "no model_type" : "model_type '\(config.modelType)'"
             throw ConversionError("\(file): \(type) is not supported (supported: \(supported))")
+        }
+        // A recipe may name a family that shares the model type (BARThez for an mBART checkpoint).
+        if let expected = context.recipe.family, expected != family, expected.modelType == family.modelType {
+            family = expected
         }
         if let expected = context.recipe.family, expected != family {
             throw ConversionError("\(file): model_type '\(config.modelType)' does not match recipe '\(context.recipe.name)' (for \(expected.rawValue))")

@@ -45,7 +45,7 @@ public struct ValidateStage: Stage {
         let extra = Set(output.names).subtracting(planned.map(\.name))
         if !extra.isEmpty { problems.append("unplanned tensors in the output: \(extra.sorted().joined(separator: ", "))") }
         let positions = output.info(target.encoderPrefix + target.family.encoderTensorNames.positionEmbeddings)
-        if positions?.shape.first != config.maxPositionEmbeddings {
+        if positions?.shape.first != target.family.facts.positionRows(maxPositionEmbeddings: config.maxPositionEmbeddings) {
             problems.append("config.json max_position_embeddings \(config.maxPositionEmbeddings) but the position table has \(positions?.shape.first ?? 0) rows")
         }
         guard problems.isEmpty else {

@@ -1,4 +1,5 @@
 import Checkpoint
+import FileIO
 import Foundation
 import JSON
 import SafeTensors
@@ -28,11 +29,20 @@ public struct WriteConfigStage: Stage {
         // save_pretrained writes the dtype of the model, which transformers builds in float32.
         config["torch_dtype"] = .string(Self.torchName(context.options.dtype ?? .f32))
         if let positions = context.tensors[target.encoderPrefix + target.family.encoderTensorNames.positionEmbeddings],
-           positions.shape.first != config.maxPositionEmbeddings {
+           positions.shape.first != target.family.facts.positionRows(maxPositionEmbeddings: config.maxPositionEmbeddings) {
             throw ConversionError("config max_position_embeddings \(config.maxPositionEmbeddings) does not match the \(positions.shape[0])-row position table (run extend-positions)")
         }
         context.outputConfig = config
         try context.write(Self.serialize(config), as: "config.json", role: "LSG config")
+        if target.canGenerate {
+            let sourceFile = source.url.appendingPathComponent("generation_config.json")
+            let loaded = FileManager.default.fileExists(atPath: sourceFile.path)
+                ? try JSONValue.load(contentsOf: sourceFile).objectValue ?? JSONObject() : nil
+            let generation = GenerationConfigFile.saved(sourceFile: loaded, modelConfig: config.json)
+            try context.write(Self.serialize(ModelConfig(json: .object(generation), name: "generation_config.json")),
+                              as: "generation_config.json",
+                              role: loaded == nil ? "generation settings of the config" : "generation config (from the source)")
+        }
         context.report.changes.append("config: \(target.lsgClassName), block \(lsg.blockSize)/\(lsg.sparseBlockSize), factor \(lsg.sparsityFactor), sparsity \(lsg.sparsityType.rawValue), \(lsg.numGlobalTokens) global token(s), mask_first_token \(lsg.maskFirstToken)")
     }
 
