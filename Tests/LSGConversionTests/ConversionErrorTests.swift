@@ -2,6 +2,7 @@ import Checkpoint
 import Foundation
 import JSON
 import LSGConversion
+import LSGErrors
 import SafeTensors
 import Testing
 
@@ -117,8 +118,8 @@ struct ConversionErrorTests {
 
     /// Typed options cannot hold an unknown sparsity type: reading the options refuses it.
     @Test func unknownSparsityTypeInOptions() throws {
-        let error = #expect(throws: ConversionError.self) { try ConversionOptions(json: ["sparsity_type": "fancy"]) }
-        #expect(error?.message.hasPrefix("unknown sparsity type 'fancy' (one of none, norm,") == true)
+        let error = #expect(throws: LSGError.self) { try ConversionOptions(json: ["sparsity_type": "fancy"]) }
+        #expect(error?.description.hasPrefix("unknown sparsity type 'fancy' (one of none, norm,") == true)
     }
 
     @Test("bad option combinations", arguments: BadOption.allCases)
@@ -165,7 +166,7 @@ struct ConversionErrorTests {
         defer { try? FileManager.default.removeItem(at: scratch) }
         struct Explode: Stage {
             var name: String { "explode" }
-            func run(_ context: ConversionContext) throws { throw ConversionError("boom after writing") }
+            func run(_ context: ConversionContext) throws { throw LSGError(.internal, "boom after writing") }
         }
         let registry = StageRegistry()
         registry.register("explode") { _ in Explode() }

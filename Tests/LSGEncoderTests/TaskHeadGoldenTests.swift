@@ -3,6 +3,7 @@ import Foundation
 import Golden
 import JSON
 import LSGEncoder
+import LSGErrors
 import SafeTensors
 import TestSupport
 import Testing
@@ -48,7 +49,7 @@ struct TaskHeadGoldenTests {
     @Test("a model without the head is refused with the tensor it lacks")
     func missingHead() throws {
         let model = try ModelDirectory(url: goldenRoot.appendingPathComponent("models/lsg-camembert-tiny-1024"))
-        #expect(throws: EncoderError.self) { try Encoder(model: model, heads: [.sequenceClassification]) }
+        #expect(throws: LSGError.self) { try Encoder(model: model, heads: [.sequenceClassification]) }
         do {
             _ = try Encoder(model: model, heads: [.questionAnswering])
         } catch {
@@ -59,7 +60,7 @@ struct TaskHeadGoldenTests {
     @Test("a task head does not run beside the MLM head or another task head")
     func oneTaskHead() throws {
         let model = try ModelDirectory(url: goldenRoot.appendingPathComponent("models/lsg-camembert-tiny-1024"))
-        #expect(throws: EncoderError.self) { try Encoder(model: model, heads: [.mlm, .tokenClassification]) }
-        #expect(throws: EncoderError.self) { try Encoder(model: model, heads: [.sequenceClassification, .tokenClassification]) }
+        #expect(throws: LSGError.self) { try Encoder(model: model, heads: [.mlm, .tokenClassification]) }
+        #expect(throws: LSGError.self) { try Encoder(model: model, heads: [.sequenceClassification, .tokenClassification]) }
     }
 }

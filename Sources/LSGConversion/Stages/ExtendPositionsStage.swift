@@ -1,5 +1,6 @@
 import Checkpoint
 import Foundation
+import LSGErrors
 
 /// Resizes the position table to `max_length` positions plus the family offset by the
 /// reference's rule: keep the offset rows, then repeat the position rows
@@ -26,16 +27,16 @@ public struct ExtendPositionsStage: Stage {
         let offset = target.family.positionOffset
         let name = target.encoderPrefix + target.family.encoderTensorNames.positionEmbeddings
         guard let table = context.tensors[name], case .source(let sourceName) = table.content, table.shape.count == 2 else {
-            throw ConversionError("stage '\(self.name)': no source position table \(name) in the plan")
+            throw LSGError(.invalidOption, "stage '\(self.name)': no source position table \(name) in the plan")
         }
         let sourceRows = table.shape[0]
         guard sourceRows > offset else {
-            throw ConversionError("\(sourceName) has \(sourceRows) rows, no position beyond the \(offset) offset rows")
+            throw LSGError(.malformed, "\(sourceName) has \(sourceRows) rows, no position beyond the \(offset) offset rows")
         }
         let maxLength = context.options.maxLength
         let rows = Self.tiledRows(sourceRows: sourceRows, offset: offset, maxLength: maxLength)
         guard rows.count == maxLength + offset else {
-            throw ConversionError("tiling \(sourceRows - offset) positions gives \(rows.count - offset) rows by the reference's rule, fewer than --max-length \(maxLength)")
+            throw LSGError(.invalidOption, "tiling \(sourceRows - offset) positions gives \(rows.count - offset) rows by the reference's rule, fewer than --max-length \(maxLength)")
         }
         let identity = rows == Array(0..<sourceRows)
         var resized = table
