@@ -64,6 +64,8 @@ struct ModelConfigTests {
         ] {
             let error = #expect(throws: LSGError.self) { try ModelConfig(json: try JSONValue.parse(json), name: "x/config.json") }
             #expect(error?.description == "x/config.json: \(fragment)")
+            #expect(error?.kind == .malformed)
+            #expect(error?.subject == "x/config.json")
         }
         let scratch = try scratchDirectory()
         defer { try? FileManager.default.removeItem(at: scratch) }
@@ -199,6 +201,7 @@ struct ModelLocatorTests {
         defer { try? FileManager.default.removeItem(at: scratch) }
         let locator = ModelLocator(environment: ["HF_HUB_CACHE": scratch.path], currentDirectory: scratch)
         let error = #expect(throws: LSGError.self) { try locator.resolve("org/missing") }
+        #expect(error?.kind == .missingFile)
         let message = error?.description ?? ""
         #expect(message.contains(scratch.appendingPathComponent("org/missing").path))
         #expect(message.contains(scratch.appendingPathComponent("models--org--missing").path))

@@ -11,13 +11,14 @@ import Testing
 struct ConversionErrorTests {
     /// Runs a conversion expected to fail; checks the message and that nothing was left behind.
     func expectFailure(_ conversion: Conversion, scratch: URL, source: URL? = nil, containing fragment: String,
-                       sourceLocation: SourceLocation = #_sourceLocation) throws {
+                       kind: LSGError.Kind? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let before = try source.map(snapshot)
         let listingBefore = try FileManager.default.contentsOfDirectory(atPath: scratch.path).sorted()
         let error = #expect(throws: (any Error).self, sourceLocation: sourceLocation) { try conversion.run() }
         let message = error.map { "\($0)" } ?? ""
         #expect(message.contains(fragment), "\(message)", sourceLocation: sourceLocation)
         #expect(!message.contains("\n"), "one line: \(message)", sourceLocation: sourceLocation)
+        if let kind { #expect((error as? LSGError)?.kind == kind, "\(message)", sourceLocation: sourceLocation) }
         let listingAfter = try FileManager.default.contentsOfDirectory(atPath: scratch.path).sorted()
         #expect(listingAfter == listingBefore, "nothing left behind in \(scratch.path)", sourceLocation: sourceLocation)
         if let source { #expect(try snapshot(source) == before, "source unchanged", sourceLocation: sourceLocation) }
@@ -46,7 +47,7 @@ struct ConversionErrorTests {
         let conversion = try ConversionFixtures.conversion(source: source, output: scratch.appendingPathComponent("out")) { _ in }
         var anyFamily = conversion
         anyFamily.recipe = .standard(for: nil)
-        try expectFailure(anyFamily, scratch: scratch, source: source, containing: "model_type 'gpt2' is not supported")
+        try expectFailure(anyFamily, scratch: scratch, source: source, containing: "model_type 'gpt2' is not supported", kind: .unsupported)
     }
 
     @Test func relativePositionEmbeddings() throws {
@@ -55,7 +56,7 @@ struct ConversionErrorTests {
         let source = try ConversionFixtures.copyFixture("bert-tiny", into: scratch)
         try editConfig(source) { $0["position_embedding_type"] = "relative_key" }
         let conversion = try ConversionFixtures.conversion(source: source, output: scratch.appendingPathComponent("out"))
-        try expectFailure(conversion, scratch: scratch, source: source, containing: "position_embedding_type 'relative_key' is not supported")
+        try expectFailure(conversion, scratch: scratch, source: source, containing: "position_embedding_type 'relative_key' is not supported", kind: .unsupported)
     }
 
     @Test func missingTensor() throws {

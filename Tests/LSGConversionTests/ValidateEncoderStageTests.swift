@@ -39,6 +39,7 @@ import Testing
             try run(recipe, output: output)
         } throws: { error in
             "\(error)".contains("encoder validation failed: golden case readback-roberta-lsh-b16-s16-f4-g1-padded-batch: failed")
+                && (error as? LSGError)?.kind == .parityFailure
         }
         #expect(!FileManager.default.fileExists(atPath: output.path))
     }
@@ -79,6 +80,7 @@ import Testing
         let missing = #expect(throws: LSGError.self) {
             try StageRegistry.shared.make(ValidateEncoderStage.stageName, parameters: ["golden": "none.zst"], baseDirectory: golden)
         }
+        #expect(missing?.kind == .missingFile)
         #expect(missing?.description == "stage 'validate-encoder': parameter 'golden': no file \(golden.path)/none.zst (relative paths start at \(golden.path))")
     }
 }

@@ -7,25 +7,26 @@ import Testing
 /// Archives that must be refused with a one-line error naming the file and the problem, and
 /// without running anything.
 @Suite(.serialized) struct HostileCheckpointTests {
-    static let cases: [(file: String, problem: String)] = [
-        ("reduce_os_system.bin", "refuses global 'posix.system'"),
+    static let cases: [(file: String, kind: LSGError.Kind, problem: String)] = [
+        ("reduce_os_system.bin", .refusedCode, "refuses global 'posix.system'"),
         // Protocol 2 spells Python 3's `builtins` the Python 2 way.
-        ("builtins_eval.bin", "refuses global '__builtin__.eval'"),
-        ("unknown_global.bin", "refuses global 'datetime.date'"),
-        ("huge_memo_index.bin", "memo index 4294967280 was never stored"),
-        ("truncated_pickle.bin", "pickle: truncated"),
-        ("escaping_entry.bin", "zip entry name 'archive/../../escaped' leaves the archive"),
-        ("escaping_storage_key.bin", "names storage '../0', which leaves the archive's data folder"),
-        ("compressed.bin", "is compressed (method 8)"),
+        ("builtins_eval.bin", .refusedCode, "refuses global '__builtin__.eval'"),
+        ("unknown_global.bin", .refusedCode, "refuses global 'datetime.date'"),
+        ("huge_memo_index.bin", .malformed, "memo index 4294967280 was never stored"),
+        ("truncated_pickle.bin", .malformed, "pickle: truncated"),
+        ("escaping_entry.bin", .malformed, "zip entry name 'archive/../../escaped' leaves the archive"),
+        ("escaping_storage_key.bin", .malformed, "names storage '../0', which leaves the archive's data folder"),
+        ("compressed.bin", .unsupported, "is compressed (method 8)"),
     ]
 
     @Test(arguments: cases)
-    func isRefusedWithoutRunningCode(_ hostile: (file: String, problem: String)) throws {
+    func isRefusedWithoutRunningCode(_ hostile: (file: String, kind: LSGError.Kind, problem: String)) throws {
         try? FileManager.default.removeItem(atPath: Fixtures.payloadMarker)
         let url = try Fixtures.url("hostile/\(hostile.file)")
         let error = try #require(throws: LSGError.self) { try PyTorchCheckpointFile(contentsOf: url) }
         #expect(error.subject == url.path)
         #expect(error.problem.contains(hostile.problem), "\(error)")
+        #expect(error.kind == hostile.kind, "\(error)")
         #expect(!error.description.contains("\n"))
         #expect(!FileManager.default.fileExists(atPath: Fixtures.payloadMarker))
     }
