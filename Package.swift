@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "lsg-convert", targets: ["lsg-convert"]),
+        .library(name: "LSGErrors", targets: ["LSGErrors"]),
         .library(name: "JSON", targets: ["JSON"]),
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
         .library(name: "Tokenizers", targets: ["Tokenizers"]),
@@ -33,44 +34,45 @@ let package = Package(
 
         // Asynchronous writeback of a file range (Linux sync_file_range), for the atomic writer.
         .target(name: "CFileWriteback"),
+        // The one error type of the libraries: a kind to match, the file or option concerned, a one-line problem.
+        .target(name: "LSGErrors"),
         // JSON as Python reads and writes it (and strict RFC 8259 for safetensors headers): one
         // parser, the Python-style serializer, ordered objects.
         .target(name: "JSON", dependencies: [.product(name: "OrderedCollections", package: "swift-collections")]),
-        // Files: mapped and regular files, the atomic writer, temporary names, JSON files, and the
-        // one-line file error that the safetensors and PyTorch readers throw.
-        .target(name: "FileIO", dependencies: ["JSON", "CFileWriteback"]),
+        // Files: mapped and regular files, the atomic writer, temporary names, JSON files.
+        .target(name: "FileIO", dependencies: ["LSGErrors", "JSON", "CFileWriteback"]),
         // The safetensors format only: header parsing and validation, reader, writer, dtypes.
-        .target(name: "SafeTensors", dependencies: ["JSON", "FileIO"]),
+        .target(name: "SafeTensors", dependencies: ["LSGErrors", "JSON", "FileIO"]),
         // Independent work items over a fixed number of workers, results independent of scheduling.
         .target(name: "Parallel"),
         // Streaming zstd compression and decompression over the system libzstd.
-        .target(name: "Zstd", dependencies: ["CZstd"]),
+        .target(name: "Zstd", dependencies: ["LSGErrors", "CZstd"]),
         // Tokenizer files as transformers reads them: the vocabulary and special-token ids AutoTokenizer reports.
-        .target(name: "Tokenizers", dependencies: ["JSON", "FileIO", "SafeTensors", "Parallel"]),
+        .target(name: "Tokenizers", dependencies: ["LSGErrors", "JSON", "FileIO", "SafeTensors", "Parallel"]),
         // A model directory: typed config, tensor store (single or sharded), tokenizer files, name resolution.
         .target(
             name: "Checkpoint",
-            dependencies: ["JSON", "FileIO", "SafeTensors", "PyTorchCheckpoint", "Tokenizers", "Zstd", "Parallel", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["LSGErrors", "JSON", "FileIO", "SafeTensors", "PyTorchCheckpoint", "Tokenizers", "Zstd", "Parallel", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // PyTorch `.bin` checkpoints (torch zip or legacy format) through a restricted unpickler that never runs code.
-        .target(name: "PyTorchCheckpoint", dependencies: ["FileIO", "SafeTensors"]),
+        .target(name: "PyTorchCheckpoint", dependencies: ["LSGErrors", "FileIO", "SafeTensors"]),
         // The encoder's elementwise kernels and row reductions, per x86 vector level, picked at run time.
         .target(name: "CVectorKernels"),
         // CPU LSG encoder on BLAS: embeddings, local/sparse/global attention, heads.
-        .target(name: "LSGEncoder", dependencies: ["Checkpoint", "SafeTensors", "Parallel", "CBLAS", "CVectorKernels"]),
+        .target(name: "LSGEncoder", dependencies: ["LSGErrors", "Checkpoint", "SafeTensors", "Parallel", "CBLAS", "CVectorKernels"]),
         // Text in, predictions out: fill-mask and classification as transformers' pipelines compute them.
-        .target(name: "TextTasks", dependencies: ["Checkpoint", "LSGEncoder", "Tokenizers", "FileIO"]),
+        .target(name: "TextTasks", dependencies: ["LSGErrors", "Checkpoint", "LSGEncoder", "Tokenizers", "FileIO"]),
         // Golden files (safetensors + zstd), comparison metrics, validation report.
-        .target(name: "Golden", dependencies: ["FileIO", "SafeTensors", "Zstd", "LSGEncoder", "Checkpoint", "Tokenizers"]),
+        .target(name: "Golden", dependencies: ["LSGErrors", "FileIO", "SafeTensors", "Zstd", "LSGEncoder", "Checkpoint", "Tokenizers"]),
         // Stage protocol, pipeline, recipes, built-in stages.
-        .target(name: "LSGConversion", dependencies: ["Checkpoint", "FileIO", "SafeTensors", "Golden", "LSGEncoder"]),
+        .target(name: "LSGConversion", dependencies: ["LSGErrors", "Checkpoint", "FileIO", "SafeTensors", "Golden", "LSGEncoder"]),
         // Pictures of LSG attention patterns (SVG), drawn from the encoder's attention layout.
         .target(name: "AttentionPlot", dependencies: ["LSGEncoder", "Checkpoint"]),
         // Hugging Face hub downloads into the standard cache (AsyncHTTPClient, sha256 checks via Checkpoint, resume).
         .target(
             name: "Hub",
             dependencies: [
-                "Checkpoint", "FileIO", "SafeTensors",
+                "LSGErrors", "Checkpoint", "FileIO", "SafeTensors",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -80,7 +82,7 @@ let package = Package(
         .target(
             name: "LSGConvertCLI",
             dependencies: [
-                "FileIO", "SafeTensors", "Zstd", "Checkpoint", "LSGEncoder", "Golden", "LSGConversion", "Hub", "AttentionPlot",
+                "LSGErrors", "FileIO", "SafeTensors", "Zstd", "Checkpoint", "LSGEncoder", "Golden", "LSGConversion", "Hub", "AttentionPlot",
                 "Tokenizers", "TextTasks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -99,26 +101,26 @@ let package = Package(
         ),
 
         .testTarget(name: "JSONTests", dependencies: ["JSON", "SafeTensors", "TestSupport"], resources: [.copy("Resources")]),
-        .testTarget(name: "FileIOTests", dependencies: ["FileIO", "JSON", "TestSupport"]),
-        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "FileIO", "TestSupport"], resources: [.copy("Resources")]),
-        .testTarget(name: "ZstdTests", dependencies: ["Zstd"]),
+        .testTarget(name: "FileIOTests", dependencies: ["LSGErrors", "FileIO", "JSON", "TestSupport"]),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["LSGErrors", "SafeTensors", "FileIO", "TestSupport"], resources: [.copy("Resources")]),
+        .testTarget(name: "ZstdTests", dependencies: ["LSGErrors", "Zstd"]),
         .testTarget(name: "ParallelTests", dependencies: ["Parallel"]),
-        .testTarget(name: "PyTorchCheckpointTests", dependencies: ["PyTorchCheckpoint", "SafeTensors"], resources: [.copy("Resources")]),
-        .testTarget(name: "TextTasksTests", dependencies: ["TextTasks", "Checkpoint", "LSGEncoder", "JSON", "Zstd", "TestSupport"]),
-        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "JSON", "Zstd"]),
-        .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "SafeTensors"]),
-        .testTarget(name: "LSGEncoderTests", dependencies: ["LSGEncoder", "CVectorKernels", "Golden", "Checkpoint", "SafeTensors", "JSON", "TestSupport"]),
-        .testTarget(name: "GoldenTests", dependencies: ["Golden", "SafeTensors", "Zstd"]),
-        .testTarget(name: "LSGConversionTests", dependencies: ["LSGConversion", "Checkpoint", "SafeTensors", "Golden", "LSGEncoder"]),
-        .testTarget(name: "CLITests", dependencies: ["LSGConvertCLI", "SafeTensors", "Checkpoint", "Golden", "Zstd", "TestSupport"]),
+        .testTarget(name: "PyTorchCheckpointTests", dependencies: ["LSGErrors", "PyTorchCheckpoint", "SafeTensors"], resources: [.copy("Resources")]),
+        .testTarget(name: "TextTasksTests", dependencies: ["LSGErrors", "TextTasks", "Checkpoint", "LSGEncoder", "JSON", "Zstd", "TestSupport"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["LSGErrors", "Tokenizers", "JSON", "Zstd"]),
+        .testTarget(name: "CheckpointTests", dependencies: ["LSGErrors", "Checkpoint", "SafeTensors"]),
+        .testTarget(name: "LSGEncoderTests", dependencies: ["LSGErrors", "LSGEncoder", "CVectorKernels", "Golden", "Checkpoint", "SafeTensors", "JSON", "TestSupport"]),
+        .testTarget(name: "GoldenTests", dependencies: ["LSGErrors", "Golden", "SafeTensors", "Zstd"]),
+        .testTarget(name: "LSGConversionTests", dependencies: ["LSGErrors", "LSGConversion", "Checkpoint", "SafeTensors", "Golden", "LSGEncoder"]),
+        .testTarget(name: "CLITests", dependencies: ["LSGErrors", "LSGConvertCLI", "SafeTensors", "Checkpoint", "Golden", "Zstd", "TestSupport"]),
         .testTarget(name: "AttentionPlotTests", dependencies: ["AttentionPlot", "LSGEncoder", "Checkpoint"]),
-        .testTarget(name: "HubTests", dependencies: ["Hub", "Checkpoint", "TestSupport"]),
+        .testTarget(name: "HubTests", dependencies: ["LSGErrors", "Hub", "Checkpoint", "TestSupport"]),
         // Hostile inputs through the CLI, interrupted conversions, determinism.
-        .testTarget(name: "ReliabilityTests", dependencies: ["TestSupport", "SafeTensors", "Checkpoint", "LSGConversion"]),
+        .testTarget(name: "ReliabilityTests", dependencies: ["LSGErrors", "TestSupport", "SafeTensors", "Checkpoint", "LSGConversion"]),
         // Shared by the test targets: repository paths, scratch directories, running the built tool.
         .target(
             name: "TestSupport",
-            dependencies: ["FileIO", "Zstd", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["LSGErrors", "FileIO", "Zstd", .product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/TestSupport"
         ),
     ]

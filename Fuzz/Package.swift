@@ -14,7 +14,10 @@ let package = Package(
         // The safetensors header parser and reader, and the shard index parser.
         .executableTarget(
             name: "FuzzSafeTensors",
-            dependencies: ["FuzzerDriver", .product(name: "SafeTensors", package: "lsg-convert")]
+            dependencies: [
+                "FuzzerDriver", .product(name: "SafeTensors", package: "lsg-convert"),
+                .product(name: "LSGErrors", package: "lsg-convert"),
+            ]
         ),
         // The torch checkpoint reader (pytorch_model.bin, zip or legacy layout): zip directory, restricted unpickler.
         .executableTarget(

@@ -1,4 +1,5 @@
 import Foundation
+import LSGErrors
 import SafeTensors
 
 /// What `diff A B` reports: tensors only in B (added), only in A (removed), changed in dtype or
@@ -86,7 +87,7 @@ public struct CheckpointDiff: Sendable {
                 let name = StateDictRule.modernName(info.name) ?? info.name
                 if let existing = result[name] {
                     guard existing.info.name == name else { continue }
-                    guard info.name != name else { throw CheckpointError(path.path, "tensor '\(info.name)' appears twice") }
+                    guard info.name != name else { throw LSGError(.malformed, file: path.path, "tensor '\(info.name)' appears twice") }
                 }
                 result[name] = (file, info)
             }

@@ -1,5 +1,6 @@
 import Foundation
 import JSON
+import LSGErrors
 import SafeTensors
 
 /// What `inspect` reports about a weights file or a model directory: every tensor with its
@@ -36,7 +37,7 @@ public struct CheckpointInspection: Sendable {
     public init(path: URL, checkFinite: Bool = false) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path.path, isDirectory: &isDirectory) else {
-            throw CheckpointError(path.path, "no such file or directory")
+            throw LSGError(.missingFile, file: path.path, "no such file or directory")
         }
         if isDirectory.boolValue {
             let store = try TensorStore(directory: path)

@@ -1,4 +1,5 @@
 import JSON
+import LSGErrors
 
 /// How the sparse context of LSG attention is selected.
 public enum SparsityType: String, Sendable, CaseIterable, Codable {
@@ -101,7 +102,7 @@ public struct LSGConfig: Sendable, Hashable {
             case .sparsityType: continue
             }
             if let value = object[setting.key], value != .null, (try? setting.value(json: value)) == nil {
-                throw CheckpointError(name, "\"\(setting.key)\" is a JSON \(value.typeName), expected \(expected)")
+                throw LSGError(.malformed, file: name, "\"\(setting.key)\" is a JSON \(value.typeName), expected \(expected)")
             }
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import JSON
+import LSGErrors
 import SafeTensors
 
 /// A typed view of a model's `config.json`. The JSON object itself is kept (in key order), so
@@ -12,7 +13,7 @@ public struct ModelConfig: Sendable, Hashable {
     /// Checks the known keys' types; `name` is the file used in error messages.
     public init(json value: JSONValue, name: String) throws {
         guard let object = value.objectValue else {
-            throw CheckpointError(name, "config is a JSON \(value.typeName), expected an object")
+            throw LSGError(.malformed, file: name, "config is a JSON \(value.typeName), expected an object")
         }
         json = object
         try Self.check(object, name: name)
@@ -20,11 +21,7 @@ public struct ModelConfig: Sendable, Hashable {
 
     public static func load(from url: URL) throws -> ModelConfig {
         let value: JSONValue
-        do {
-            value = try JSONValue.load(contentsOf: url, maxBytes: CheckpointLimits.maxConfigBytes)
-        } catch let error as SafeTensorsError {
-            throw CheckpointError(error.file, error.problem)
-        }
+        value = try JSONValue.load(contentsOf: url, maxBytes: CheckpointLimits.maxConfigBytes)
         return try ModelConfig(json: value, name: url.path)
     }
 
@@ -144,7 +141,7 @@ public struct ModelConfig: Sendable, Hashable {
         func expect(_ key: String, _ test: (JSONValue) -> Bool, _ what: String) throws {
             guard let value = object[key], value != .null else { return }
             guard test(value) else {
-                throw CheckpointError(name, "\"\(key)\" is a JSON \(value.typeName), expected \(what)")
+                throw LSGError(.malformed, file: name, "\"\(key)\" is a JSON \(value.typeName), expected \(what)")
             }
         }
         let isInt: (JSONValue) -> Bool = { $0.intValue != nil }

@@ -1,4 +1,5 @@
 import Foundation
+import LSGErrors
 
 /// A model directory opened for reading: its config, weights and tokenizer files.
 public struct ModelDirectory: Sendable {
@@ -10,7 +11,7 @@ public struct ModelDirectory: Sendable {
     public init(url: URL) throws {
         let configURL = url.appendingPathComponent("config.json")
         guard FileManager.default.fileExists(atPath: configURL.path) else {
-            throw CheckpointError(url.path, "no config.json: not a model directory")
+            throw LSGError(.missingFile, file: url.path, "no config.json: not a model directory")
         }
         self.url = url
         config = try ModelConfig.load(from: configURL)

@@ -1,5 +1,6 @@
 import FileIO
 import Foundation
+import LSGErrors
 import SafeTensors
 
 /// Where a model name or path was found.
@@ -67,7 +68,7 @@ public struct ModelLocator: Sendable {
         if let (snapshot, commit) = try cachedSnapshot(of: name) {
             return ResolvedModel(name: name, directory: snapshot, origin: .huggingFaceCache, revision: commit)
         }
-        throw CheckpointError(name, "not found: no directory \(local.path) and no snapshot in \(repository.path); "
+        throw LSGError(.missingFile, file: name, "not found: no directory \(local.path) and no snapshot in \(repository.path); "
             + "fetch it first (e.g. `huggingface-cli download \(name)`) or pass a local directory")
     }
 
@@ -83,13 +84,13 @@ public struct ModelLocator: Sendable {
         let ref = repository.appendingPathComponent("refs").appendingPathComponent(revision)
         let commit: String
         if revision.split(separator: "/").contains(where: { $0 == "." || $0 == ".." }) {
-            throw CheckpointError(revision, "is not a revision name")
+            throw LSGError(.invalidOption, file: revision, "is not a revision name")
         } else if FileManager.default.fileExists(atPath: ref.path) {
             // A ref holds a 40-character commit hash; anything else (a FIFO, a huge file) is refused.
             let data: Data
-            do { data = try RegularFile.contents(of: ref, maxBytes: 4096) } catch { throw CheckpointError(error.file, error.problem) }
+            data = try RegularFile.contents(of: ref, maxBytes: 4096)
             commit = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            guard Self.isCommitHash(commit) else { throw CheckpointError(ref.path, "does not hold a commit hash") }
+            guard Self.isCommitHash(commit) else { throw LSGError(.malformed, file: ref.path, "does not hold a commit hash") }
         } else if Self.isCommitHash(revision) {
             commit = revision
         } else {
@@ -98,7 +99,7 @@ public struct ModelLocator: Sendable {
         let snapshot = repository.appendingPathComponent("snapshots").appendingPathComponent(commit)
         guard isDirectory(snapshot) else {
             if commit == revision { return nil }
-            throw CheckpointError(ref.path, "names commit \(commit) but \(snapshot.path) is missing")
+            throw LSGError(.missingFile, file: ref.path, "names commit \(commit) but \(snapshot.path) is missing")
         }
         return (snapshot, commit)
     }

@@ -1,6 +1,7 @@
 import Crypto
 import FileIO
 import Foundation
+import LSGErrors
 import Parallel
 import SafeTensors
 
@@ -25,7 +26,7 @@ public enum TensorHashing {
     /// Hashes the raw bytes of each tensor of `store` by loaded name (see `sha256Hex(ofEach:)`).
     public static func sha256Hex(ofEach names: [String], in store: TensorStore) throws -> [String] {
         let tensors = try names.map { name in
-            guard let location = store.location(of: name) else { throw CheckpointError(store.directory.path, "no tensor named '\(name)'") }
+            guard let location = store.location(of: name) else { throw LSGError(.missingTensor, file: store.directory.path, "no tensor named '\(name)'") }
             return (file: location.file, name: location.nameInFile)
         }
         return try sha256Hex(ofEach: tensors)
@@ -49,8 +50,8 @@ public enum TensorHashing {
         var hasher = Hasher()
         do {
             try RegularFile.forEachChunk(of: url) { hasher.update($0) }
-        } catch let error as SafeTensorsError {
-            throw CheckpointError(url.path, error.problem)
+        } catch let error as LSGError {
+            throw LSGError(error.kind, file: url.path, error.problem)
         }
         return hasher.finalize()
     }

@@ -1,5 +1,6 @@
 import FileIO
 import Foundation
+import LSGErrors
 import PyTorchCheckpoint
 import SafeTensors
 
@@ -35,36 +36,32 @@ public final class TensorStore: @unchecked Sendable {
         let indexURL = directory.appendingPathComponent(SafeTensorsIndex.defaultFileName)
         let binary = directory.appendingPathComponent(PyTorchCheckpointFile.defaultFileName)
         let binaryIndexURL = directory.appendingPathComponent(PyTorchShardedCheckpoint.indexFileName)
-        do {
-            // transformers' order of preference (`from_pretrained` on a directory).
-            if manager.fileExists(atPath: single.path) {
-                let file = try SafeTensorsFile(contentsOf: single)
-                files = [file]
-                index = nil
-                stored = file.tensors
-            } else if manager.fileExists(atPath: indexURL.path) {
-                let sharded = try ShardedSafeTensors(indexURL: indexURL)
-                files = sharded.shards
-                index = sharded.index
-                stored = sharded.tensors
-            } else if manager.fileExists(atPath: binary.path) {
-                let file = try PyTorchCheckpointFile(contentsOf: binary).safeTensors()
-                files = [file]
-                index = nil
-                stored = file.tensors
-            } else if manager.fileExists(atPath: binaryIndexURL.path) {
-                let sharded = try PyTorchShardedCheckpoint(indexURL: binaryIndexURL)
-                files = try sharded.shards.map { try $0.safeTensors() }
-                index = sharded.index
-                stored = files.flatMap(\.tensors)
-            } else {
-                let other = ["tf_model.h5", "flax_model.msgpack"]
-                    .filter { manager.fileExists(atPath: directory.appendingPathComponent($0).path) }
-                let hint = other.isEmpty ? "" : " (\(other.joined(separator: ", ")) is not supported; convert it to safetensors first)"
-                throw CheckpointError(directory.path, "no model.safetensors, \(PyTorchCheckpointFile.defaultFileName) or a shard index\(hint)")
-            }
-        } catch let error as FileError {
-            throw CheckpointError(error.file, error.problem)
+        // transformers' order of preference (`from_pretrained` on a directory).
+        if manager.fileExists(atPath: single.path) {
+            let file = try SafeTensorsFile(contentsOf: single)
+            files = [file]
+            index = nil
+            stored = file.tensors
+        } else if manager.fileExists(atPath: indexURL.path) {
+            let sharded = try ShardedSafeTensors(indexURL: indexURL)
+            files = sharded.shards
+            index = sharded.index
+            stored = sharded.tensors
+        } else if manager.fileExists(atPath: binary.path) {
+            let file = try PyTorchCheckpointFile(contentsOf: binary).safeTensors()
+            files = [file]
+            index = nil
+            stored = file.tensors
+        } else if manager.fileExists(atPath: binaryIndexURL.path) {
+            let sharded = try PyTorchShardedCheckpoint(indexURL: binaryIndexURL)
+            files = try sharded.shards.map { try $0.safeTensors() }
+            index = sharded.index
+            stored = files.flatMap(\.tensors)
+        } else {
+            let other = ["tf_model.h5", "flax_model.msgpack"]
+                .filter { manager.fileExists(atPath: directory.appendingPathComponent($0).path) }
+            let hint = other.isEmpty ? "" : " (\(other.joined(separator: ", ")) is not supported; convert it to safetensors first)"
+            throw LSGError(.missingFile, file: directory.path, "no model.safetensors, \(PyTorchCheckpointFile.defaultFileName) or a shard index\(hint)")
         }
         var fileByTensor: [String: SafeTensorsFile] = [:]
         for file in files {
@@ -134,7 +131,7 @@ public final class TensorStore: @unchecked Sendable {
 
     private func located(_ name: String) throws -> Location {
         guard let location = locations[name] else {
-            throw CheckpointError(directory.path, "no tensor named '\(name)'")
+            throw LSGError(.missingTensor, file: directory.path, "no tensor named '\(name)'")
         }
         return location
     }

@@ -1,6 +1,7 @@
 import FileIO
 import Foundation
 import JSON
+import LSGErrors
 import SafeTensors
 import Tokenizers
 
@@ -26,11 +27,7 @@ public struct TokenizerFiles: Sendable {
     public init(directory: URL, config: ModelConfig) throws {
         self.directory = directory
         fileNames = TokenizerDirectory(url: directory).fileNames
-        do {
-            specialTokens = fileNames.isEmpty ? nil : try SpecialTokens.load(directory: directory, modelConfig: config.json)
-        } catch {
-            throw CheckpointError(error.file, error.problem)
-        }
+        specialTokens = fileNames.isEmpty ? nil : try SpecialTokens.load(directory: directory, modelConfig: config.json)
     }
 
     /// The id that starts a sequence: the bos token, else the cls token, else `config.bos_token_id`.
@@ -85,7 +82,7 @@ public struct TokenizerFiles: Sendable {
         let url = directory.appendingPathComponent(name)
         let value = try Self.loadJSON(url)
         guard let object = value.objectValue else {
-            throw CheckpointError(url.path, "is a JSON \(value.typeName), expected an object")
+            throw LSGError(.malformed, file: url.path, "is a JSON \(value.typeName), expected an object")
         }
         return object
     }
@@ -103,18 +100,10 @@ public struct TokenizerFiles: Sendable {
     }
 
     static func readFile(_ url: URL) throws -> Data {
-        do {
-            return try RegularFile.contents(of: url, maxBytes: FileLimits.maxJSONFileBytes)
-        } catch {
-            throw CheckpointError(error.file, error.problem)
-        }
+        try RegularFile.contents(of: url, maxBytes: FileLimits.maxJSONFileBytes)
     }
 
     static func loadJSON(_ url: URL) throws -> JSONValue {
-        do {
-            return try JSONValue.load(contentsOf: url)
-        } catch let error as SafeTensorsError {
-            throw CheckpointError(error.file, error.problem)
-        }
+        try JSONValue.load(contentsOf: url)
     }
 }

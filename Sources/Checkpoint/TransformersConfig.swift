@@ -1,4 +1,5 @@
 import JSON
+import LSGErrors
 
 /// The `config.json` transformers 4.36.2 writes for a config it loaded, which is what the
 /// reference's output carries: the family's config class is built from the file
@@ -39,7 +40,7 @@ public enum TransformersConfig {
     /// The config transformers saves after loading `source` into the family's config class
     /// (the LSG settings, which the LSG class adds, are not in it: they are always written).
     /// Throws where transformers refuses the file.
-    public static func saved(_ source: JSONObject, family: ModelFamily) throws(TransformersConfigError) -> JSONObject {
+    public static func saved(_ source: JSONObject, family: ModelFamily) throws(LSGError) -> JSONObject {
         let classDefaults = family.facts.configClassDefaults
         let renamed = family.facts.configAttributeMap
         var attributes = JSONObject()
@@ -54,7 +55,7 @@ public enum TransformersConfig {
             switch source["num_labels"] {
             case nil, .null?: count = classDefaults["id2label"]?.objectValue?.count ?? 2
             case .int(let labels)? where labels >= 0: count = labels
-            case let other?: throw TransformersConfigError("\"num_labels\" is \(other.compactString()), not a number of labels")
+            case let other?: throw LSGError(.malformed, "\"num_labels\" is \(other.compactString()), not a number of labels")
             }
             attributes["id2label"] = .object(JSONObject((0..<count).map { ("\($0)", .string("LABEL_\($0)")) }))
             attributes["label2id"] = .object(JSONObject((0..<count).map { ("LABEL_\($0)", .int($0)) }))
@@ -62,7 +63,7 @@ public enum TransformersConfig {
             var normalized = JSONObject()
             for (key, label) in labels {
                 guard let index = Int(key.trimmingPythonWhitespace) else {
-                    throw TransformersConfigError("\"id2label\" key \(JSONValue.string(key).compactString()) is not an integer")
+                    throw LSGError(.malformed, "\"id2label\" key \(JSONValue.string(key).compactString()) is not an integer")
                 }
                 normalized[String(index)] = label
             }
@@ -70,13 +71,13 @@ public enum TransformersConfig {
             // Only a missing id2label builds label2id; otherwise it is what the file says, or None.
             attributes["label2id"] = source["label2id"] ?? .null
         case let other?:
-            throw TransformersConfigError("\"id2label\" is a JSON \(other.typeName), expected an object (transformers: \"Argument id2label should be a dictionary\")")
+            throw LSGError(.malformed, "\"id2label\" is a JSON \(other.typeName), expected an object (transformers: \"Argument id2label should be a dictionary\")")
         }
         if let labels = source["label2id"], labels != .null, labels.objectValue == nil {
-            throw TransformersConfigError("\"label2id\" is a JSON \(labels.typeName), expected an object (transformers: \"Argument label2id should be a dictionary\")")
+            throw LSGError(.malformed, "\"label2id\" is a JSON \(labels.typeName), expected an object (transformers: \"Argument label2id should be a dictionary\")")
         }
         if case .string(let problem)? = source["problem_type"], !problemTypes.contains(problem) {
-            throw TransformersConfigError("\"problem_type\" '\(problem)' is not one of \(problemTypes.sorted().joined(separator: ", ")) (transformers refuses it too)")
+            throw LSGError(.malformed, "\"problem_type\" '\(problem)' is not one of \(problemTypes.sorted().joined(separator: ", ")) (transformers refuses it too)")
         }
         if let name = source["name_or_path"], name != .null { attributes["_name_or_path"] = name }
 
@@ -141,17 +142,14 @@ extension ModelConfig {
     /// `name` is the file named in errors.
     public func savedByTransformers(name: String) throws -> ModelConfig {
         guard let family else { return self }
+        let saved: JSONObject
         do {
-            return try ModelConfig(json: .object(try TransformersConfig.saved(json, family: family)), name: name)
-        } catch let error as TransformersConfigError {
-            throw CheckpointError(name, error.problem)
+            saved = try TransformersConfig.saved(json, family: family)
+        } catch {
+            throw LSGError(error.kind, file: name, error.problem)
         }
+        return try ModelConfig(json: .object(saved), name: name)
     }
-}
-
-public struct TransformersConfigError: Error, Sendable {
-    public let problem: String
-    init(_ problem: String) { self.problem = problem }
 }
 
 private extension String {

@@ -1,5 +1,6 @@
 import FileIO
 import Foundation
+import LSGErrors
 import PyTorchCheckpoint
 import SafeTensors
 import Zstd
@@ -14,7 +15,7 @@ public enum WeightFiles {
     public static func open(_ url: URL) throws -> [SafeTensorsFile] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
-            throw CheckpointError(url.path, "no such file or directory")
+            throw LSGError(.missingFile, file: url.path, "no such file or directory")
         }
         if isDirectory.boolValue { return try TensorStore(directory: url).files }
         return [try openFile(url)]
@@ -22,19 +23,13 @@ public enum WeightFiles {
 
     /// One weights file, chosen by its extension (`.zst`, `.bin`/`.pt`/`.pth`, else safetensors).
     public static func openFile(_ url: URL) throws -> SafeTensorsFile {
-        do {
-            switch url.pathExtension {
-            case "zst":
-                return try openCompressed(url)
-            case "bin", "pt", "pth":
-                return try PyTorchCheckpointFile(contentsOf: url).safeTensors()
-            default:
-                return try SafeTensorsFile(contentsOf: url)
-            }
-        } catch let error as FileError {
-            throw CheckpointError(error.file, error.problem)
-        } catch let error as ZstdError {
-            throw CheckpointError(url.path, error.description.replacingOccurrences(of: "\(url.path): ", with: ""))
+        switch url.pathExtension {
+        case "zst":
+            return try openCompressed(url)
+        case "bin", "pt", "pth":
+            return try PyTorchCheckpointFile(contentsOf: url).safeTensors()
+        default:
+            return try SafeTensorsFile(contentsOf: url)
         }
     }
 
@@ -43,24 +38,32 @@ public enum WeightFiles {
     /// `maxDecompressedBytes`), and the header, decompressed first, must describe exactly that
     /// many bytes before the rest is decompressed.
     static func openCompressed(_ url: URL) throws -> SafeTensorsFile {
-        func fail(_ problem: String) -> CheckpointError { CheckpointError(url.path, problem) }
-        let compressed = try RegularFile.contents(of: url, maxBytes: maxDecompressedBytes)
-        let declared = try Zstd.declaredContentSize(of: compressed)
-        guard declared <= maxDecompressedBytes else {
-            throw fail("the zstd frame declares \(declared) bytes, more than the limit of \(maxDecompressedBytes)")
+        func fail(_ kind: LSGError.Kind, _ problem: String) -> LSGError { LSGError(kind, file: url.path, problem) }
+        /// A zstd error, which names no file, named after this one.
+        func zstd<T>(_ body: () throws -> T) throws -> T {
+            do {
+                return try body()
+            } catch let error as LSGError {
+                throw LSGError(error.kind, file: url.path, error.description)
+            }
         }
-        let first8 = try Zstd.decompressPrefix(compressed, count: min(declared, 8))
+        let compressed = try RegularFile.contents(of: url, maxBytes: maxDecompressedBytes)
+        let declared = try zstd { try Zstd.declaredContentSize(of: compressed) }
+        guard declared <= maxDecompressedBytes else {
+            throw fail(.limitExceeded, "the zstd frame declares \(declared) bytes, more than the limit of \(maxDecompressedBytes)")
+        }
+        let first8 = try zstd { try Zstd.decompressPrefix(compressed, count: min(declared, 8)) }
         if let prefixLength = first8.withUnsafeBytes(SafeTensorsFile.prefixLength(first8:)), prefixLength <= declared {
-            let prefix = try Zstd.decompressPrefix(compressed, count: prefixLength)
+            let prefix = try zstd { try Zstd.decompressPrefix(compressed, count: prefixLength) }
             let described = try prefix.withUnsafeBytes { try SafeTensorsFile.declaredFileSize(prefix: $0, name: url.path) }
             guard described == declared else {
-                throw fail("the zstd frame declares \(declared) bytes but the safetensors header describes \(described)")
+                throw fail(.malformed, "the zstd frame declares \(declared) bytes but the safetensors header describes \(described)")
             }
         }
         // Otherwise the header length is wrong, which the full validation below reports.
-        let data = try Zstd.decompress(compressed, maxOutputBytes: declared)
+        let data = try zstd { try Zstd.decompress(compressed, maxOutputBytes: declared) }
         guard data.count == declared else {
-            throw fail("the zstd frame declares \(declared) bytes but holds \(data.count)")
+            throw fail(.malformed, "the zstd frame declares \(declared) bytes but holds \(data.count)")
         }
         return try SafeTensorsFile(data: data, name: url.path)
     }

@@ -1,5 +1,6 @@
 import CFileWriteback
 import Foundation
+import LSGErrors
 
 #if canImport(Glibc)
     import Glibc
@@ -31,7 +32,7 @@ public final class AtomicFileOutput {
         temporaryPath = TemporaryName.beside(target, suffix: "tmp").path
         descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
         guard descriptor >= 0 else {
-            throw FileError(file: target.path, problem: "cannot create a temporary file in \(directory): \(String(cString: strerror(errno)))")
+            throw LSGError(.io, file: target.path, "cannot create a temporary file in \(directory): \(String(cString: strerror(errno)))")
         }
         buffer = .allocate(byteCount: Self.bufferSize, alignment: 16)
     }
@@ -84,19 +85,19 @@ public final class AtomicFileOutput {
     public func finish() throws {
         try flush()
         guard fsync(descriptor) == 0 else {
-            throw FileError(file: target.path, problem: "cannot sync: \(String(cString: strerror(errno)))")
+            throw LSGError(.io, file: target.path, "cannot sync: \(String(cString: strerror(errno)))")
         }
         let result = close(descriptor)
         descriptor = -1
         guard result == 0 else {
-            throw FileError(file: target.path, problem: "cannot close: \(String(cString: strerror(errno)))")
+            throw LSGError(.io, file: target.path, "cannot close: \(String(cString: strerror(errno)))")
         }
     }
 
     /// Moves the finished temporary file onto the target.
     public func rename() throws {
         guard Foundation.rename(temporaryPath, target.path) == 0 else {
-            throw FileError(file: target.path, problem: "cannot rename the temporary file into place: \(String(cString: strerror(errno)))")
+            throw LSGError(.io, file: target.path, "cannot rename the temporary file into place: \(String(cString: strerror(errno)))")
         }
         committed = true
     }

@@ -1,5 +1,6 @@
 import Foundation
 import JSON
+import LSGErrors
 
 extension JSONValue {
     /// Reads and parses a JSON file that Python wrote (a regular file of at most `maxBytes`), as
@@ -17,7 +18,7 @@ extension JSONValue {
         do {
             document = try parseDocument(data, syntax: .python)
         } catch {
-            throw FileError(file: name, problem: "not valid JSON: \(error)")
+            throw LSGError(.malformed, file: name, "not valid JSON: \(error)")
         }
         for duplicate in document.duplicateKeys {
             warn("\(name): duplicate key \(duplicate.key) at byte \(duplicate.offset); the last value is used, as Python's json does")

@@ -1,4 +1,5 @@
 import Foundation
+import LSGErrors
 
 #if canImport(Glibc)
     import Glibc
@@ -12,11 +13,11 @@ public final class MappedFile: @unchecked Sendable {
 
     /// Opens and maps `path`; only regular files. An empty file is not mapped (mmap refuses a
     /// zero length): its `bytes` are empty.
-    public convenience init(path: String) throws(FileError) {
+    public convenience init(path: String) throws(LSGError) {
         // O_NONBLOCK: opening a FIFO must not wait for a writer (fstat then refuses it).
         let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard descriptor >= 0 else {
-            throw FileError(file: path, problem: "cannot open: \(String(cString: strerror(errno)))")
+            throw LSGError(.io, file: path, "cannot open: \(String(cString: strerror(errno)))")
         }
         defer { close(descriptor) }
         try self.init(descriptor: descriptor, name: path)
@@ -24,13 +25,13 @@ public final class MappedFile: @unchecked Sendable {
 
     /// Maps the regular file open as `descriptor` (the caller closes it; the mapping stays);
     /// `name` is used in errors.
-    public init(descriptor: Int32, name path: String) throws(FileError) {
+    public init(descriptor: Int32, name path: String) throws(LSGError) {
         var status = stat()
         guard fstat(descriptor, &status) == 0 else {
-            throw FileError(file: path, problem: "cannot stat: \(String(cString: strerror(errno)))")
+            throw LSGError(.io, file: path, "cannot stat: \(String(cString: strerror(errno)))")
         }
         guard (status.st_mode & S_IFMT) == S_IFREG else {
-            throw FileError(file: path, problem: "not a regular file")
+            throw LSGError(.io, file: path, "not a regular file")
         }
         let size = Int(status.st_size)
         if size == 0 {
@@ -38,7 +39,7 @@ public final class MappedFile: @unchecked Sendable {
             return
         }
         guard let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), address != MAP_FAILED else {
-            throw FileError(file: path, problem: "cannot map into memory: \(String(cString: strerror(errno)))")
+            throw LSGError(.io, file: path, "cannot map into memory: \(String(cString: strerror(errno)))")
         }
         bytes = UnsafeRawBufferPointer(start: address, count: size)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import LSGErrors
 
 #if canImport(Glibc)
     import Glibc
@@ -10,17 +11,17 @@ import Foundation
 /// never end), and only up to a size limit checked before reading.
 public enum RegularFile {
     /// The bytes of the regular file at `url`; errors are one line naming the file.
-    public static func contents(of url: URL, maxBytes: Int) throws(FileError) -> Data {
-        func fail(_ problem: String) -> FileError { FileError(file: url.path, problem: problem) }
+    public static func contents(of url: URL, maxBytes: Int) throws(LSGError) -> Data {
+        func fail(_ kind: LSGError.Kind, _ problem: String) -> LSGError { LSGError(kind, file: url.path, problem) }
         // O_NONBLOCK: opening a FIFO must not wait for a writer.
         let descriptor = open(url.path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        guard descriptor >= 0 else { throw fail("cannot read: \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else { throw fail(.io, "cannot read: \(String(cString: strerror(errno)))") }
         defer { close(descriptor) }
         var status = stat()
-        guard fstat(descriptor, &status) == 0 else { throw fail("cannot stat: \(String(cString: strerror(errno)))") }
-        guard (status.st_mode & S_IFMT) == S_IFREG else { throw fail("not a regular file") }
+        guard fstat(descriptor, &status) == 0 else { throw fail(.io, "cannot stat: \(String(cString: strerror(errno)))") }
+        guard (status.st_mode & S_IFMT) == S_IFREG else { throw fail(.io, "not a regular file") }
         let size = Int(status.st_size)
-        guard size <= maxBytes else { throw fail("file is \(size) bytes, more than the limit of \(maxBytes)") }
+        guard size <= maxBytes else { throw fail(.limitExceeded, "file is \(size) bytes, more than the limit of \(maxBytes)") }
         var data = Data(count: size)
         var filled = 0
         let failure: String? = data.withUnsafeMutableBytes { buffer in
@@ -35,27 +36,27 @@ public enum RegularFile {
             }
             return nil
         }
-        if let failure { throw fail(failure) }
+        if let failure { throw fail(.io, failure) }
         return data
     }
 
     /// The regular file at `url` as UTF-8 text (read as `contents` reads it).
-    public static func text(of url: URL, maxBytes: Int) throws(FileError) -> String {
+    public static func text(of url: URL, maxBytes: Int) throws(LSGError) -> String {
         guard let text = String(validating: try contents(of: url, maxBytes: maxBytes), as: UTF8.self) else {
-            throw FileError(file: url.path, problem: "is not UTF-8 text")
+            throw LSGError(.malformed, file: url.path, "is not UTF-8 text")
         }
         return text
     }
 
     /// Writes all of `bytes` to `descriptor`, again after a short or interrupted write; errors
     /// name `file`.
-    public static func write(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32, file: String) throws(FileError) {
+    public static func write(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32, file: String) throws(LSGError) {
         var offset = 0
         while offset < bytes.count {
             let result = Foundation.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
             if result < 0 {
                 if errno == EINTR { continue }
-                throw FileError(file: file, problem: "cannot write: \(String(cString: strerror(errno)))")
+                throw LSGError(.io, file: file, "cannot write: \(String(cString: strerror(errno)))")
             }
             offset += result
         }

@@ -2,6 +2,7 @@ import Checkpoint
 import Foundation
 import JSON
 import LSGEncoder
+import LSGErrors
 import SafeTensors
 
 /// One recorded encoder case (`golden/encoder/<case>.safetensors.zst`, see golden/SCHEMA.md):
@@ -37,8 +38,8 @@ public struct GoldenCase: Sendable {
         name = fileName.hasSuffix(Self.suffix) ? String(fileName.dropLast(Self.suffix.count)) : fileName
         let metadata = file.metadata ?? [:]
         self.metadata = metadata
-        func problem(_ text: String) -> GoldenError { GoldenError("\(url.path): \(text)") }
-        guard let model = metadata["model"] else { throw problem("metadata has no 'model'") }
+        func problem(_ kind: LSGError.Kind, _ text: String) -> LSGError { LSGError(kind, "\(url.path): \(text)") }
+        guard let model = metadata["model"] else { throw problem(.malformed, "metadata has no 'model'") }
         modelPath = model
         overrides = try Self.parseOverrides(metadata["overrides"] ?? "{}", problem: problem)
         atol = Double(metadata["atol"] ?? "0.0001") ?? 1e-4
@@ -46,14 +47,14 @@ public struct GoldenCase: Sendable {
         do {
             input = try EncoderInput(file: file)
         } catch {
-            throw problem("\(error)")
+            throw problem((error as? LSGError)?.kind ?? .malformed, "\(error)")
         }
 
         var expected: [String: (shape: [Int], values: [Float])] = [:]
         for info in file.tensors where info.name.hasPrefix("expected.") {
             expected[String(info.name.dropFirst("expected.".count))] = (info.shape, try file.floats(info.name))
         }
-        guard expected["last_hidden_state"] != nil else { throw problem("no expected.last_hidden_state") }
+        guard expected["last_hidden_state"] != nil else { throw problem(.malformed, "no expected.last_hidden_state") }
         self.expected = expected
         var heads: Set<EncoderHead> = []
         if let taskHead = metadata["head"].flatMap(EncoderHead.init(rawValue:)), taskHead.taskHead != nil {
@@ -126,20 +127,14 @@ public struct GoldenCase: Sendable {
         return ValidationReport(title: title, comparisons: comparisons, errors: errors)
     }
 
-    private static func parseOverrides(_ text: String, problem: (String) -> GoldenError) throws -> LSGOverrides {
-        guard let object = try JSONValue.parse(text).objectValue else { throw problem("overrides is not a JSON object") }
+    private static func parseOverrides(_ text: String, problem: (LSGError.Kind, String) -> LSGError) throws -> LSGOverrides {
+        guard let object = try JSONValue.parse(text).objectValue else { throw problem(.malformed, "overrides is not a JSON object") }
         do {
             return try LSGOverrides(json: object)
         } catch .unknownKey(let key) {
-            throw problem("unknown override '\(key)'")
+            throw problem(.invalidOption, "unknown override '\(key)'")
         } catch .invalid(let invalid) {
-            throw problem("override " + invalid.message(.key))
+            throw problem(.invalidOption, "override " + invalid.message(.key))
         }
     }
-}
-
-/// A problem with a golden file, in one line.
-public struct GoldenError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    public init(_ description: String) { self.description = description.foldedToOneLine }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LSGErrors
 import SafeTensors
 
 /// `golden/MANIFEST.json`: every golden data file with its sha256 and size, and the reference

@@ -1,6 +1,7 @@
 import Checkpoint
 import Foundation
 import LSGEncoder
+import LSGErrors
 import Tokenizers
 
 /// Compares an LSG checkpoint with the short model it was converted from on real text both can
@@ -59,11 +60,11 @@ public struct ParityProbe: Sendable {
         let limit = min(sourceConfiguration.maxInputLength, lsgConfiguration.maxInputLength)
         let length = length ?? limit
         guard length >= 2, length <= limit else {
-            throw GoldenError("probe length \(length) must be between 2 and \(limit) (the shorter model's limit)")
+            throw LSGError(.invalidOption, "probe length \(length) must be between 2 and \(limit) (the shorter model's limit)")
         }
         let h = lsgConfiguration.hiddenSize
         guard sourceConfiguration.hiddenSize == h else {
-            throw GoldenError("hidden sizes differ: \(h) (LSG) and \(sourceConfiguration.hiddenSize) (source)")
+            throw LSGError(.shapeMismatch, "hidden sizes differ: \(h) (LSG) and \(sourceConfiguration.hiddenSize) (source)")
         }
         let tokenizer = try Tokenizer(directory: source.url)
         let ids = try Self.probeIDs(text ?? Self.builtInText, tokenizer: tokenizer, length: length)
@@ -137,7 +138,7 @@ public struct ParityProbe: Sendable {
     /// The text's ids with the tokenizer's special tokens, the text repeated until it fills `length`.
     static func probeIDs(_ text: String, tokenizer: Tokenizer, length: Int) throws -> [Int] {
         let once = try tokenizer.encode(text, addSpecialTokens: false).ids
-        guard !once.isEmpty else { throw GoldenError("the probe text has no tokens") }
+        guard !once.isEmpty else { throw LSGError(.invalidInput, "the probe text has no tokens") }
         var repeated = text
         var count = once.count
         while count < length {
@@ -148,7 +149,7 @@ public struct ParityProbe: Sendable {
         options.maxLength = length
         options.truncation = true
         guard let encoding = try tokenizer.encode(batch: [repeated], options: options).first else {
-            throw GoldenError("the tokenizer returned no encoding")
+            throw LSGError(.internal, "the tokenizer returned no encoding")
         }
         return encoding.ids
     }

@@ -1,5 +1,6 @@
 import Checkpoint
 import Foundation
+import LSGErrors
 import SafeTensors
 
 /// The files of a repository that a conversion reads: `config.json`, the weights
@@ -25,7 +26,7 @@ enum ConversionFiles {
     /// Picks the files from the repository's file list.
     static func select(from siblings: Set<String>, repository: String) throws -> Selection {
         guard siblings.contains(config) else {
-            throw CheckpointError(repository, "the repository has no config.json: not a transformers model")
+            throw LSGError(.missingFile, file: repository, "the repository has no config.json: not a transformers model")
         }
         let weights: [String]
         var absent: [String] = []
@@ -37,7 +38,7 @@ enum ConversionFiles {
             weights = [siblings.contains(pytorch) ? pytorch : pytorchIndex]
             absent = [safetensors, safetensorsIndex]
         } else {
-            throw CheckpointError(repository, "the repository has no weights (\(safetensors), \(safetensorsIndex), "
+            throw LSGError(.missingFile, file: repository, "the repository has no weights (\(safetensors), \(safetensorsIndex), "
                 + "\(pytorch) or \(pytorchIndex))")
         }
         let tokenizerFiles = tokenizer.filter(siblings.contains)

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Checkpoint
 import Foundation
+import LSGErrors
 import NIOCore
 import NIOHTTP1
 
@@ -56,11 +57,11 @@ struct HTTPClient: Sendable {
             guard let next = URL(string: location, relativeTo: current)?.absoluteURL,
                   let scheme = next.scheme?.lowercased(), scheme == "http" || scheme == "https", next.host != nil
             else {
-                throw CheckpointError(url.absoluteString, "refused redirect to \(HubNames.quoted(location)) (not an http(s) URL)")
+                throw LSGError(.network, file: url.absoluteString, "refused redirect to \(HubNames.quoted(location)) (not an http(s) URL)")
             }
             current = next
         }
-        throw CheckpointError(url.absoluteString, "refused: more than \(Self.maximumRedirects) redirects")
+        throw LSGError(.network, file: url.absoluteString, "refused: more than \(Self.maximumRedirects) redirects")
     }
 
     static func authority(of url: URL) -> String? {
@@ -96,7 +97,7 @@ struct HTTPClient: Sendable {
         do {
             request = try .init(url: url.absoluteString, method: HTTPMethod(rawValue: method), headers: fields)
         } catch {
-            throw CheckpointError(url.absoluteString, "request failed: \(error)")
+            throw LSGError(.network, file: url.absoluteString, "request failed: \(error)")
         }
         let delegate = ResponseCollector(url: url, sink: sink)
         let task = Self.shared.execute(request: request, delegate: delegate)
@@ -147,7 +148,7 @@ private final class ResponseCollector: HTTPClientResponseDelegate, @unchecked Se
             }
             body.append(chunk)
             if body.count > HTTPClient.maximumBufferedBody {
-                let error = CheckpointError(url.absoluteString, "body larger than \(HTTPClient.maximumBufferedBody) bytes")
+                let error = LSGError(.network, file: url.absoluteString, "body larger than \(HTTPClient.maximumBufferedBody) bytes")
                 sinkFailure = error
                 return error
             }
@@ -160,7 +161,7 @@ private final class ResponseCollector: HTTPClientResponseDelegate, @unchecked Se
 
     func didFinishRequest(task: AsyncHTTPClient.HTTPClient.Task<HTTPResponse>) throws -> HTTPResponse {
         try lock.withLock {
-            guard let head else { throw CheckpointError(url.absoluteString, "no HTTP response") }
+            guard let head else { throw LSGError(.network, file: url.absoluteString, "no HTTP response") }
             return HTTPResponse(status: head.status, headers: head.headers, url: head.url, body: body)
         }
     }
@@ -170,9 +171,9 @@ private final class ResponseCollector: HTTPClientResponseDelegate, @unchecked Se
         if let sinkFailure = lock.withLock({ sinkFailure }) { throw sinkFailure }
         switch result {
         case .success(let response): return response
-        case .failure(let error as CheckpointError): throw error
+        case .failure(let error as LSGError): throw error
         case .failure(let error):
-            throw CheckpointError(url.absoluteString, "request failed: \(error)")
+            throw LSGError(.network, file: url.absoluteString, "request failed: \(error)")
         }
     }
 }

@@ -2,6 +2,7 @@ import Checkpoint
 import FileIO
 import Foundation
 import JSON
+import LSGErrors
 import SafeTensors
 
 /// Downloads the files a conversion needs from the Hugging Face hub into the standard cache,
@@ -15,7 +16,7 @@ import SafeTensors
 /// A snapshot that already has every needed file is used without any request; with
 /// `HF_HUB_OFFLINE` nothing is requested and a missing file is an error naming it.
 public struct HubDownloader: ModelFetcher {
-    private let configured: Result<HubSettings, CheckpointError>
+    private let configured: Result<HubSettings, LSGError>
     public let progress: DownloadProgress
 
     public init(settings: HubSettings, progress: DownloadProgress = .standardError()) {
@@ -30,7 +31,7 @@ public struct HubDownloader: ModelFetcher {
         do {
             configured = .success(try HubSettings(environment: environment))
         } catch {
-            configured = .failure(error as? CheckpointError ?? CheckpointError("environment", "\(error)"))
+            configured = .failure(error as? LSGError ?? LSGError(.invalidOption, file: "environment", "\(error)"))
         }
         self.progress = progress
     }
@@ -48,10 +49,10 @@ private struct Fetch {
     func fetch(_ name: String, locator: ModelLocator) throws -> ResolvedModel {
         let revision = locator.revision
         guard HubNames.isRepositoryId(name) else {
-            throw CheckpointError(name, "not found: no such directory, and not a Hugging Face model name (org/name)")
+            throw LSGError(.missingFile, file: name, "not found: no such directory, and not a Hugging Face model name (org/name)")
         }
         guard HubNames.isRelativePath(revision) else {
-            throw CheckpointError(revision, "is not a revision name (branch, tag or commit hash)")
+            throw LSGError(.invalidOption, file: revision, "is not a revision name (branch, tag or commit hash)")
         }
         let layout = HubCacheLayout(repository: locator.repositoryDirectory(for: name))
         let cached: (directory: URL, commit: String)?
@@ -69,11 +70,11 @@ private struct Fetch {
                 return ResolvedModel(name: name, directory: cached.directory, origin: .huggingFaceCache, revision: cached.commit)
             }
             if settings.offline {
-                throw CheckpointError(name, "HF_HUB_OFFLINE is set and the cache lacks \(missing) at revision \(revision) "
+                throw LSGError(.missingFile, file: name, "HF_HUB_OFFLINE is set and the cache lacks \(missing) at revision \(revision) "
                     + "(snapshot \(cached.directory.path)); unset HF_HUB_OFFLINE to download it")
             }
         } else if settings.offline {
-            throw CheckpointError(name, "not found: no local directory, and HF_HUB_OFFLINE is set while the cache lacks "
+            throw LSGError(.missingFile, file: name, "not found: no local directory, and HF_HUB_OFFLINE is set while the cache lacks "
                 + "\(ConversionFiles.config) and the weights at revision \(revision) (no \(layout.ref(revision).path)); "
                 + "unset HF_HUB_OFFLINE to download them")
         }
@@ -94,7 +95,7 @@ private struct Fetch {
         if let index = selection.index {
             for shard in try ConversionFiles.shards(ofIndexAt: snapshot.appendingPathComponent(index)) {
                 guard siblings.contains(shard) else {
-                    throw CheckpointError("\(name)/\(index)", "names shard \(HubNames.quoted(shard)) that the repository does not have")
+                    throw LSGError(.network, file: "\(name)/\(index)", "names shard \(HubNames.quoted(shard)) that the repository does not have")
                 }
                 try fetchFile(shard, of: name, commit: commit, layout: layout)
             }
@@ -125,24 +126,24 @@ private struct Fetch {
         try check(response, name: name, revision: revision, file: nil)
         let json: JSONValue
         do { json = try JSONValue.parse(response.body) } catch {
-            throw CheckpointError(url.absoluteString, "the model info is not valid JSON (\(error))")
+            throw LSGError(.network, file: url.absoluteString, "the model info is not valid JSON (\(error))")
         }
         guard let commit = json["sha"]?.stringValue else {
-            throw CheckpointError(url.absoluteString, "the model info has no commit hash (\"sha\")")
+            throw LSGError(.network, file: url.absoluteString, "the model info has no commit hash (\"sha\")")
         }
         guard ModelLocator.isCommitHash(commit) else {
-            throw CheckpointError(url.absoluteString, "refused: commit \(HubNames.quoted(commit)) is not a 40-digit hash")
+            throw LSGError(.network, file: url.absoluteString, "refused: commit \(HubNames.quoted(commit)) is not a 40-digit hash")
         }
         guard let entries = json["siblings"]?.arrayValue else {
-            throw CheckpointError(url.absoluteString, "the model info has no file list (\"siblings\")")
+            throw LSGError(.network, file: url.absoluteString, "the model info has no file list (\"siblings\")")
         }
         var siblings = Set<String>()
         for entry in entries {
             guard let file = entry["rfilename"]?.stringValue else {
-                throw CheckpointError(url.absoluteString, "a \"siblings\" entry has no \"rfilename\"")
+                throw LSGError(.network, file: url.absoluteString, "a \"siblings\" entry has no \"rfilename\"")
             }
             guard HubNames.isRelativePath(file) else {
-                throw CheckpointError(url.absoluteString, "refused: file name \(HubNames.quoted(file)) would leave the model folder")
+                throw LSGError(.network, file: url.absoluteString, "refused: file name \(HubNames.quoted(file)) would leave the model folder")
             }
             siblings.insert(file)
         }
@@ -152,7 +153,7 @@ private struct Fetch {
     /// Puts `file` in `snapshots/<commit>/`, downloading its blob unless the cache has it.
     private func fetchFile(_ file: String, of name: String, commit: String, layout: HubCacheLayout) throws {
         guard HubNames.isRelativePath(file) else {
-            throw CheckpointError(name, "refused: file name \(HubNames.quoted(file)) would leave the model folder")
+            throw LSGError(.network, file: name, "refused: file name \(HubNames.quoted(file)) would leave the model folder")
         }
         let target = layout.snapshot(commit).appendingPathComponent(file)
         try layout.checkInside(target)
@@ -162,24 +163,24 @@ private struct Fetch {
         let head = try client.send("HEAD", url, follow: .relativeOnly)
         try check(head, name: name, revision: commit, file: file)
         guard let etagHeader = head.header("x-linked-etag") ?? head.header("etag") else {
-            throw CheckpointError("\(name)/\(file)", "the hub sent no ETag")
+            throw LSGError(.network, file: "\(name)/\(file)", "the hub sent no ETag")
         }
         let etag = HubNames.normalizeETag(etagHeader)
         guard HubNames.isBlobName(etag) else {
-            throw CheckpointError("\(name)/\(file)", "refused: etag \(HubNames.quoted(etag)) is not a plain blob name")
+            throw LSGError(.network, file: "\(name)/\(file)", "refused: etag \(HubNames.quoted(etag)) is not a plain blob name")
         }
         if let serverCommit = head.header("x-repo-commit"), !ModelLocator.isCommitHash(serverCommit) {
-            throw CheckpointError("\(name)/\(file)", "refused: commit \(HubNames.quoted(serverCommit)) is not a 40-digit hash")
+            throw LSGError(.network, file: "\(name)/\(file)", "refused: commit \(HubNames.quoted(serverCommit)) is not a 40-digit hash")
         }
         guard let sizeText = head.header("x-linked-size") ?? head.header("content-length"),
               let size = Int(sizeText.trimmingCharacters(in: .whitespaces)), size >= 0
-        else { throw CheckpointError("\(name)/\(file)", "the hub sent no file size") }
+        else { throw LSGError(.network, file: "\(name)/\(file)", "the hub sent no file size") }
         var location = head.url
         if (300...399).contains(head.status) {
             guard let value = head.header("location"), let next = URL(string: value, relativeTo: head.url)?.absoluteURL,
                   let scheme = next.scheme?.lowercased(), scheme == "http" || scheme == "https", next.host != nil
             else {
-                throw CheckpointError("\(name)/\(file)", "refused redirect to \(HubNames.quoted(head.header("location") ?? "")) (not an http(s) URL)")
+                throw LSGError(.network, file: "\(name)/\(file)", "refused redirect to \(HubNames.quoted(head.header("location") ?? "")) (not an http(s) URL)")
             }
             location = next
         }
@@ -207,7 +208,7 @@ private struct Fetch {
         let partial = layout.incompleteBlob(etag)
         if !manager.fileExists(atPath: partial.path) {
             guard manager.createFile(atPath: partial.path, contents: nil) else {
-                throw CheckpointError(partial.path, "cannot create")
+                throw LSGError(.io, file: partial.path, "cannot create")
             }
         }
         let handle = try FileHandle(forUpdating: partial)
@@ -232,7 +233,7 @@ private struct Fetch {
                         if head.status == 206 {
                             guard Self.rangeStart(head.header("content-range")) == offset else {
                                 discard = true
-                                throw CheckpointError(partial.path, "the server answered the range request from another byte than \(offset)")
+                                throw LSGError(.network, file: partial.path, "the server answered the range request from another byte than \(offset)")
                             }
                         } else {
                             try handle.truncate(atOffset: 0)
@@ -241,7 +242,7 @@ private struct Fetch {
                     }
                     guard written + chunk.count <= expected else {
                         discard = true
-                        throw CheckpointError(partial.path, "the server sent more than the \(expected) bytes announced")
+                        throw LSGError(.network, file: partial.path, "the server sent more than the \(expected) bytes announced")
                     }
                     try handle.write(contentsOf: chunk)
                     written += chunk.count
@@ -251,18 +252,18 @@ private struct Fetch {
                 progress.end()
                 if discard {
                     try? manager.removeItem(at: partial)
-                    throw CheckpointError(file, "download refused (\(error)); the download was discarded")
+                    throw LSGError(.network, file: file, "download refused (\(error)); the download was discarded")
                 }
-                throw CheckpointError(file, "download interrupted at \(written) of \(expected) bytes (\(error)); "
+                throw LSGError(.network, file: file, "download interrupted at \(written) of \(expected) bytes (\(error)); "
                     + "run again to resume from \(partial.path)")
             }
             progress.end()
             guard response.status == 200 || response.status == 206 else {
                 if response.status == 416 { try? manager.removeItem(at: partial) }
-                throw CheckpointError("\(location.absoluteString)", "download failed: HTTP \(response.status)\(Self.serverMessage(response))")
+                throw LSGError(.network, file: "\(location.absoluteString)", "download failed: HTTP \(response.status)\(Self.serverMessage(response))")
             }
             guard written == expected else {
-                throw CheckpointError(file, "truncated download: \(written) of \(expected) bytes; run again to resume from \(partial.path)")
+                throw LSGError(.network, file: file, "truncated download: \(written) of \(expected) bytes; run again to resume from \(partial.path)")
             }
         }
         try handle.synchronize()
@@ -272,11 +273,11 @@ private struct Fetch {
             let digest = try TensorHashing.sha256Hex(fileAt: partial)
             guard digest == etag else {
                 try? manager.removeItem(at: partial)
-                throw CheckpointError(file, "sha256 mismatch: expected \(etag), got \(digest); the download was discarded")
+                throw LSGError(.network, file: file, "sha256 mismatch: expected \(etag), got \(digest); the download was discarded")
             }
         }
         guard rename(partial.path, layout.blob(etag).path) == 0 else {
-            throw CheckpointError(layout.blob(etag).path, "cannot move the download into place (\(String(cString: strerror(errno))))")
+            throw LSGError(.io, file: layout.blob(etag).path, "cannot move the download into place (\(String(cString: strerror(errno))))")
         }
     }
 
@@ -289,7 +290,7 @@ private struct Fetch {
         guard rename(temporary.path, url.path) == 0 else {
             let reason = String(cString: strerror(errno))
             try? manager.removeItem(at: temporary)
-            throw CheckpointError(url.path, "cannot create the snapshot link (\(reason))")
+            throw LSGError(.io, file: url.path, "cannot create the snapshot link (\(reason))")
         }
     }
 
@@ -303,19 +304,19 @@ private struct Fetch {
         let message = Self.serverMessage(response)
         switch (response.status, code) {
         case (404, "RevisionNotFound"?):
-            throw CheckpointError(subject, "revision \(revision) not found on \(settings.endpoint.absoluteString) (404)\(message)")
+            throw LSGError(.network, file: subject, "revision \(revision) not found on \(settings.endpoint.absoluteString) (404)\(message)")
         case (404, "EntryNotFound"?):
-            throw CheckpointError(subject, "file not found at revision \(revision) on \(settings.endpoint.absoluteString) (404)\(message)")
+            throw LSGError(.network, file: subject, "file not found at revision \(revision) on \(settings.endpoint.absoluteString) (404)\(message)")
         case (404, _):
-            throw CheckpointError(subject, "no local directory of that name, and model not found on "
+            throw LSGError(.network, file: subject, "no local directory of that name, and model not found on "
                 + "\(settings.endpoint.absoluteString) (404)\(message)")
         case (401, _), (403, _):
             let hint = code == "GatedRepo" ? "the model is gated: accept its conditions on the hub, then set HF_TOKEN"
                 : settings.token == nil ? "the model is private, gated or missing; set HF_TOKEN to a token with access"
                 : "HF_TOKEN was refused or has no access to this model"
-            throw CheckpointError(subject, "access denied by \(settings.endpoint.absoluteString) (\(response.status)): \(hint)\(message)")
+            throw LSGError(.network, file: subject, "access denied by \(settings.endpoint.absoluteString) (\(response.status)): \(hint)\(message)")
         default:
-            throw CheckpointError(subject, "HTTP \(response.status) from \(response.url.absoluteString)\(message)")
+            throw LSGError(.network, file: subject, "HTTP \(response.status) from \(response.url.absoluteString)\(message)")
         }
     }
 
@@ -327,7 +328,7 @@ private struct Fetch {
     private func endpointURL(_ path: String) throws -> URL {
         var base = settings.endpoint.absoluteString
         while base.hasSuffix("/") { base.removeLast() }
-        guard let url = URL(string: base + path) else { throw CheckpointError(base + path, "is not a valid URL") }
+        guard let url = URL(string: base + path) else { throw LSGError(.network, file: base + path, "is not a valid URL") }
         return url
     }
 
@@ -359,13 +360,13 @@ private final class FileLock {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         descriptor = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
-            throw CheckpointError(url.path, "cannot open the download lock (\(String(cString: strerror(errno))))")
+            throw LSGError(.io, file: url.path, "cannot open the download lock (\(String(cString: strerror(errno))))")
         }
         while flock(descriptor, LOCK_EX) != 0 {
             guard errno == EINTR else {
                 let reason = String(cString: strerror(errno))
                 close(descriptor)
-                throw CheckpointError(url.path, "cannot take the download lock (\(reason))")
+                throw LSGError(.io, file: url.path, "cannot take the download lock (\(reason))")
             }
         }
     }

@@ -1,5 +1,6 @@
 import Checkpoint
 import Foundation
+import LSGErrors
 
 /// Checks on every name that reaches a path or a URL: repository ids and revisions from the
 /// user, file names, commit hashes and etags from the server. A name that could leave the cache
@@ -92,7 +93,7 @@ struct HubCacheLayout {
         let root = repository.standardizedFileURL.path
         let path = url.standardizedFileURL.path
         guard path.hasPrefix(root + "/") else {
-            throw CheckpointError(path, "refused: outside the cache folder \(root)")
+            throw LSGError(.network, file: path, "refused: outside the cache folder \(root)")
         }
     }
 }

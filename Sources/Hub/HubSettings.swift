@@ -1,5 +1,6 @@
 import Checkpoint
 import Foundation
+import LSGErrors
 
 /// Where and how to reach the hub, read from the environment as `huggingface_hub` reads it:
 /// `HF_ENDPOINT` (default https://huggingface.co), `HF_TOKEN`, `HF_HUB_OFFLINE`.
@@ -23,7 +24,7 @@ public struct HubSettings: Sendable {
             let trimmed = value.hasSuffix("/") ? String(value.dropLast()) : value
             guard let url = URL(string: trimmed), let scheme = url.scheme?.lowercased(),
                   scheme == "http" || scheme == "https", url.host != nil
-            else { throw CheckpointError("HF_ENDPOINT", "'\(value)' is not an http(s) URL") }
+            else { throw LSGError(.invalidOption, file: "HF_ENDPOINT", "'\(value)' is not an http(s) URL") }
             endpoint = url
         }
         let token = environment["HF_TOKEN"]?.trimmingCharacters(in: .whitespacesAndNewlines)

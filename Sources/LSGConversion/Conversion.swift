@@ -1,5 +1,6 @@
 import Checkpoint
 import Foundation
+import LSGErrors
 
 /// A stage that only checks the output; `--no-validate` leaves such stages out.
 public protocol ValidatingStage: Stage {}
@@ -40,7 +41,7 @@ public struct Conversion {
     /// Runs every stage; returns the finished context (plan, files, report).
     @discardableResult
     public func run() throws -> ConversionContext {
-        if let problem = options.problems.first { throw ConversionError(problem) }
+        if let problem = options.problems.first { throw LSGError(.invalidOption, problem) }
         let stages = try recipe.makeStages(registry: registry, validating: validate)
         let pipeline = Pipeline(stages: stages)
         let output = outputDirectory
@@ -101,14 +102,14 @@ public struct Conversion {
             path == directory || path.hasPrefix(directory.hasSuffix("/") ? directory : directory + "/")
         }
         if isWithin(outputPath, sourcePath) || isWithin(sourcePath, outputPath) {
-            throw ConversionError("\(output.path): the output must not be, contain or lie inside the source \(source.path)")
+            throw LSGError(.invalidOption, "\(output.path): the output must not be, contain or lie inside the source \(source.path)")
         }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: output.path, isDirectory: &isDirectory) else { return }
-        guard isDirectory.boolValue else { throw ConversionError("\(output.path): exists and is not a directory") }
+        guard isDirectory.boolValue else { throw LSGError(.invalidOption, "\(output.path): exists and is not a directory") }
         let contents = (try? FileManager.default.contentsOfDirectory(atPath: output.path)) ?? []
         if !contents.isEmpty && !force {
-            throw ConversionError("\(output.path): output directory is not empty (use --force to replace it)")
+            throw LSGError(.invalidOption, "\(output.path): output directory is not empty (use --force to replace it)")
         }
     }
 
@@ -126,7 +127,7 @@ public struct Conversion {
             do {
                 try FileManager.default.createDirectory(at: url, withIntermediateDirectories: false)
             } catch {
-                throw ConversionError("\(url.path): cannot create directory (\(error.localizedDescription))")
+                throw LSGError(.io, "\(url.path): cannot create directory (\(error.localizedDescription))")
             }
         }
         return missing

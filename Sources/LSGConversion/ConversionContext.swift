@@ -1,5 +1,6 @@
 import Checkpoint
 import Foundation
+import LSGErrors
 import SafeTensors
 
 /// A file of the output directory, planned by a stage.
@@ -83,19 +84,19 @@ public final class ConversionContext {
 
     /// The source directory, or an error naming the stage that needs it.
     public func requireSource() throws -> ModelDirectory {
-        guard let source else { throw ConversionError("stage '\(currentStage)' needs the source: run resolve-source first") }
+        guard let source else { throw LSGError(.invalidOption, "stage '\(currentStage)' needs the source: run resolve-source first") }
         return source
     }
 
     public func requireArchitecture() throws -> Architecture {
         guard let targetArchitecture else {
-            throw ConversionError("stage '\(currentStage)' needs the architecture: run map-architecture first")
+            throw LSGError(.invalidOption, "stage '\(currentStage)' needs the architecture: run map-architecture first")
         }
         return targetArchitecture
     }
 
     public func requireOutputConfig() throws -> ModelConfig {
-        guard let outputConfig else { throw ConversionError("stage '\(currentStage)' needs the config: run read-config first") }
+        guard let outputConfig else { throw LSGError(.invalidOption, "stage '\(currentStage)' needs the config: run read-config first") }
         return outputConfig
     }
 
@@ -113,7 +114,7 @@ public final class ConversionContext {
         do {
             try data.write(to: url)
         } catch {
-            throw ConversionError("\(url.path): cannot write (\(error.localizedDescription))")
+            throw LSGError(.io, "\(url.path): cannot write (\(error.localizedDescription))")
         }
     }
 

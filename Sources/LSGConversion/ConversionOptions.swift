@@ -1,6 +1,7 @@
 import Checkpoint
 import Foundation
 import JSON
+import LSGErrors
 import SafeTensors
 
 /// Everything a conversion can be told, with the reference converter's defaults. A recipe's
@@ -83,7 +84,7 @@ public struct ConversionOptions: Sendable, Hashable, Codable {
             case .sparsityType:
                 guard let name = try settings.decodeIfPresent(String.self, forKey: key) else { continue }
                 guard let type = SparsityType(rawValue: name) else {
-                    throw ConversionError(LSGSettingProblem.unknownSparsityType(name).message(.phrase))
+                    throw LSGError(.invalidOption, LSGSettingProblem.unknownSparsityType(name).message(.phrase))
                 }
                 lsg[setting] = .sparsityType(type)
             }
@@ -188,7 +189,7 @@ public struct ConversionOptions: Sendable, Hashable, Codable {
         do {
             self = try JSONDecoder().decode(ConversionOptions.self, from: data)
         } catch let error as DecodingError {
-            throw ConversionError("bad options: \(error.summary)")
+            throw LSGError(.invalidOption, "bad options: \(error.summary)")
         }
     }
 

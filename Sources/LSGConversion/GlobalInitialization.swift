@@ -1,5 +1,6 @@
 import Foundation
 import LSGEncoder
+import LSGErrors
 
 /// The math of the global-token table: 512 rows built from the source position rows, and the
 /// normal fitted to the word embeddings for random initialisation. Matrices are row-major.
@@ -49,7 +50,7 @@ public enum GlobalInitialization {
         let factor = max(sourceRows / Self.rows, 1)
         let step = stride / factor
         guard step >= 1, Self.rows % step == 0 else {
-            throw ConversionError("--global-stride \(stride) does not fit \(sourceRows) position rows: stride / \(factor) = \(step) must divide 512")
+            throw LSGError(.invalidOption, "--global-stride \(stride) does not fit \(sourceRows) position rows: stride / \(factor) = \(step) must divide 512")
         }
         return step
     }
@@ -83,7 +84,7 @@ public enum GlobalInitialization {
     /// diagonal jitter that makes it so; the jitter is returned.
     public static func sampleFittedNormal(_ matrix: [Float], rows: Int, width: Int, count: Int,
                                           normal: inout SeededNormal) throws -> (values: [Float], jitter: Double) {
-        guard rows >= 2 else { throw ConversionError("random global init needs at least 2 word embeddings, found \(rows)") }
+        guard rows >= 2 else { throw LSGError(.malformed, "random global init needs at least 2 word embeddings, found \(rows)") }
         var mean = [Double](repeating: 0, count: width)
         for row in 0..<rows {
             for column in 0..<width { mean[column] += Double(matrix[row * width + column]) }
@@ -103,7 +104,7 @@ public enum GlobalInitialization {
         while factor == nil {
             jitter = jitter == 0 ? max(trace, 1e-12) * 1e-10 : jitter * 10
             guard jitter <= max(trace, 1e-12) else {
-                throw ConversionError("the word embeddings' covariance is not positive definite, cannot sample random global rows")
+                throw LSGError(.malformed, "the word embeddings' covariance is not positive definite, cannot sample random global rows")
             }
             var adjusted = covariance
             for index in 0..<width { adjusted[index * width + index] += jitter }

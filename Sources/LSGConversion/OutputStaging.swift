@@ -1,4 +1,5 @@
 import Foundation
+import LSGErrors
 
 #if canImport(Glibc)
     import Glibc
@@ -40,7 +41,7 @@ final class OutputStaging: @unchecked Sendable {
 
         let descriptor = open(lockFile.path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o644)
         guard descriptor >= 0 else {
-            throw ConversionError("\(lockFile.path): cannot create the staging lock (\(String(cString: strerror(errno))))")
+            throw LSGError(.io, "\(lockFile.path): cannot create the staging lock (\(String(cString: strerror(errno))))")
         }
         lockDescriptor = descriptor
         // Lock before writing the signature: a file without it is never taken for a stale one.
@@ -49,14 +50,14 @@ final class OutputStaging: @unchecked Sendable {
             let problem = String(cString: strerror(errno))
             close(descriptor)
             unlink(lockFile.path)
-            throw ConversionError("\(lockFile.path): cannot write the staging lock (\(problem))")
+            throw LSGError(.io, "\(lockFile.path): cannot write the staging lock (\(problem))")
         }
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: false)
         } catch {
             close(descriptor)
             unlink(lockFile.path)
-            throw ConversionError("\(directory.path): cannot create the staging directory (\(error.localizedDescription))")
+            throw LSGError(.io, "\(directory.path): cannot create the staging directory (\(error.localizedDescription))")
         }
     }
 
@@ -71,19 +72,19 @@ final class OutputStaging: @unchecked Sendable {
     /// aside first and removed only once the new one is in place.
     func commit() throws {
         try lock.withLock {
-            guard state == .building else { throw ConversionError("\(output.path): conversion interrupted") }
+            guard state == .building else { throw LSGError(.internal, "\(output.path): conversion interrupted") }
             let aside = Self.replacedName(directory)
             var replaced = false
             if FileManager.default.fileExists(atPath: output.path) {
                 guard rename(output.path, aside.path) == 0 else {
-                    throw ConversionError("\(output.path): cannot move the old output aside (\(String(cString: strerror(errno))))")
+                    throw LSGError(.io, "\(output.path): cannot move the old output aside (\(String(cString: strerror(errno))))")
                 }
                 replaced = true
             }
             guard rename(directory.path, output.path) == 0 else {
                 let problem = String(cString: strerror(errno))
                 if replaced { rename(aside.path, output.path) }
-                throw ConversionError("\(output.path): cannot move the finished output into place (\(problem))")
+                throw LSGError(.io, "\(output.path): cannot move the finished output into place (\(problem))")
             }
             state = .committed
             if replaced { try? FileManager.default.removeItem(at: aside) }

@@ -1,4 +1,5 @@
 import Foundation
+import LSGErrors
 
 /// Runs stages in order over one context, timing each. The first failure stops the run; its
 /// message names the stage when the stage did not say where it failed.
@@ -22,12 +23,12 @@ public struct Pipeline {
             let start = DispatchTime.now()
             do {
                 try stage.run(context)
-            } catch let error as ConversionError {
+            } catch let error as LSGError {
                 throw error
             } catch let error as CustomStringConvertible {
-                throw ConversionError("\(error.description)")
+                throw LSGError(.internal, "\(error.description)")
             } catch {
-                throw ConversionError("stage '\(stage.name)' failed: \(error.localizedDescription)")
+                throw LSGError(.internal, "stage '\(stage.name)' failed: \(error.localizedDescription)")
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
             context.report.stages.append(.init(name: stage.name, seconds: seconds))

@@ -1,6 +1,7 @@
 import Checkpoint
 import Foundation
 import JSON
+import LSGErrors
 import SafeTensors
 
 /// A conversion as data: the stages to run, in order, with their parameters, and option
@@ -82,70 +83,65 @@ public struct Recipe: Sendable, Hashable {
                 recipe.baseDirectory = folder
                 return recipe
             } catch {
-                throw ConversionError("built-in recipe '\(nameOrPath)': \(error)")
+                throw LSGError((error as? LSGError)?.kind ?? .malformed, "built-in recipe '\(nameOrPath)': \(error)")
             }
         }
         if let family = ModelFamily(rawValue: nameOrPath) { return standard(for: family) }
         let known = BuiltInRecipes.json.keys.sorted().joined(separator: ", ")
-        throw ConversionError("recipe '\(nameOrPath)' not found: no file \(path.path), no \(named.path), not a built-in recipe (\(known)) and not a family name (\(ModelFamily.allCases.map(\.rawValue).joined(separator: ", ")))")
+        throw LSGError(.missingFile, "recipe '\(nameOrPath)' not found: no file \(path.path), no \(named.path), not a built-in recipe (\(known)) and not a family name (\(ModelFamily.allCases.map(\.rawValue).joined(separator: ", ")))")
     }
 
     public static func load(from url: URL) throws -> Recipe {
-        let value: JSONValue
-        do {
-            value = try JSONValue.load(contentsOf: url, maxBytes: CheckpointLimits.maxConfigBytes)
-        } catch let error as SafeTensorsError {
-            throw ConversionError(error.description)
-        }
+        let value = try JSONValue.load(contentsOf: url, maxBytes: CheckpointLimits.maxConfigBytes)
         do {
             var recipe = try Recipe(json: value)
             recipe.baseDirectory = url.deletingLastPathComponent()
             return recipe
-        } catch let error as ConversionError {
-            throw ConversionError("\(url.path): \(error.message)")
+        } catch let error as LSGError {
+            throw LSGError(error.kind, "\(url.path): \(error.description)")
         }
     }
 
     /// A recipe from its JSON form; unknown keys, stages without a name and bad options are refused.
     public init(json value: JSONValue) throws {
-        guard let object = value.objectValue else { throw ConversionError("a recipe is a JSON object, not a \(value.typeName)") }
+        guard let object = value.objectValue else { throw LSGError(.malformed, "a recipe is a JSON object, not a \(value.typeName)") }
         let known = ["name", "description", "family", "stages", "options"]
         if let unknown = object.keys.first(where: { !known.contains($0) }) {
-            throw ConversionError("unknown recipe key '\(unknown)' (known: \(known.joined(separator: ", ")))")
+            throw LSGError(.invalidOption, "unknown recipe key '\(unknown)' (known: \(known.joined(separator: ", ")))")
         }
-        guard let name = object["name"]?.stringValue else { throw ConversionError("recipe has no \"name\" string") }
+        guard let name = object["name"]?.stringValue else { throw LSGError(.malformed, "recipe has no \"name\" string") }
         self.name = name
         description = object["description"]?.stringValue ?? ""
         switch object["family"] {
         case nil, .null?: family = nil
         case .string(let raw)?:
             guard let family = ModelFamily(rawValue: raw) else {
-                throw ConversionError("unknown family '\(raw)' (one of \(ModelFamily.allCases.map(\.rawValue).joined(separator: ", ")))")
+                throw LSGError(.invalidOption, "unknown family '\(raw)' (one of \(ModelFamily.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             self.family = family
-        case let other?: throw ConversionError("\"family\" is a JSON \(other.typeName), expected a string")
+        case let other?: throw LSGError(.malformed, "\"family\" is a JSON \(other.typeName), expected a string")
         }
         guard let steps = object["stages"]?.arrayValue, !steps.isEmpty else {
-            throw ConversionError("recipe has no \"stages\" list")
+            throw LSGError(.malformed, "recipe has no \"stages\" list")
         }
         stages = try steps.enumerated().map { index, step in
             if let stage = step.stringValue { return Step(stage) }
             guard let stage = step["stage"]?.stringValue else {
-                throw ConversionError("stage \(index + 1) has no \"stage\" name")
+                throw LSGError(.malformed, "stage \(index + 1) has no \"stage\" name")
             }
             if let unknown = step.objectValue?.keys.first(where: { $0 != "stage" && $0 != "parameters" }) {
-                throw ConversionError("stage '\(stage)': unknown key '\(unknown)' (known: stage, parameters)")
+                throw LSGError(.invalidOption, "stage '\(stage)': unknown key '\(unknown)' (known: stage, parameters)")
             }
             switch step["parameters"] {
             case nil, .null?: return Step(stage)
             case .object(let parameters)?: return Step(stage, parameters: parameters)
-            case let other?: throw ConversionError("stage '\(stage)': \"parameters\" is a JSON \(other.typeName), expected an object")
+            case let other?: throw LSGError(.malformed, "stage '\(stage)': \"parameters\" is a JSON \(other.typeName), expected an object")
             }
         }
         switch object["options"] {
         case nil, .null?: options = [:]
         case .object(let options)?: self.options = options
-        case let other?: throw ConversionError("\"options\" is a JSON \(other.typeName), expected an object")
+        case let other?: throw LSGError(.malformed, "\"options\" is a JSON \(other.typeName), expected an object")
         }
         _ = try ConversionOptions(json: options)
     }

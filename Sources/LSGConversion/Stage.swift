@@ -1,5 +1,6 @@
 import Foundation
 import JSON
+import LSGErrors
 import SafeTensors
 
 /// One step of a conversion. A stage reads and changes the context; in a dry run
@@ -37,7 +38,7 @@ public final class StageRegistry: @unchecked Sendable {
     /// `baseDirectory` (the recipe file's directory) when given, else the current directory.
     public func make(_ name: String, parameters: JSONObject = JSONObject(), baseDirectory: URL? = nil) throws -> any Stage {
         guard let factory = lock.withLock({ factories[name] }) else {
-            throw ConversionError("unknown stage '\(name)' (registered: \(names.joined(separator: ", ")))")
+            throw LSGError(.invalidOption, "unknown stage '\(name)' (registered: \(names.joined(separator: ", ")))")
         }
         return try factory(StageParameters(stage: name, parameters, baseDirectory: baseDirectory))
     }
@@ -60,7 +61,7 @@ public struct StageParameters {
     public func allow(_ keys: [String]) throws {
         if let unknown = object.keys.first(where: { !keys.contains($0) }) {
             let known = keys.isEmpty ? "none" : keys.joined(separator: ", ")
-            throw ConversionError("stage '\(stage)': unknown parameter '\(unknown)' (known: \(known))")
+            throw LSGError(.invalidOption, "stage '\(stage)': unknown parameter '\(unknown)' (known: \(known))")
         }
     }
 
@@ -105,7 +106,7 @@ public struct StageParameters {
             let origin = FileManager.default.fileExists(atPath: base.path)
                 ? "relative paths start at \(base.standardizedFileURL.path)"
                 : "relative paths start at \(base.standardizedFileURL.path), which does not exist: a built-in recipe's files are found from the conversions/ folder of the lsg-convert repository; run from the root of a checkout, or leave validation out with --no-validate"
-            throw ConversionError("stage '\(stage)': parameter '\(key)': no file \(absent.path) (\(origin))")
+            throw LSGError(.missingFile, "stage '\(stage)': parameter '\(key)': no file \(absent.path) (\(origin))")
         }
         return urls
     }
@@ -116,7 +117,7 @@ public struct StageParameters {
         return try paths(key).first
     }
 
-    private func mismatch(_ key: String, _ value: JSONValue, _ expected: String) -> ConversionError {
-        ConversionError("stage '\(stage)': parameter '\(key)' is a JSON \(value.typeName), expected \(expected)")
+    private func mismatch(_ key: String, _ value: JSONValue, _ expected: String) -> LSGError {
+        LSGError(.invalidOption, "stage '\(stage)': parameter '\(key)' is a JSON \(value.typeName), expected \(expected)")
     }
 }

@@ -1,5 +1,6 @@
 import Checkpoint
 import Foundation
+import LSGErrors
 import SafeTensors
 
 /// Where an output tensor's values come from. Nothing is loaded when the plan is made: source
@@ -95,7 +96,7 @@ extension PlannedTensor {
     func write(from store: TensorStore, to sink: SafeTensorsWriter.Sink) throws {
         switch content {
         case .source(let name):
-            guard let info = store.info(name) else { throw ConversionError("source has no tensor '\(name)'") }
+            guard let info = store.info(name) else { throw LSGError(.missingTensor, "source has no tensor '\(name)'") }
             if info.dtype == dtype {
                 try store.forEachChunk(of: name, sink)
             } else {
@@ -103,7 +104,7 @@ extension PlannedTensor {
             }
         case .rows(let name, let indices):
             guard let info = store.info(name), let rows = info.shape.first, rows > 0 else {
-                throw ConversionError("source has no tensor '\(name)' with rows")
+                throw LSGError(.missingTensor, "source has no tensor '\(name)' with rows")
             }
             if info.dtype == dtype {
                 let rowBytes = info.byteCount / rows
@@ -124,7 +125,7 @@ extension PlannedTensor {
         case .computed(let produce):
             let values = try produce()
             guard values.count == elementCount else {
-                throw ConversionError("tensor '\(name)' was computed with \(values.count) values, expected \(elementCount)")
+                throw LSGError(.shapeMismatch, "tensor '\(name)' was computed with \(values.count) values, expected \(elementCount)")
             }
             try values.withUnsafeBufferPointer { try Self.stream($0, as: dtype, to: sink) }
         }
@@ -153,7 +154,7 @@ extension PlannedTensor {
                 start = end
             }
         default:
-            throw ConversionError("cannot store float values as \(dtype.rawValue)")
+            throw LSGError(.unsupported, "cannot store float values as \(dtype.rawValue)")
         }
     }
 }

@@ -2,6 +2,7 @@ import Checkpoint
 import Foundation
 import JSON
 import LSGEncoder
+import LSGErrors
 import SafeTensors
 
 /// `lsg-manifest.json`, written beside the weights: every output tensor (dtype, shape, sha256
@@ -41,34 +42,29 @@ public struct WeightManifest: Sendable {
     public static func load(from directory: URL) throws -> WeightManifest? {
         let url = directory.appendingPathComponent(fileName)
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
-        let value: JSONValue
-        do {
-            value = try JSONValue.load(contentsOf: url)
-        } catch let error as SafeTensorsError {
-            throw ConversionError(error.description)
-        }
+        let value = try JSONValue.load(contentsOf: url)
         return try WeightManifest(json: value, name: url.path)
     }
 
     init(json value: JSONValue, name: String) throws {
-        func fail(_ problem: String) -> ConversionError { ConversionError("\(name): \(problem)") }
+        func fail(_ kind: LSGError.Kind, _ problem: String) -> LSGError { LSGError(kind, "\(name): \(problem)") }
         guard let object = value.objectValue, object["format"]?.stringValue == Self.formatName else {
-            throw fail("not an \(Self.formatName) manifest")
+            throw fail(.malformed, "not an \(Self.formatName) manifest")
         }
         func files(_ value: JSONValue?) throws -> [File] {
             guard let entries = value?.objectValue else { return [] }
             return try entries.map { key, entry in
                 guard let size = entry["size"]?.intValue, let sha256 = entry["sha256"]?.stringValue else {
-                    throw fail("file entry '\(key)' lacks size or sha256")
+                    throw fail(.malformed, "file entry '\(key)' lacks size or sha256")
                 }
                 return File(name: key, size: size, sha256: sha256)
             }
         }
-        guard let tensorEntries = object["tensors"]?.objectValue else { throw fail("no \"tensors\" object") }
+        guard let tensorEntries = object["tensors"]?.objectValue else { throw fail(.malformed, "no \"tensors\" object") }
         tensors = try tensorEntries.map { key, entry in
             guard let dtype = entry["dtype"]?.stringValue, let shape = entry["shape"]?.arrayValue?.compactMap(\.intValue),
                   let sha256 = entry["sha256"]?.stringValue, let file = entry["file"]?.stringValue else {
-                throw fail("tensor entry '\(key)' lacks dtype, shape, sha256 or file")
+                throw fail(.malformed, "tensor entry '\(key)' lacks dtype, shape, sha256 or file")
             }
             var provenance: Provenance?
             if let record = entry["provenance"], let operation = record["operation"]?.stringValue {
@@ -176,7 +172,7 @@ public struct WeightManifest: Sendable {
     /// there is no readable manifest; differences are returned, all of them.
     public static func verify(directory: URL) throws -> Verification {
         guard let manifest = try load(from: directory) else {
-            throw ConversionError("\(directory.appendingPathComponent(fileName).path): no manifest to verify against")
+            throw LSGError(.missingFile, "\(directory.appendingPathComponent(fileName).path): no manifest to verify against")
         }
         var result = Verification()
         var filesOK: Set<String> = []

@@ -4,6 +4,7 @@ import Foundation
 import Hub
 import JSON
 import LSGConversion
+import LSGErrors
 import SafeTensors
 
 /// `lsg-convert [convert] --from NAME_OR_DIR --max-length N`: parses options and runs a recipe
@@ -98,13 +99,13 @@ struct ConvertCommand: ParsableCommand {
         set("modeling_file", modelingFile)
         if let dtype {
             guard let parsed = Self.dtype(named: dtype) else {
-                throw ConversionError("unknown dtype '\(dtype)' (f32, f16 or bf16)")
+                throw LSGError(.invalidOption, "unknown dtype '\(dtype)' (f32, f16 or bf16)")
             }
             object["dtype"] = .string(parsed.rawValue)
         }
         if let maxShardSize {
             guard let bytes = ConversionOptions.parseSize(maxShardSize) else {
-                throw ConversionError("--max-shard-size '\(maxShardSize)' is not a size like 2GB, 500MB or 1048576")
+                throw LSGError(.invalidOption, "--max-shard-size '\(maxShardSize)' is not a size like 2GB, 500MB or 1048576")
             }
             object["max_shard_size"] = .int(bytes)
         }
@@ -122,11 +123,11 @@ struct ConvertCommand: ParsableCommand {
 
     /// Option problems, found before any file is read.
     func validate() throws {
-        if let seed, seed < 0 { throw ConversionError("--seed must not be negative (got \(seed))") }
-        if let revision, revision.isEmpty { throw ConversionError("--revision must not be empty") }
+        if let seed, seed < 0 { throw LSGError(.invalidOption, "--seed must not be negative (got \(seed))") }
+        if let revision, revision.isEmpty { throw LSGError(.invalidOption, "--revision must not be empty") }
         let options = try ConversionOptions(json: try overrides())
         // With --recipe the source may come from the recipe, read later.
-        if let problem = options.problems(requiringSource: recipe == nil).first { throw ConversionError(problem) }
+        if let problem = options.problems(requiringSource: recipe == nil).first { throw LSGError(.invalidOption, problem) }
     }
 
     func run() throws {

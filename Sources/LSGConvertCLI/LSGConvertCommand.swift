@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LSGEncoder
+import LSGErrors
 import SafeTensors
 
 /// The `lsg-convert` root command. Subcommands stay thin: each parses options and calls a library.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Checkpoint
 import Foundation
 import LSGEncoder
+import LSGErrors
 import SafeTensors
 
 /// The LSG attention settings a command can override (shared by `convert`, `encode` and
@@ -103,7 +104,7 @@ struct EncoderRunOptions: ParsableArguments {
         if let normSelections {
             let file = try SafeTensorsFile(contentsOf: URL(fileURLWithPath: normSelections))
             guard let recorded = try RecordedNormSelections(recordedIn: file) else {
-                throw EncoderError("\(normSelections): no tensor '\(RecordedNormSelections.tensorName(0))'")
+                throw LSGError(.missingTensor, "\(normSelections): no tensor '\(RecordedNormSelections.tensorName(0))'")
             }
             recordedNorm = recorded
         }

@@ -3,6 +3,7 @@ import AttentionPlot
 import Checkpoint
 import Foundation
 import LSGEncoder
+import LSGErrors
 
 /// `lsg-convert pattern --max-length N [LSG options] --out pattern.svg`: draws which keys each
 /// query attends to for a configuration, from the encoder's own attention layout.
@@ -48,7 +49,7 @@ struct PatternCommand: ParsableCommand {
             let directory = try ModelLocator().resolve(model).directory
             let config = try ModelConfig.load(from: directory.appendingPathComponent("config.json"))
             guard let settings = config.lsg else {
-                throw CheckpointError(directory.appendingPathComponent("config.json").path, "not an LSG config (no LSG settings to draw)")
+                throw LSGError(.unsupported, file: directory.appendingPathComponent("config.json").path, "not an LSG config (no LSG settings to draw)")
             }
             base = settings.normalized  // as the encoder reads a stored config
         }
@@ -58,12 +59,12 @@ struct PatternCommand: ParsableCommand {
         var isDirectory: ObjCBool = false
         let parent = url.deletingLastPathComponent()
         guard FileManager.default.fileExists(atPath: parent.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw CheckpointError(url.path, "cannot write: \(parent.path) is not a directory")
+            throw LSGError(.io, file: url.path, "cannot write: \(parent.path) is not a directory")
         }
         do {
             try Data(svg.utf8).write(to: url, options: .atomic)
         } catch {
-            throw CheckpointError(url.path, "cannot write (\(error.localizedDescription))")
+            throw LSGError(.io, file: url.path, "cannot write (\(error.localizedDescription))")
         }
     }
 }

@@ -1,4 +1,5 @@
 import Checkpoint
+import LSGErrors
 
 /// Shapes of one sequence's self-attention: the same for every layer and every sequence of a
 /// batch. Rows are the global tokens (LSG only) followed by the tokens, padded to a multiple of
@@ -25,7 +26,7 @@ struct AttentionLayout: Sendable {
     var qkvStride: Int { 3 * hiddenSize }
 
     /// The layout for `length` input tokens, or the error the reference would hit.
-    init(configuration config: EncoderConfiguration, length: Int) throws(EncoderError) {
+    init(configuration config: EncoderConfiguration, length: Int) throws(LSGError) {
         heads = config.numAttentionHeads
         headSize = config.headSize
         guard let lsg = config.lsg else {
@@ -46,7 +47,7 @@ struct AttentionLayout: Sendable {
             return
         }
         guard tokens % blockSize == 0 else {
-            throw EncoderError("with adaptive=false the length (\(length)) must be a multiple of block_size (\(blockSize)) once it exceeds 2 blocks")
+            throw LSGError(.invalidInput, "with adaptive=false the length (\(length)) must be a multiple of block_size (\(blockSize)) once it exceeds 2 blocks")
         }
         mode = .blocks(try BlockLayout(lsg: lsg, tokenCount: tokens, heads: heads))
     }
@@ -58,7 +59,7 @@ struct BlockLayout: Sendable {
     let blockCount: Int
     let sparse: SparseLayout?
 
-    init(lsg: LSGConfig, tokenCount: Int, heads: Int) throws(EncoderError) {
+    init(lsg: LSGConfig, tokenCount: Int, heads: Int) throws(LSGError) {
         blockSize = lsg.blockSize
         blockCount = tokenCount / lsg.blockSize
         let hasSparse = lsg.sparseBlockSize > 0 && lsg.sparsityFactor > 0 && lsg.sparsityType != .none
@@ -98,13 +99,13 @@ struct SparseLayout: Sendable {
     /// Per block, the sparse tokens it sees (before and after), already clipped to `0..<count`.
     let windows: [(before: Range<Int>, after: Range<Int>)]
 
-    init(lsg: LSGConfig, tokenCount: Int, blockCount: Int) throws(EncoderError) {
+    init(lsg: LSGConfig, tokenCount: Int, blockCount: Int) throws(LSGError) {
         factor = lsg.sparsityFactor
         blockSize = lsg.blockSize
         let chunk = min(lsg.blockSize, lsg.sparseBlockSize)
-        func requireChunks() throws(EncoderError) {
+        func requireChunks() throws(LSGError) {
             guard tokenCount % chunk == 0 else {
-                throw EncoderError("\(lsg.sparsityType.rawValue) sparsity needs the padded length (\(tokenCount)) to be a multiple of min(block_size, sparse_block_size) = \(chunk)")
+                throw LSGError(.invalidInput, "\(lsg.sparsityType.rawValue) sparsity needs the padded length (\(tokenCount)) to be a multiple of min(block_size, sparse_block_size) = \(chunk)")
             }
         }
         if factor == 1 {
@@ -113,7 +114,7 @@ struct SparseLayout: Sendable {
         } else {
             switch lsg.sparsityType {
             case .none:
-                throw EncoderError("internal: no sparse layout for sparsity none")
+                throw LSGError(.internal, "internal: no sparse layout for sparsity none")
             case .norm:
                 try requireChunks()
                 selection = .norm(chunk: chunk, keep: chunk / factor)
@@ -138,7 +139,7 @@ struct SparseLayout: Sendable {
                 try requireChunks()
                 let rounds = Array(repeating: chunk, count: lsg.lshNumPreRounds) + [chunk / factor]
                 guard rounds.allSatisfy({ $0 >= 2 }) else {
-                    throw EncoderError("lsh sparsity needs at least 2 buckets per round (chunk \(chunk), sparsity_factor \(factor))")
+                    throw LSGError(.invalidOption, "lsh sparsity needs at least 2 buckets per round (chunk \(chunk), sparsity_factor \(factor))")
                 }
                 selection = .lsh(chunk: chunk, bucketCounts: rounds)
                 count = tokenCount / chunk * (chunk / factor)
@@ -179,7 +180,7 @@ struct SparseLayout: Sendable {
     /// dropping the padding (always masked, so it adds exactly nothing to the softmax).
     private static func windows(
         sparseCount: Int, blockSize: Int, sparseBlockSize: Int, factor: Int, blockCount: Int
-    ) throws(EncoderError) -> [(before: Range<Int>, after: Range<Int>)] {
+    ) throws(LSGError) -> [(before: Range<Int>, after: Range<Int>)] {
         let step = blockSize / factor
         let odd = step % 2
         let size = 6 * sparseBlockSize
@@ -188,7 +189,7 @@ struct SparseLayout: Sendable {
         var windowCount = padded >= size ? (padded - size) / step + 1 : 0
         if odd == 1 { windowCount -= 1 }
         guard windowCount == blockCount else {
-            throw EncoderError("the reference cannot build sparse windows for block_size \(blockSize), sparse_block_size \(sparseBlockSize), sparsity_factor \(factor) (\(windowCount) windows for \(blockCount) blocks)")
+            throw LSGError(.invalidOption, "the reference cannot build sparse windows for block_size \(blockSize), sparse_block_size \(sparseBlockSize), sparsity_factor \(factor) (\(windowCount) windows for \(blockCount) blocks)")
         }
         let edge = floorDivide(size - floorDivide(blockSize * 3, factor), 2) + odd
         let before = pythonSlice(edge - sparseBlockSize, edge, length: size)

@@ -1,4 +1,5 @@
 import Checkpoint
+import LSGErrors
 
 /// Which keys each query of one head attends to, for a configuration and an input length: the
 /// picture of LSG attention, read from the same `AttentionLayout` and `SparseLayout` the encoder
@@ -56,9 +57,9 @@ public struct AttentionPattern: Sendable {
 
     /// The pattern of `head` for `length` tokens with `lsg` as the encoder would run it (nil: a
     /// plain full-attention model), or the encoder's error for an impossible configuration.
-    public init(lsg: LSGConfig?, length: Int, head: Int = 0) throws(EncoderError) {
-        guard length > 0 else { throw EncoderError("the length must be positive (got \(length))") }
-        guard head >= 0 else { throw EncoderError("the head must not be negative (got \(head))") }
+    public init(lsg: LSGConfig?, length: Int, head: Int = 0) throws(LSGError) {
+        guard length > 0 else { throw LSGError(.invalidOption, "the length must be positive (got \(length))") }
+        guard head >= 0 else { throw LSGError(.invalidOption, "the head must not be negative (got \(head))") }
         // The layout reads only the heads and the LSG settings; the other sizes are placeholders.
         let configuration = try EncoderConfiguration(
             family: .roberta, hiddenSize: 1, numAttentionHeads: 1, numHiddenLayers: 0, intermediateSize: 1,

@@ -1,4 +1,5 @@
 import Checkpoint
+import LSGErrors
 import Parallel
 
 /// The encoder of one checkpoint: LSG attention when the configuration has LSG settings,
@@ -34,7 +35,7 @@ public final class Encoder: Sendable {
         let config = configuration
         try checkTokens(input)
         if let bad = options.maskedLMRows?.first(where: { !(0..<(input.batchSize * input.length)).contains($0) }) {
-            throw EncoderError("MLM logits asked for row \(bad), outside the \(input.batchSize * input.length) rows of the batch")
+            throw LSGError(.invalidInput, "MLM logits asked for row \(bad), outside the \(input.batchSize * input.length) rows of the batch")
         }
         let layout = try AttentionLayout(configuration: config, length: input.length)
         let parallel = Parallel(workers: options.threads)
@@ -97,19 +98,19 @@ public final class Encoder: Sendable {
 
     // MARK: input checks and embeddings
 
-    private func checkTokens(_ input: EncoderInput) throws(EncoderError) {
+    private func checkTokens(_ input: EncoderInput) throws(LSGError) {
         let config = configuration
         guard input.length <= config.maxInputLength else {
-            throw EncoderError("input length \(input.length) exceeds the model's \(config.maxInputLength) positions")
+            throw LSGError(.limitExceeded, "input length \(input.length) exceeds the model's \(config.maxInputLength) positions")
         }
         if let bad = input.inputIds.first(where: { $0 < 0 || $0 >= config.vocabSize }) {
-            throw EncoderError("input_ids holds \(bad), outside the vocabulary of \(config.vocabSize)")
+            throw LSGError(.invalidInput, "input_ids holds \(bad), outside the vocabulary of \(config.vocabSize)")
         }
         if input.tokenTypeIds != nil && !config.family.hasTokenTypes {
-            throw EncoderError("token_type_ids given, but \(config.family.rawValue) models have no token types")
+            throw LSGError(.invalidInput, "token_type_ids given, but \(config.family.rawValue) models have no token types")
         }
         if let types = input.tokenTypeIds, let bad = types.first(where: { $0 < 0 || $0 >= config.typeVocabSize }) {
-            throw EncoderError("token_type_ids holds \(bad), outside the \(config.typeVocabSize) token types")
+            throw LSGError(.invalidInput, "token_type_ids holds \(bad), outside the \(config.typeVocabSize) token types")
         }
     }
 
@@ -178,7 +179,7 @@ public final class Encoder: Sendable {
         guard case .blocks(let blocks) = layout.mode, let sparse = blocks.sparse,
               case .norm(let chunk, let keep) = sparse.selection else {
             if let recorded {
-                throw EncoderError("\(recorded.source): norm selections were given, but this model does not select sparse tokens by norm for this input")
+                throw LSGError(.invalidInput, "\(recorded.source): norm selections were given, but this model does not select sparse tokens by norm for this input")
             }
             return nil
         }

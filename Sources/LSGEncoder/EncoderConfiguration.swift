@@ -1,4 +1,5 @@
 import Checkpoint
+import LSGErrors
 import SafeTensors
 
 /// Everything the encoder needs to know about a model, as plain values. Built from a
@@ -31,7 +32,7 @@ public struct EncoderConfiguration: Sendable, Hashable {
         intermediateSize: Int, layerNormEps: Float, vocabSize: Int, typeVocabSize: Int, padTokenId: Int,
         maxPositionEmbeddings: Int, hiddenAct: Activation, lsg: LSGConfig?, tiesWordEmbeddings: Bool = true,
         embeddingSize: Int? = nil, layerGroups: LayerSharing.Groups? = nil
-    ) throws(EncoderError) {
+    ) throws(LSGError) {
         self.family = family
         self.hiddenSize = hiddenSize
         self.embeddingSize = embeddingSize ?? hiddenSize
@@ -51,7 +52,7 @@ public struct EncoderConfiguration: Sendable, Hashable {
     }
 
     /// The configuration of a model directory's `config.json` (see `init(modelConfig:overrides:name:)`).
-    public init(model: ModelDirectory, overrides: LSGOverrides = LSGOverrides()) throws(EncoderError) {
+    public init(model: ModelDirectory, overrides: LSGOverrides = LSGOverrides()) throws(LSGError) {
         try self.init(modelConfig: model.config, overrides: overrides, name: model.url.appendingPathComponent("config.json").path)
     }
 
@@ -59,22 +60,22 @@ public struct EncoderConfiguration: Sendable, Hashable {
     /// `from_pretrained(..., block_size=...)` applies them: the stored values get the reference
     /// config class's fixes (clamped global count, `pool_with_global` forced by
     /// `mask_first_token`), the overrides are set afterwards as given. `name` is used in errors.
-    public init(modelConfig: ModelConfig, overrides: LSGOverrides = LSGOverrides(), name: String) throws(EncoderError) {
+    public init(modelConfig: ModelConfig, overrides: LSGOverrides = LSGOverrides(), name: String) throws(LSGError) {
         guard let family = modelConfig.family else {
-            throw EncoderError("\(name): model_type '\(modelConfig.modelType)' is not one of "
+            throw LSGError(.unsupported, "\(name): model_type '\(modelConfig.modelType)' is not one of "
                 + ModelFamily.allCases.map(\.rawValue).joined(separator: ", "))
         }
         guard modelConfig.positionEmbeddingType == "absolute" else {
-            throw EncoderError("\(name): position_embedding_type '\(modelConfig.positionEmbeddingType)' is not supported (only absolute)")
+            throw LSGError(.unsupported, "\(name): position_embedding_type '\(modelConfig.positionEmbeddingType)' is not supported (only absolute)")
         }
         guard let activation = Activation(rawValue: modelConfig.hiddenAct) else {
-            throw EncoderError("\(name): \(modelConfig.keys.hiddenAct) '\(modelConfig.hiddenAct)' is not supported ("
+            throw LSGError(.unsupported, "\(name): \(modelConfig.keys.hiddenAct) '\(modelConfig.hiddenAct)' is not supported ("
                 + Activation.allCases.map(\.rawValue).joined(separator: ", ") + ")")
         }
         var lsg = modelConfig.lsg?.normalized
         if !overrides.isEmpty {
             guard let base = lsg else {
-                throw EncoderError("\(name): LSG options apply only to an LSG checkpoint, and this config is not one")
+                throw LSGError(.invalidOption, "\(name): LSG options apply only to an LSG checkpoint, and this config is not one")
             }
             lsg = overrides.applied(to: base)
         }
@@ -88,7 +89,7 @@ public struct EncoderConfiguration: Sendable, Hashable {
                 tiesWordEmbeddings: modelConfig.tieWordEmbeddings, embeddingSize: modelConfig.embeddingSize,
                 layerGroups: modelConfig.layerGroups)
         } catch {
-            throw EncoderError("\(name): \(error.description)")
+            throw LSGError(error.kind, "\(name): \(error.description)")
         }
     }
 
@@ -108,22 +109,22 @@ public struct EncoderConfiguration: Sendable, Hashable {
         family.positionOffset == 0 ? maxPositionEmbeddings : maxPositionEmbeddings - padTokenId - 1
     }
 
-    private func validate() throws(EncoderError) {
+    private func validate() throws(LSGError) {
         guard hiddenSize > 0, numAttentionHeads > 0, hiddenSize % numAttentionHeads == 0 else {
-            throw EncoderError("hidden_size (\(hiddenSize)) must be a positive multiple of num_attention_heads (\(numAttentionHeads))")
+            throw LSGError(.malformed, "hidden_size (\(hiddenSize)) must be a positive multiple of num_attention_heads (\(numAttentionHeads))")
         }
         guard numHiddenLayers >= 0, intermediateSize > 0, vocabSize > 0, typeVocabSize > 0, maxPositionEmbeddings > 0,
               embeddingSize > 0 else {
-            throw EncoderError("model sizes must be positive")
+            throw LSGError(.malformed, "model sizes must be positive")
         }
         guard embeddingSize == hiddenSize || (projectsEmbeddings && family.configKeys.embeddingSize != nil) else {
-            throw EncoderError("\(family.rawValue) embeddings have the hidden size \(hiddenSize) (got embedding size \(embeddingSize))")
+            throw LSGError(.malformed, "\(family.rawValue) embeddings have the hidden size \(hiddenSize) (got embedding size \(embeddingSize))")
         }
-        if let problem = layerSharing.problem { throw EncoderError(problem) }
+        if let problem = layerSharing.problem { throw LSGError(.malformed, problem) }
         guard padTokenId >= 0, padTokenId < vocabSize else {
-            throw EncoderError("pad_token_id \(padTokenId) is outside the vocabulary of \(vocabSize)")
+            throw LSGError(.malformed, "pad_token_id \(padTokenId) is outside the vocabulary of \(vocabSize)")
         }
-        if let problem = lsg?.problems.first { throw EncoderError(problem) }
+        if let problem = lsg?.problems.first { throw LSGError(.invalidOption, problem) }
     }
 }
 
@@ -136,10 +137,4 @@ public enum Activation: String, Sendable, CaseIterable {
     case geluPytorchTanh = "gelu_pytorch_tanh"
     case relu
     case silu
-}
-
-/// A one-line description of what went wrong (bad weights, bad input, unsupported setting).
-public struct EncoderError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    public init(_ description: String) { self.description = description.foldedToOneLine }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LSGErrors
 import SafeTensors
 
 extension EncoderInput {
@@ -6,26 +7,30 @@ extension EncoderInput {
     /// `[batch, choices, length]` for a multiple-choice head), optionally `attention_mask` and
     /// `token_type_ids` of the same shape.
     public init(file: SafeTensorsFile) throws {
-        func problem(_ text: String) -> EncoderError { EncoderError("\(file.name): \(text)") }
-        guard let ids = file.info("input_ids") else { throw problem("no tensor 'input_ids'") }
+        func problem(_ kind: LSGError.Kind, _ text: String) -> LSGError { LSGError(kind, "\(file.name): \(text)") }
+        guard let ids = file.info("input_ids") else { throw problem(.missingTensor, "no tensor 'input_ids'") }
         guard ids.shape.count == 2 || ids.shape.count == 3 else {
-            throw problem("input_ids has shape \(ids.shape), expected [batch, length] or [batch, choices, length]")
+            throw problem(.shapeMismatch, "input_ids has shape \(ids.shape), expected [batch, length] or [batch, choices, length]")
         }
         func optional(_ name: String) throws -> [Int64]? {
             guard let info = file.info(name) else { return nil }
             guard info.shape == ids.shape else {
-                throw problem("\(name) has shape \(info.shape), input_ids has \(ids.shape)")
+                // Named twice, as when this was rewrapped with the init's errors below.
+                throw problem(.shapeMismatch, problem(.shapeMismatch, "\(name) has shape \(info.shape), input_ids has \(ids.shape)").description)
             }
             return try file.int64s(name)
         }
         let choices = ids.shape.count == 3 ? ids.shape[1] : 1
+        let inputIds = try file.int64s("input_ids")
+        let attentionMask = try optional("attention_mask")
+        let tokenTypeIds = try optional("token_type_ids")
         do {
             try self.init(
-                inputIds: try file.int64s("input_ids"), batchSize: ids.shape.dropLast().reduce(1, *),
-                length: ids.shape.last!, attentionMask: try optional("attention_mask"),
-                tokenTypeIds: try optional("token_type_ids"), choices: choices)
-        } catch let error as EncoderError {
-            throw problem(error.description)
+                inputIds: inputIds, batchSize: ids.shape.dropLast().reduce(1, *),
+                length: ids.shape.last!, attentionMask: attentionMask,
+                tokenTypeIds: tokenTypeIds, choices: choices)
+        } catch {
+            throw problem(error.kind, error.description)
         }
     }
 }
@@ -34,7 +39,7 @@ extension LSHProjectionSource {
     /// Projections recorded as `lsh.projection.0`, `lsh.projection.1`, ... (the golden format).
     public init(recordedIn file: SafeTensorsFile) throws {
         let draws = try Self.recordedDraws(in: file)
-        guard !draws.isEmpty else { throw EncoderError("\(file.name): no tensor 'lsh.projection.0'") }
+        guard !draws.isEmpty else { throw LSGError(.missingTensor, "\(file.name): no tensor 'lsh.projection.0'") }
         self = .recorded(draws)
     }
 

@@ -1,3 +1,5 @@
+import LSGErrors
+
 /// A batch of token ids, row-major `[batchSize, length]`, with the optional mask (1 = token,
 /// 0 = padding) and token types.
 public struct EncoderInput: Sendable {
@@ -13,27 +15,27 @@ public struct EncoderInput: Sendable {
     public init(
         inputIds: [Int64], batchSize: Int, length: Int, attentionMask: [Int64]? = nil, tokenTypeIds: [Int64]? = nil,
         choices: Int = 1
-    ) throws(EncoderError) {
+    ) throws(LSGError) {
         guard batchSize > 0, length > 0 else {
-            throw EncoderError("input_ids has shape [\(batchSize), \(length)]; batch and length must be positive")
+            throw LSGError(.invalidInput, "input_ids has shape [\(batchSize), \(length)]; batch and length must be positive")
         }
         guard choices > 0, batchSize % choices == 0 else {
-            throw EncoderError("a batch of \(batchSize) rows does not hold whole questions of \(choices) choices")
+            throw LSGError(.invalidInput, "a batch of \(batchSize) rows does not hold whole questions of \(choices) choices")
         }
         let count = batchSize * length
         guard inputIds.count == count else {
-            throw EncoderError("input_ids holds \(inputIds.count) values, expected \(count) for [\(batchSize), \(length)]")
+            throw LSGError(.shapeMismatch, "input_ids holds \(inputIds.count) values, expected \(count) for [\(batchSize), \(length)]")
         }
         if let attentionMask {
             guard attentionMask.count == count else {
-                throw EncoderError("attention_mask holds \(attentionMask.count) values, expected \(count) for [\(batchSize), \(length)]")
+                throw LSGError(.shapeMismatch, "attention_mask holds \(attentionMask.count) values, expected \(count) for [\(batchSize), \(length)]")
             }
             if let bad = attentionMask.first(where: { $0 != 0 && $0 != 1 }) {
-                throw EncoderError("attention_mask holds \(bad); only 0 (padding) and 1 (token) are allowed")
+                throw LSGError(.invalidInput, "attention_mask holds \(bad); only 0 (padding) and 1 (token) are allowed")
             }
         }
         if let tokenTypeIds, tokenTypeIds.count != count {
-            throw EncoderError("token_type_ids holds \(tokenTypeIds.count) values, expected \(count) for [\(batchSize), \(length)]")
+            throw LSGError(.shapeMismatch, "token_type_ids holds \(tokenTypeIds.count) values, expected \(count) for [\(batchSize), \(length)]")
         }
         self.batchSize = batchSize
         self.length = length

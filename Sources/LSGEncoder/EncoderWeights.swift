@@ -1,4 +1,5 @@
 import Checkpoint
+import LSGErrors
 import SafeTensors
 
 /// Where the encoder reads its weights: a safetensors file or a checkpoint's tensor store.
@@ -192,7 +193,7 @@ struct EncoderWeights: Sendable {
         let prefix = try reader.encoderPrefix(family: config.family)
         let names = config.family.encoderTensorNames
         guard names.decoder == nil, let embeddingNormName = names.embeddingNorm else {
-            throw EncoderError("\(source.sourceName): the encoder does not run \(config.family.facts.modelCard.name) (an encoder-decoder family) yet")
+            throw LSGError(.unsupported, "\(source.sourceName): the encoder does not run \(config.family.facts.modelCard.name) (an encoder-decoder family) yet")
         }
         let h = config.hiddenSize
         let e = config.embeddingSize
@@ -219,7 +220,7 @@ struct EncoderWeights: Sendable {
         }
         if config.projectsEmbeddings {
             guard let projection = names.embeddingProjection else {
-                throw EncoderError("\(source.sourceName): \(config.family.rawValue) embeddings cannot be projected")
+                throw LSGError(.unsupported, "\(source.sourceName): \(config.family.rawValue) embeddings cannot be projected")
             }
             embeddingProjection = try linear(projection.module, inputs: e, outputs: h)
             projectsAdaptivePadding = projection.mapsAdaptivePadding
@@ -253,7 +254,7 @@ struct EncoderWeights: Sendable {
 
         if heads.contains(.mlm) {
             guard let names = config.family.facts.maskedLM else {
-                throw EncoderError("\(source.sourceName): \(config.family.rawValue) models have no masked-LM head")
+                throw LSGError(.missingTensor, "\(source.sourceName): \(config.family.rawValue) models have no masked-LM head")
             }
             let width = names.width == .embedding ? e : h
             maskedLM = MaskedLMHead(
@@ -274,14 +275,14 @@ struct EncoderWeights: Sendable {
         let taskHeads = heads.filter { $0.taskHead != nil }
         guard taskHeads.count <= 1, taskHeads.isEmpty || !heads.contains(.mlm) else {
             let names = heads.map(\.rawValue).sorted().joined(separator: ", ")
-            throw EncoderError("\(source.sourceName): heads \(names) cannot run together; a model has one task head")
+            throw LSGError(.invalidOption, "\(source.sourceName): heads \(names) cannot run together; a model has one task head")
         }
         taskHead = try taskHeads.first.map { head in
             try reader.taskHead(head, architecture: Architecture(family: config.family, head: head.taskHead!), hiddenSize: h)
         }
         if heads.contains(.pooler) || taskHead?.computation.input == .pooledOutput {
             guard let module = config.family.facts.pooler else {
-                throw EncoderError("\(source.sourceName): \(config.family.rawValue) models have no pooler")
+                throw LSGError(.unsupported, "\(source.sourceName): \(config.family.rawValue) models have no pooler")
             }
             pooler = Pooler(
                 weight: try encoderTensor(module + ".weight", [h, h]),
@@ -350,20 +351,20 @@ private struct WeightReader {
         let probe = family.encoderTensorNames.wordEmbeddings
         let candidates = ["", family.basePrefix + "."].filter { source.shape(of: $0 + probe) != nil }
         guard let prefix = candidates.first else {
-            throw EncoderError("\(source.sourceName): no tensor '\(probe)' or '\(family.basePrefix).\(probe)'")
+            throw LSGError(.malformed, "\(source.sourceName): no tensor '\(probe)' or '\(family.basePrefix).\(probe)'")
         }
         guard candidates.count == 1 else {
-            throw EncoderError("\(source.sourceName): holds both '\(probe)' and '\(family.basePrefix).\(probe)'; which encoder to use is ambiguous")
+            throw LSGError(.malformed, "\(source.sourceName): holds both '\(probe)' and '\(family.basePrefix).\(probe)'; which encoder to use is ambiguous")
         }
         return prefix
     }
 
     func tensor(_ name: String, shape expected: [Int]) throws -> WeightTensor {
         guard let shape = source.shape(of: name) else {
-            throw EncoderError("\(source.sourceName): missing tensor '\(name)'")
+            throw LSGError(.missingTensor, "\(source.sourceName): missing tensor '\(name)'")
         }
         guard shape == expected else {
-            throw EncoderError("\(source.sourceName): tensor '\(name)' has shape \(shape), expected \(expected)")
+            throw LSGError(.shapeMismatch, "\(source.sourceName): tensor '\(name)' has shape \(shape), expected \(expected)")
         }
         if let mapped = source.mappedFloats(name), let base = mapped.baseAddress {
             return WeightTensor(pointer: base, count: mapped.count, mappedName: name)
@@ -373,7 +374,7 @@ private struct WeightReader {
 
     func tensor(anyOf names: [String], shape: [Int]) throws -> WeightTensor {
         guard let name = names.first(where: { source.shape(of: $0) != nil }) else {
-            throw EncoderError("\(source.sourceName): missing tensor '\(names[0])'")
+            throw LSGError(.missingTensor, "\(source.sourceName): missing tensor '\(names[0])'")
         }
         return try tensor(name, shape: shape)
     }
@@ -382,17 +383,17 @@ private struct WeightReader {
     /// outputs (the hidden size first); the last layer's outputs must split among the head's outputs.
     func taskHead(_ head: EncoderHead, architecture: Architecture, hiddenSize: Int) throws -> EncoderWeights.TaskHead {
         guard let computation = architecture.taskHead else {
-            throw EncoderError("\(source.sourceName): \(architecture.className) has no task head")
+            throw LSGError(.unsupported, "\(source.sourceName): \(architecture.className) has no task head")
         }
         var inputs = hiddenSize
         var layers: [EncoderWeights.TaskHead.Layer] = []
         for layer in computation.layers {
             let name = layer.module + ".weight"
             guard let shape = source.shape(of: name) else {
-                throw EncoderError("\(source.sourceName): missing tensor '\(name)': the model has no \(head.rawValue) head (\(architecture.className))")
+                throw LSGError(.missingTensor, "\(source.sourceName): missing tensor '\(name)': the model has no \(head.rawValue) head (\(architecture.className))")
             }
             guard shape.count == 2, shape[1] == inputs, shape[0] > 0 else {
-                throw EncoderError("\(source.sourceName): tensor '\(name)' has shape \(shape), expected [outputs, \(inputs)]")
+                throw LSGError(.shapeMismatch, "\(source.sourceName): tensor '\(name)' has shape \(shape), expected [outputs, \(inputs)]")
             }
             let outputs = shape[0]
             let linear = EncoderWeights.Linear(
@@ -404,7 +405,7 @@ private struct WeightReader {
         // scores each choice with one output.
         let required = head == .multipleChoice ? 1 : computation.outputs.count > 1 ? computation.outputs.count : nil
         if let required, inputs != required {
-            throw EncoderError("\(source.sourceName): '\(computation.layers.last!.module).weight' has \(inputs) outputs, \(architecture.className) needs \(required)")
+            throw LSGError(.shapeMismatch, "\(source.sourceName): '\(computation.layers.last!.module).weight' has \(inputs) outputs, \(architecture.className) needs \(required)")
         }
         return EncoderWeights.TaskHead(head: head, computation: computation, layers: layers)
     }
@@ -412,10 +413,10 @@ private struct WeightReader {
     /// The row count of a [rows, columns] table that must hold at least `atLeast` rows.
     func rows(_ name: String, columns: Int, atLeast minimum: Int) throws -> Int {
         guard let shape = source.shape(of: name) else {
-            throw EncoderError("\(source.sourceName): missing tensor '\(name)'")
+            throw LSGError(.missingTensor, "\(source.sourceName): missing tensor '\(name)'")
         }
         guard shape.count == 2, shape[1] == columns, shape[0] >= minimum else {
-            throw EncoderError("\(source.sourceName): tensor '\(name)' has shape \(shape), expected [>= \(minimum), \(columns)]")
+            throw LSGError(.shapeMismatch, "\(source.sourceName): tensor '\(name)' has shape \(shape), expected [>= \(minimum), \(columns)]")
         }
         return shape[0]
     }

@@ -1,4 +1,5 @@
 import Foundation
+import LSGErrors
 
 /// The random projections `lsh` sparsity hashes keys with. The reference draws a fresh
 /// `[1, heads, 1, headSize, hashes]` standard-normal tensor for every hashing round (each layer
@@ -27,18 +28,18 @@ struct LSHProjectionStream {
     }
 
     /// The next projection, `heads × headSize × hashes` row-major.
-    mutating func next(heads: Int, headSize: Int, hashes: Int) throws(EncoderError) -> [Float] {
+    mutating func next(heads: Int, headSize: Int, hashes: Int) throws(LSGError) -> [Float] {
         let count = heads * headSize * hashes
         switch source {
         case .seeded:
             return (0..<count).map { _ in Float(generator.next()) }
         case .recorded(let draws):
             guard nextRecorded < draws.count else {
-                throw EncoderError("lsh needs projection #\(nextRecorded) but only \(draws.count) were recorded")
+                throw LSGError(.malformed, "lsh needs projection #\(nextRecorded) but only \(draws.count) were recorded")
             }
             let draw = draws[nextRecorded]
             guard draw.count == count else {
-                throw EncoderError("lsh projection #\(nextRecorded) holds \(draw.count) values, expected \(count) (\(heads) heads × \(headSize) × \(hashes) hashes)")
+                throw LSGError(.shapeMismatch, "lsh projection #\(nextRecorded) holds \(draw.count) values, expected \(count) (\(heads) heads × \(headSize) × \(hashes) hashes)")
             }
             nextRecorded += 1
             return draw

@@ -1,3 +1,5 @@
+import LSGErrors
+
 /// `norm` sparse selections to replay instead of computing them.
 ///
 /// `norm` keeps, in each chunk, the keys of largest norm. When two norms differ only by float32
@@ -19,18 +21,18 @@ public struct RecordedNormSelections: Sendable {
 
     /// Checks the recording fits this run: one entry per layer, `batch × heads × perHead`
     /// indices each, every index inside the chunk its position belongs to.
-    func check(layerCount: Int, batchSize: Int, heads: Int, perHead: Int, chunk: Int, keep: Int) throws(EncoderError) {
+    func check(layerCount: Int, batchSize: Int, heads: Int, perHead: Int, chunk: Int, keep: Int) throws(LSGError) {
         guard layers.count == layerCount else {
-            throw EncoderError("\(source): \(layers.count) recorded norm selections, the model has \(layerCount) layers")
+            throw LSGError(.malformed, "\(source): \(layers.count) recorded norm selections, the model has \(layerCount) layers")
         }
         for (layer, indices) in layers.enumerated() {
             guard indices.count == batchSize * heads * perHead else {
-                throw EncoderError("\(source): norm selection #\(layer) holds \(indices.count) indices, expected \(batchSize * heads * perHead) (batch \(batchSize) × \(heads) heads × \(perHead))")
+                throw LSGError(.shapeMismatch, "\(source): norm selection #\(layer) holds \(indices.count) indices, expected \(batchSize * heads * perHead) (batch \(batchSize) × \(heads) heads × \(perHead))")
             }
             for (position, index) in indices.enumerated() {
                 let first = (position % perHead) / keep * chunk
                 guard index >= first && index < first + chunk else {
-                    throw EncoderError("\(source): norm selection #\(layer): index \(index) at position \(position) is outside its chunk \(first)..<\(first + chunk)")
+                    throw LSGError(.malformed, "\(source): norm selection #\(layer): index \(index) at position \(position) is outside its chunk \(first)..<\(first + chunk)")
                 }
             }
         }

@@ -1,6 +1,7 @@
 import FileIO
 import Foundation
 import JSON
+import LSGErrors
 import SafeTensors
 
 /// A `torch.save` checkpoint (`pytorch_model.bin`) in torch's zip format (`ZipLayout`) or its
@@ -29,7 +30,7 @@ public final class PyTorchCheckpointFile: @unchecked Sendable {
         do {
             mapped = try MappedFile(path: url.path)
         } catch {
-            throw PyTorchCheckpointError(file: url.path, problem: error.problem)
+            throw LSGError(error.kind, file: url.path, error.problem)
         }
         try self.init(storage: .mapped(mapped), name: url.path, limits: limits)
     }
@@ -43,7 +44,7 @@ public final class PyTorchCheckpointFile: @unchecked Sendable {
         self.name = name
         self.storage = storage
         let parsed = storage.withBytes { bytes in
-            Result { () throws(PyTorchCheckpointError) -> Contents in
+            Result { () throws(LSGError) -> Contents in
                 // Each storage's pages are dropped once its CRC is checked: opening reads every
                 // byte, and memory should stay near one storage whatever the file's size.
                 try Contents(bytes, file: name, limits: limits, verified: storage.release)
@@ -73,7 +74,7 @@ public final class PyTorchCheckpointFile: @unchecked Sendable {
     /// a slice of the mapped file when the tensor is contiguous, else a fresh copy.
     public func withBytes<R>(of tensorName: String, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         guard let tensor = info(tensorName) else {
-            throw PyTorchCheckpointError(file: name, problem: "no tensor named '\(tensorName)'")
+            throw LSGError(.missingTensor, file: name, "no tensor named '\(tensorName)'")
         }
         return try withBytes(of: tensor, body)
     }
@@ -147,8 +148,7 @@ public final class PyTorchCheckpointFile: @unchecked Sendable {
         let image = TemporaryName.file(in: temporaryDirectory, stem: "lsg-convert", extension: "safetensors")
         let descriptor = open(image.path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
-            throw PyTorchCheckpointError(
-                file: name, problem: "cannot create \(image.path) (its safetensors image): \(String(cString: strerror(errno)))")
+            throw LSGError(.io, file: name, "cannot create \(image.path) (its safetensors image): \(String(cString: strerror(errno)))")
         }
         unlink(image.path)
         defer { close(descriptor) }
@@ -156,7 +156,7 @@ public final class PyTorchCheckpointFile: @unchecked Sendable {
             do {
                 try RegularFile.write(bytes, to: descriptor, file: image.path)
             } catch {
-                throw PyTorchCheckpointError(file: name, problem: "its safetensors image \(error.description)")
+                throw LSGError(error.kind, file: name, "its safetensors image \(error.description)")
             }
         }
         try withUnsafeBytes(of: UInt64(header.count).littleEndian) { try write($0) }
@@ -167,8 +167,8 @@ public final class PyTorchCheckpointFile: @unchecked Sendable {
         }
         do {
             return try SafeTensorsFile(mapped: MappedFile(descriptor: descriptor, name: image.path), name: name)
-        } catch let error as SafeTensorsError {
-            throw PyTorchCheckpointError(file: name, problem: error.problem)
+        } catch let error as LSGError {
+            throw LSGError(error.kind, file: name, error.problem)
         }
     }
 }
@@ -182,14 +182,14 @@ private struct Contents {
     init(
         _ bytes: UnsafeRawBufferPointer, file: String, limits: PyTorchCheckpointFile.Limits,
         verified: (Range<Int>) -> Void
-    ) throws(PyTorchCheckpointError) {
+    ) throws(LSGError) {
         let layout: any CheckpointLayout
         if ZipLayout.matches(bytes) {
             layout = try ZipLayout(bytes, file: file, limits: limits)
         } else if LegacyLayout.matches(bytes) {
             layout = try LegacyLayout(bytes, file: file, limits: limits)
         } else {
-            throw PyTorchCheckpointError(file: file, problem: "not a PyTorch checkpoint (neither a torch zip archive nor a legacy pickle)")
+            throw LSGError(.malformed, file: file, "not a PyTorch checkpoint (neither a torch zip archive nor a legacy pickle)")
         }
         let stateDict = try StateDict(layout.stateDict, file: file, limits: limits)
         tensors = stateDict.tensors
@@ -206,7 +206,7 @@ protocol CheckpointLayout {
     /// Where each storage's bytes are in the file, checked to be exactly what the state dict
     /// declares. `verified` gets each storage's range once its bytes have been read, so their
     /// pages can be dropped.
-    func storageRanges(of storages: [StateDict.StorageUse], verified: (Range<Int>) -> Void) throws(PyTorchCheckpointError) -> [String: Range<Int>]
+    func storageRanges(of storages: [StateDict.StorageUse], verified: (Range<Int>) -> Void) throws(LSGError) -> [String: Range<Int>]
 }
 
 extension PyTorchCheckpointFile.Limits {

@@ -1,4 +1,5 @@
 import Foundation
+import LSGErrors
 import SafeTensors
 
 /// The shards of a sharded `.bin` checkpoint, opened through `pytorch_model.bin.index.json` and
@@ -38,7 +39,7 @@ public final class PyTorchShardedCheckpoint: @unchecked Sendable {
 
     public func withBytes<R>(of name: String, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         guard let shard = shardByTensor[name] else {
-            throw PyTorchCheckpointError(file: index.name, problem: "no tensor named '\(name)'")
+            throw LSGError(.missingTensor, file: index.name, "no tensor named '\(name)'")
         }
         return try shard.withBytes(of: name, body)
     }

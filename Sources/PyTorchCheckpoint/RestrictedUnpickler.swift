@@ -1,3 +1,4 @@
+import LSGErrors
 import SafeTensors
 
 /// A pickle interpreter that knows only what a tensor state dict needs. It never imports or
@@ -148,104 +149,104 @@ struct RestrictedUnpickler {
     static func load(
         _ bytes: UnsafeRawBufferPointer, from start: Int = 0, file: String, limits: Limits = Limits(),
         persistentIDs: PersistentIDs = .zip
-    ) throws(PyTorchCheckpointError) -> (value: Value, end: Int) {
+    ) throws(LSGError) -> (value: Value, end: Int) {
         var machine = RestrictedUnpickler(bytes: bytes, start: start, file: file, limits: limits, persistentIDs: persistentIDs)
         let value = try machine.run()
         return (value, machine.position)
     }
 
-    private func fail(_ problem: String) -> PyTorchCheckpointError {
-        PyTorchCheckpointError(file: file, problem: "pickle: \(problem)")
+    private func fail(_ kind: LSGError.Kind, _ problem: String) -> LSGError {
+        LSGError(kind, file: file, "pickle: \(problem)")
     }
 
     // MARK: - Reading operands
 
-    private mutating func take(_ count: Int) throws(PyTorchCheckpointError) -> UnsafeRawBufferPointer {
+    private mutating func take(_ count: Int) throws(LSGError) -> UnsafeRawBufferPointer {
         guard count >= 0, count <= bytes.count - position else {
-            throw fail("truncated at byte \(position) (needs \(count) more bytes, \(bytes.count - position) left)")
+            throw fail(.malformed, "truncated at byte \(position) (needs \(count) more bytes, \(bytes.count - position) left)")
         }
         guard count <= limits.maxPickleBytes - (position - start) else {
-            throw fail("runs past byte \(start + limits.maxPickleBytes), longer than the limit of \(limits.maxPickleBytes) bytes")
+            throw fail(.limitExceeded, "runs past byte \(start + limits.maxPickleBytes), longer than the limit of \(limits.maxPickleBytes) bytes")
         }
         defer { position += count }
         return UnsafeRawBufferPointer(rebasing: bytes[position..<(position + count)])
     }
 
-    private mutating func integer<T: FixedWidthInteger>(_ type: T.Type) throws(PyTorchCheckpointError) -> T {
+    private mutating func integer<T: FixedWidthInteger>(_ type: T.Type) throws(LSGError) -> T {
         let raw = try take(MemoryLayout<T>.size)
         return T(littleEndian: raw.loadUnaligned(as: T.self))
     }
 
-    private mutating func line() throws(PyTorchCheckpointError) -> String {
+    private mutating func line() throws(LSGError) -> String {
         // The whole rest of a legacy file may follow: look no further than the longest operand.
         guard let end = bytes[position..<min(bytes.count, position + 257)].firstIndex(of: UInt8(ascii: "\n")) else {
-            throw fail("truncated or overlong GLOBAL operand at byte \(position)")
+            throw fail(.malformed, "truncated or overlong GLOBAL operand at byte \(position)")
         }
         let raw = try take(end - position)
         _ = try take(1)  // the newline
-        guard let text = String(validatingUTF8Bytes: raw) else { throw fail("GLOBAL operand at byte \(position) is not UTF-8") }
+        guard let text = String(validatingUTF8Bytes: raw) else { throw fail(.malformed, "GLOBAL operand at byte \(position) is not UTF-8") }
         return text
     }
 
-    private mutating func utf8(length: Int) throws(PyTorchCheckpointError) -> String {
+    private mutating func utf8(length: Int) throws(LSGError) -> String {
         let raw = try take(length)
-        guard let text = String(validatingUTF8Bytes: raw) else { throw fail("string at byte \(position - length) is not valid UTF-8") }
+        guard let text = String(validatingUTF8Bytes: raw) else { throw fail(.malformed, "string at byte \(position - length) is not valid UTF-8") }
         return text
     }
 
     // MARK: - Stack
 
-    private mutating func push(_ value: Value) throws(PyTorchCheckpointError) {
-        guard stack.count < limits.maxStackDepth else { throw fail("stack deeper than \(limits.maxStackDepth) values") }
+    private mutating func push(_ value: Value) throws(LSGError) {
+        guard stack.count < limits.maxStackDepth else { throw fail(.limitExceeded, "stack deeper than \(limits.maxStackDepth) values") }
         stack.append(value)
     }
 
-    private mutating func pop() throws(PyTorchCheckpointError) -> Value {
-        guard let value = stack.popLast(), stack.count >= (marks.last ?? 0) else { throw fail("stack underflow at byte \(position)") }
+    private mutating func pop() throws(LSGError) -> Value {
+        guard let value = stack.popLast(), stack.count >= (marks.last ?? 0) else { throw fail(.malformed, "stack underflow at byte \(position)") }
         return value
     }
 
-    private mutating func popToMark() throws(PyTorchCheckpointError) -> [Value] {
-        guard let mark = marks.popLast() else { throw fail("no MARK before byte \(position)") }
+    private mutating func popToMark() throws(LSGError) -> [Value] {
+        guard let mark = marks.popLast() else { throw fail(.malformed, "no MARK before byte \(position)") }
         defer { stack.removeSubrange(mark...) }
         return Array(stack[mark...])
     }
 
-    private mutating func top() throws(PyTorchCheckpointError) -> Value {
-        guard let value = stack.last, stack.count > (marks.last ?? 0) else { throw fail("stack underflow at byte \(position)") }
+    private mutating func top() throws(LSGError) -> Value {
+        guard let value = stack.last, stack.count > (marks.last ?? 0) else { throw fail(.malformed, "stack underflow at byte \(position)") }
         return value
     }
 
-    private mutating func memoize(_ index: Int) throws(PyTorchCheckpointError) {
-        guard index >= 0 else { throw fail("negative memo index \(index)") }
+    private mutating func memoize(_ index: Int) throws(LSGError) {
+        guard index >= 0 else { throw fail(.malformed, "negative memo index \(index)") }
         if memo[index] == nil, memo.count >= limits.maxMemoEntries {
-            throw fail("memo holds more than \(limits.maxMemoEntries) values")
+            throw fail(.limitExceeded, "memo holds more than \(limits.maxMemoEntries) values")
         }
         memo[index] = try top()
     }
 
-    private mutating func recall(_ index: Int) throws(PyTorchCheckpointError) {
-        guard let value = memo[index] else { throw fail("memo index \(index) was never stored (byte \(position))") }
+    private mutating func recall(_ index: Int) throws(LSGError) {
+        guard let value = memo[index] else { throw fail(.malformed, "memo index \(index) was never stored (byte \(position))") }
         try push(value)
     }
 
     // MARK: - The machine
 
-    private mutating func run() throws(PyTorchCheckpointError) -> Value {
+    private mutating func run() throws(LSGError) -> Value {
         while true {
             let at = position
             let opcode = try take(1)[0]
             switch opcode {
             case 0x80:  // PROTO
                 let version = try take(1)[0]
-                guard version <= 5 else { throw fail("unsupported pickle protocol \(version)") }
+                guard version <= 5 else { throw fail(.unsupported, "unsupported pickle protocol \(version)") }
             case 0x95:  // FRAME: a length hint only
                 _ = try integer(UInt64.self)
             case UInt8(ascii: "."):  // STOP
-                guard marks.isEmpty, stack.count == 1 else { throw fail("STOP with \(stack.count) values on the stack") }
+                guard marks.isEmpty, stack.count == 1 else { throw fail(.malformed, "STOP with \(stack.count) values on the stack") }
                 return stack[0]
             case UInt8(ascii: "("):  // MARK
-                guard marks.count < limits.maxMarkDepth else { throw fail("MARKs nested deeper than \(limits.maxMarkDepth)") }
+                guard marks.count < limits.maxMarkDepth else { throw fail(.limitExceeded, "MARKs nested deeper than \(limits.maxMarkDepth)") }
                 marks.append(stack.count)
             case UInt8(ascii: "N"): try push(.none)
             case 0x88: try push(.bool(true))  // NEWTRUE
@@ -272,7 +273,7 @@ struct RestrictedUnpickler {
                 try push(.string(try utf8(length: Int(try take(1)[0]))))
             case 0x8D:  // BINUNICODE8
                 let length = try integer(UInt64.self)
-                guard let count = Int(exactly: length) else { throw fail("string of \(length) bytes at byte \(at)") }
+                guard let count = Int(exactly: length) else { throw fail(.malformed, "string of \(length) bytes at byte \(at)") }
                 try push(.string(try utf8(length: count)))
             case UInt8(ascii: ")"): try push(.tuple([], depth: 1))  // EMPTY_TUPLE
             case 0x85: try push(try tuple([try pop()], at: at))  // TUPLE1
@@ -309,7 +310,7 @@ struct RestrictedUnpickler {
             case 0x93:  // STACK_GLOBAL
                 let nameValue = try pop(), moduleValue = try pop()
                 guard case .string(let module) = moduleValue, case .string(let name) = nameValue else {
-                    throw fail("STACK_GLOBAL at byte \(at) without two strings")
+                    throw fail(.malformed, "STACK_GLOBAL at byte \(at) without two strings")
                 }
                 try push(.global(try resolve(module: module, name: name)))
             case UInt8(ascii: "Q"):  // BINPERSID
@@ -322,36 +323,36 @@ struct RestrictedUnpickler {
                 let target = try top()
                 // OrderedDict state dicts carry `_metadata` (module versions) as an attribute; it is not needed.
                 guard case .dict = target, case .dict = state else {
-                    throw fail("BUILD at byte \(at) sets state on a \(target.typeName); only a state dict's attributes are accepted")
+                    throw fail(.refusedCode, "BUILD at byte \(at) sets state on a \(target.typeName); only a state dict's attributes are accepted")
                 }
             default:
-                throw fail("opcode \(Self.opcodeName(opcode)) at byte \(at) is not allowed in a tensor state dict")
+                throw fail(.refusedCode, "opcode \(Self.opcodeName(opcode)) at byte \(at) is not allowed in a tensor state dict")
             }
         }
     }
 
-    private mutating func append(_ items: [Value], at offset: Int) throws(PyTorchCheckpointError) {
-        guard case .list(let list) = try top() else { throw fail("APPEND(S) at byte \(offset) on a \(try top().typeName), not a list") }
-        guard !list.isFrozen else { throw fail("APPEND(S) at byte \(offset) on a list already inside another value") }
+    private mutating func append(_ items: [Value], at offset: Int) throws(LSGError) {
+        guard case .list(let list) = try top() else { throw fail(.malformed, "APPEND(S) at byte \(offset) on a \(try top().typeName), not a list") }
+        guard !list.isFrozen else { throw fail(.malformed, "APPEND(S) at byte \(offset) on a list already inside another value") }
         guard !items.contains(where: { if case .list(let item) = $0 { item === list } else { false } }) else {
-            throw fail("APPEND(S) at byte \(offset) puts a list inside itself")
+            throw fail(.malformed, "APPEND(S) at byte \(offset) puts a list inside itself")
         }
         list.append(items, depth: try contain(items, at: offset))
     }
 
-    private mutating func setItems(_ items: [Value], at offset: Int) throws(PyTorchCheckpointError) {
-        guard items.count % 2 == 0 else { throw fail("SETITEMS at byte \(offset) with an odd number of values") }
-        guard case .dict(let dict) = try top() else { throw fail("SETITEM(S) at byte \(offset) on a \(try top().typeName), not a dict") }
-        guard !dict.isFrozen else { throw fail("SETITEM(S) at byte \(offset) on a dict already inside another value") }
+    private mutating func setItems(_ items: [Value], at offset: Int) throws(LSGError) {
+        guard items.count % 2 == 0 else { throw fail(.malformed, "SETITEMS at byte \(offset) with an odd number of values") }
+        guard case .dict(let dict) = try top() else { throw fail(.malformed, "SETITEM(S) at byte \(offset) on a \(try top().typeName), not a dict") }
+        guard !dict.isFrozen else { throw fail(.malformed, "SETITEM(S) at byte \(offset) on a dict already inside another value") }
         for pair in stride(from: 0, to: items.count, by: 2) {
             let key = items[pair], value = items[pair + 1]
-            guard case .string(let name) = key else { throw fail("dict key at byte \(offset) is a \(key.typeName), not a string") }
-            if case .dict(let item) = value, item === dict { throw fail("SETITEM(S) at byte \(offset) puts a dict inside itself") }
+            guard case .string(let name) = key else { throw fail(.malformed, "dict key at byte \(offset) is a \(key.typeName), not a string") }
+            if case .dict(let item) = value, item === dict { throw fail(.malformed, "SETITEM(S) at byte \(offset) puts a dict inside itself") }
             dict.set(name, value, depth: try contain([value], at: offset))
         }
     }
 
-    private func tuple(_ items: [Value], at offset: Int) throws(PyTorchCheckpointError) -> Value {
+    private func tuple(_ items: [Value], at offset: Int) throws(LSGError) -> Value {
         .tuple(items, depth: try contain(items, at: offset))
     }
 
@@ -360,7 +361,7 @@ struct RestrictedUnpickler {
     /// again, so no value can end up inside itself (Swift would never free it) and a depth once
     /// computed stays true: nesting is bounded without walking into values, and freeing a value
     /// never recurses deeper than the limit.
-    private func contain(_ items: [Value], at offset: Int) throws(PyTorchCheckpointError) -> Int {
+    private func contain(_ items: [Value], at offset: Int) throws(LSGError) -> Int {
         var deepest = 0
         for item in items {
             switch item {
@@ -375,27 +376,27 @@ struct RestrictedUnpickler {
             }
         }
         guard deepest < limits.maxNestingDepth else {
-            throw fail("values nested deeper than \(limits.maxNestingDepth) at byte \(offset)")
+            throw fail(.limitExceeded, "values nested deeper than \(limits.maxNestingDepth) at byte \(offset)")
         }
         return deepest + 1
     }
 
-    private func resolve(module: String, name: String) throws(PyTorchCheckpointError) -> TorchGlobal {
+    private func resolve(module: String, name: String) throws(LSGError) -> TorchGlobal {
         guard let global = TorchGlobal(module: module, name: name) else {
-            throw fail("refuses global '\(module).\(name)': only the globals of a tensor state dict are allowed")
+            throw fail(.refusedCode, "refuses global '\(module).\(name)': only the globals of a tensor state dict are allowed")
         }
         return global
     }
 
     /// `('storage', <storage type>, key, location, element count)`, and in the legacy format a
     /// view (see `PersistentIDs`).
-    private func storage(from persistentID: Value) throws(PyTorchCheckpointError) -> Value {
+    private func storage(from persistentID: Value) throws(LSGError) -> Value {
         let form = persistentIDs == .zip ? "('storage', type, key, location, size)" : "('storage', type, key, location, size, view)"
         guard case .tuple(let fields, _) = persistentID, fields.count == (persistentIDs == .zip ? 5 : 6),
               case .string("storage") = fields[0], case .global(let type) = fields[1], type.storageDType != nil,
               case .string(let key) = fields[2], case .string = fields[3], case .int(let count) = fields[4]
-        else { throw fail("persistent id is not a \(form) tuple") }
-        guard count >= 0 else { throw fail("storage '\(key)' has a negative size \(count)") }
+        else { throw fail(.malformed, "persistent id is not a \(form) tuple") }
+        guard count >= 0 else { throw fail(.malformed, "storage '\(key)' has a negative size \(count)") }
         let storage = StorageReference(key: key, storageType: type, elementCount: count)
         guard persistentIDs == .legacy else { return .storage(storage, view: nil) }
         switch fields[5] {
@@ -403,47 +404,47 @@ struct RestrictedUnpickler {
             return .storage(storage, view: nil)
         case .tuple(let view, _):
             guard view.count == 3, case .string(let viewKey) = view[0], case .int(let offset) = view[1], case .int(let size) = view[2] else {
-                throw fail("storage '\(key)' has a view that is not a (key, offset, size) tuple")
+                throw fail(.malformed, "storage '\(key)' has a view that is not a (key, offset, size) tuple")
             }
             guard offset >= 0, size >= 0, offset <= count, size <= count - offset else {
-                throw fail("storage '\(key)' has a view '\(viewKey)' of \(size) elements at offset \(offset), outside its \(count) elements")
+                throw fail(.malformed, "storage '\(key)' has a view '\(viewKey)' of \(size) elements at offset \(offset), outside its \(count) elements")
             }
             return .storage(storage, view: StorageView(key: viewKey, offset: offset, elementCount: size))
         default:
-            throw fail("storage '\(key)' has a view that is a \(fields[5].typeName), not None or a (key, offset, size) tuple")
+            throw fail(.malformed, "storage '\(key)' has a view that is a \(fields[5].typeName), not None or a (key, offset, size) tuple")
         }
     }
 
-    private func reduce(_ callable: Value, _ arguments: Value, at offset: Int) throws(PyTorchCheckpointError) -> Value {
+    private func reduce(_ callable: Value, _ arguments: Value, at offset: Int) throws(LSGError) -> Value {
         guard case .global(let global) = callable else {
-            throw fail("REDUCE at byte \(offset) calls a \(callable.typeName), not an allowed global")
+            throw fail(.refusedCode, "REDUCE at byte \(offset) calls a \(callable.typeName), not an allowed global")
         }
-        guard case .tuple(let args, _) = arguments else { throw fail("REDUCE at byte \(offset) without an argument tuple") }
+        guard case .tuple(let args, _) = arguments else { throw fail(.malformed, "REDUCE at byte \(offset) without an argument tuple") }
         switch global {
         case .orderedDict:
-            guard args.isEmpty else { throw fail("collections.OrderedDict called with arguments at byte \(offset)") }
+            guard args.isEmpty else { throw fail(.malformed, "collections.OrderedDict called with arguments at byte \(offset)") }
             return .dict(Dict())
         case .rebuildTensorV2:
             // (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
             guard args.count == 6 || args.count == 7, case .storage(let storage, let view) = args[0], case .int(let storageOffset) = args[1],
                   let shape = Self.integers(args[2]), let strides = Self.integers(args[3]), case .bool = args[4]
-            else { throw fail("torch._utils._rebuild_tensor_v2 at byte \(offset) has unexpected arguments") }
+            else { throw fail(.malformed, "torch._utils._rebuild_tensor_v2 at byte \(offset) has unexpected arguments") }
             guard case .dict(let hooks) = args[5], hooks.isEmpty else {
-                throw fail("tensor at byte \(offset) carries backward hooks")
+                throw fail(.refusedCode, "tensor at byte \(offset) carries backward hooks")
             }
             if args.count == 7 {
-                guard case .none = args[6] else { throw fail("tensor at byte \(offset) carries metadata (\(args[6].typeName))") }
+                guard case .none = args[6] else { throw fail(.unsupported, "tensor at byte \(offset) carries metadata (\(args[6].typeName))") }
             }
             return .tensor(TensorRecord(storage: storage, view: view, storageOffset: storageOffset, shape: shape, strides: strides))
         case .rebuildParameter:
             // (data, requires_grad, backward_hooks)
             guard args.count == 3, case .tensor(let tensor) = args[0], case .bool = args[1], case .dict(let hooks) = args[2] else {
-                throw fail("torch._utils._rebuild_parameter at byte \(offset) has unexpected arguments")
+                throw fail(.malformed, "torch._utils._rebuild_parameter at byte \(offset) has unexpected arguments")
             }
-            guard hooks.isEmpty else { throw fail("parameter at byte \(offset) carries backward hooks") }
+            guard hooks.isEmpty else { throw fail(.refusedCode, "parameter at byte \(offset) carries backward hooks") }
             return .tensor(tensor)
         default:
-            throw fail("REDUCE at byte \(offset) calls \(global.qualifiedName), which only names a storage type")
+            throw fail(.refusedCode, "REDUCE at byte \(offset) calls \(global.qualifiedName), which only names a storage type")
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import LSGErrors
 
 /// The entries of a zip archive whose members are stored uncompressed, as `torch.save` writes
 /// them. Read in place: an entry is a byte range of the archive. Zip64 sizes and offsets are
@@ -20,8 +21,8 @@ struct ZipArchive {
 
     static let maxEntries = 1 << 20
 
-    init(bytes: UnsafeRawBufferPointer, file: String) throws(PyTorchCheckpointError) {
-        func fail(_ problem: String) -> PyTorchCheckpointError { PyTorchCheckpointError(file: file, problem: problem) }
+    init(bytes: UnsafeRawBufferPointer, file: String) throws(LSGError) {
+        func fail(_ kind: LSGError.Kind, _ problem: String) -> LSGError { LSGError(kind, file: file, problem) }
         let reader = ByteReader(bytes: bytes)
 
         // End of central directory: 22 bytes plus a comment of at most 65535 bytes.
@@ -32,12 +33,12 @@ struct ZipArchive {
             if reader.u32(at: position) == endSignature { endOffset = position; break }
             position -= 1
         }
-        guard let endOffset else { throw fail("not a zip archive (no end-of-central-directory record)") }
+        guard let endOffset else { throw fail(.malformed, "not a zip archive (no end-of-central-directory record)") }
         let disk = reader.u16(at: endOffset + 4)!, directoryDisk = reader.u16(at: endOffset + 6)!
         var entryCount = UInt64(reader.u16(at: endOffset + 10)!)
         var directorySize = UInt64(reader.u32(at: endOffset + 12)!)
         var directoryOffset = UInt64(reader.u32(at: endOffset + 16)!)
-        guard disk == 0, directoryDisk == 0 else { throw fail("zip archive spans several disks") }
+        guard disk == 0, directoryDisk == 0 else { throw fail(.unsupported, "zip archive spans several disks") }
 
         if entryCount == 0xFFFF || directorySize == 0xFFFF_FFFF || directoryOffset == 0xFFFF_FFFF {
             // Zip64: the locator sits just before the classic record and points at the zip64 record.
@@ -46,16 +47,16 @@ struct ZipArchive {
                   let record = Int(exactly: recordOffset), reader.u32(at: record) == 0x0606_4b50,
                   let count = reader.u64(at: record + 32), let size = reader.u64(at: record + 40),
                   let offset = reader.u64(at: record + 48)
-            else { throw fail("zip64 end-of-central-directory record is missing or truncated") }
+            else { throw fail(.malformed, "zip64 end-of-central-directory record is missing or truncated") }
             entryCount = count
             directorySize = size
             directoryOffset = offset
         }
-        guard entryCount <= UInt64(Self.maxEntries) else { throw fail("zip archive claims \(entryCount) entries (limit \(Self.maxEntries))") }
+        guard entryCount <= UInt64(Self.maxEntries) else { throw fail(.limitExceeded, "zip archive claims \(entryCount) entries (limit \(Self.maxEntries))") }
         guard let directoryStart = Int(exactly: directoryOffset), let directoryLength = Int(exactly: directorySize),
               directoryStart.addingReportingOverflow(directoryLength).partialValue <= endOffset,
               !directoryStart.addingReportingOverflow(directoryLength).overflow
-        else { throw fail("zip central directory (offset \(directoryOffset), \(directorySize) bytes) lies outside the archive") }
+        else { throw fail(.malformed, "zip central directory (offset \(directoryOffset), \(directorySize) bytes) lies outside the archive") }
 
         var entries: [Entry] = []
         var indexByName: [String: Int] = [:]
@@ -63,7 +64,7 @@ struct ZipArchive {
         let directoryEnd = directoryStart + directoryLength
         for number in 0..<Int(entryCount) {
             guard cursor + 46 <= directoryEnd, reader.u32(at: cursor) == 0x0201_4b50 else {
-                throw fail("zip central directory entry \(number) is truncated or corrupt")
+                throw fail(.malformed, "zip central directory entry \(number) is truncated or corrupt")
             }
             let flags = reader.u16(at: cursor + 8)!
             let method = reader.u16(at: cursor + 10)!
@@ -78,22 +79,22 @@ struct ZipArchive {
             let nameStart = cursor + 46
             let extraStart = nameStart + nameLength
             let next = extraStart + extraLength + commentLength
-            guard next <= directoryEnd else { throw fail("zip central directory entry \(number) runs past the directory") }
+            guard next <= directoryEnd else { throw fail(.malformed, "zip central directory entry \(number) runs past the directory") }
             guard let name = String(validatingUTF8Bytes: UnsafeRawBufferPointer(rebasing: bytes[nameStart..<extraStart])) else {
-                throw fail("zip entry \(number) has a name that is not valid UTF-8")
+                throw fail(.malformed, "zip entry \(number) has a name that is not valid UTF-8")
             }
-            guard Self.isSafeName(name) else { throw fail("zip entry name '\(name)' leaves the archive") }
+            guard Self.isSafeName(name) else { throw fail(.malformed, "zip entry name '\(name)' leaves the archive") }
 
             // Zip64 extra field: the 64-bit values appear only for fields saturated above, in order.
             var extra = extraStart
             while extra + 4 <= extraStart + extraLength {
                 let tag = reader.u16(at: extra)!, length = Int(reader.u16(at: extra + 2)!)
-                guard extra + 4 + length <= extraStart + extraLength else { throw fail("zip entry '\(name)' has a truncated extra field") }
+                guard extra + 4 + length <= extraStart + extraLength else { throw fail(.malformed, "zip entry '\(name)' has a truncated extra field") }
                 if tag == 0x0001 {
                     var field = extra + 4
-                    func take() throws(PyTorchCheckpointError) -> UInt64 {
+                    func take() throws(LSGError) -> UInt64 {
                         guard field + 8 <= extra + 4 + length, let value = reader.u64(at: field) else {
-                            throw fail("zip entry '\(name)' has a truncated zip64 field")
+                            throw fail(.malformed, "zip entry '\(name)' has a truncated zip64 field")
                         }
                         field += 8
                         return value
@@ -105,29 +106,29 @@ struct ZipArchive {
                 extra += 4 + length
             }
 
-            guard entryDisk == 0 || entryDisk == 0xFFFF else { throw fail("zip entry '\(name)' is on another disk") }
-            guard flags & 0x1 == 0 else { throw fail("zip entry '\(name)' is encrypted") }
+            guard entryDisk == 0 || entryDisk == 0xFFFF else { throw fail(.unsupported, "zip entry '\(name)' is on another disk") }
+            guard flags & 0x1 == 0 else { throw fail(.unsupported, "zip entry '\(name)' is encrypted") }
             guard method == 0 else {
-                throw fail("zip entry '\(name)' is compressed (method \(method)); torch.save stores entries uncompressed, re-save the checkpoint with torch.save")
+                throw fail(.unsupported, "zip entry '\(name)' is compressed (method \(method)); torch.save stores entries uncompressed, re-save the checkpoint with torch.save")
             }
             guard compressedSize == size else {
-                throw fail("zip entry '\(name)' is stored but its sizes differ (\(compressedSize) stored, \(size) declared)")
+                throw fail(.malformed, "zip entry '\(name)' is stored but its sizes differ (\(compressedSize) stored, \(size) declared)")
             }
             guard let local = Int(exactly: localOffset), local <= directoryStart - 30, reader.u32(at: local) == 0x0403_4b50 else {
-                throw fail("zip entry '\(name)' has no local header at offset \(localOffset)")
+                throw fail(.malformed, "zip entry '\(name)' has no local header at offset \(localOffset)")
             }
             let dataStart = local + 30 + Int(reader.u16(at: local + 26)!) + Int(reader.u16(at: local + 28)!)
             guard let length = Int(exactly: size), dataStart <= directoryStart, length <= directoryStart - dataStart else {
-                throw fail("zip entry '\(name)' (\(size) bytes at offset \(localOffset)) runs past the archive data")
+                throw fail(.malformed, "zip entry '\(name)' (\(size) bytes at offset \(localOffset)) runs past the archive data")
             }
-            guard indexByName[name] == nil else { throw fail("zip entry '\(name)' appears twice") }
+            guard indexByName[name] == nil else { throw fail(.malformed, "zip entry '\(name)' appears twice") }
             indexByName[name] = entries.count
             entries.append(Entry(name: name, range: dataStart..<(dataStart + length), crc32: crc))
             cursor = next
         }
         let ordered = entries.sorted { $0.range.lowerBound < $1.range.lowerBound }
         for (earlier, later) in zip(ordered, ordered.dropFirst()) where earlier.range.upperBound > later.range.lowerBound {
-            throw fail("zip entries '\(earlier.name)' and '\(later.name)' overlap")
+            throw fail(.malformed, "zip entries '\(earlier.name)' and '\(later.name)' overlap")
         }
         self.entries = entries
         self.indexByName = indexByName

@@ -1,5 +1,6 @@
 import FileIO
 import Foundation
+import LSGErrors
 
 // Tensor bytes are little-endian in the format and are handed out and taken in unswapped.
 #if _endian(big)
@@ -36,7 +37,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
     private init(storage: FileBytes, name: String) throws {
         self.name = name
         let parsed = storage.withBytes { bytes in
-            Result { () throws(SafeTensorsError) -> Header in try Header(parsing: bytes, file: name) }
+            Result { () throws(LSGError) -> Header in try Header(parsing: bytes, file: name) }
         }
         let header = try parsed.get()
         self.storage = storage
@@ -59,7 +60,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
 
     func requireInfo(_ tensorName: String) throws -> TensorInfo {
         guard let info = info(tensorName) else {
-            throw SafeTensorsError(file: name, problem: "no tensor named '\(tensorName)'")
+            throw LSGError(.missingTensor, file: name, "no tensor named '\(tensorName)'")
         }
         return info
     }
@@ -120,7 +121,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
     public func floats(_ tensorName: String, rows: Range<Int>) throws -> [Float] {
         let info = try requireInfo(tensorName)
         guard let count = info.shape.first, rows.lowerBound >= 0, rows.upperBound <= count else {
-            throw SafeTensorsError(file: name, problem: "tensor '\(tensorName)' of shape \(info.shape) has no rows \(rows)")
+            throw LSGError(.invalidInput, file: name, "tensor '\(tensorName)' of shape \(info.shape) has no rows \(rows)")
         }
         let rowBytes = count == 0 ? 0 : info.byteCount / count
         let offsets = (info.dataOffsets.lowerBound + rows.lowerBound * rowBytes)..<(info.dataOffsets.lowerBound + rows.upperBound * rowBytes)
@@ -163,7 +164,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
         case .f16, .bf16: return 2
         case .f64: return 8
         default:
-            throw SafeTensorsError(file: name, problem: "tensor '\(info.name)' has dtype \(info.dtype), not F32, F16, BF16 or F64")
+            throw LSGError(.unsupported, file: name, "tensor '\(info.name)' has dtype \(info.dtype), not F32, F16, BF16 or F64")
         }
     }
 
@@ -201,12 +202,12 @@ public final class SafeTensorsFile: @unchecked Sendable {
                 return try (0..<count).map { index in
                     let value = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self))
                     guard let exact = Int64(exactly: value) else {
-                        throw SafeTensorsError(file: name, problem: "tensor '\(tensorName)' holds U64 value \(value), above Int64.max")
+                        throw LSGError(.limitExceeded, file: name, "tensor '\(tensorName)' holds U64 value \(value), above Int64.max")
                     }
                     return exact
                 }
             default:
-                throw SafeTensorsError(file: name, problem: "tensor '\(tensorName)' has dtype \(info.dtype), not an integer or BOOL type")
+                throw LSGError(.unsupported, file: name, "tensor '\(tensorName)' has dtype \(info.dtype), not an integer or BOOL type")
             }
         }
     }

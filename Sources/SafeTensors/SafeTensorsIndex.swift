@@ -1,6 +1,7 @@
 import FileIO
 import Foundation
 import JSON
+import LSGErrors
 
 /// `model.safetensors.index.json`: which shard file holds each tensor.
 public struct SafeTensorsIndex: Sendable, Hashable {
@@ -23,21 +24,21 @@ public struct SafeTensorsIndex: Sendable, Hashable {
     }
 
     public init(data: Data, name: String) throws {
-        func fail(_ problem: String) -> SafeTensorsError { SafeTensorsError(file: name, problem: problem) }
+        func fail(_ kind: LSGError.Kind, _ problem: String) -> LSGError { LSGError(kind, file: name, problem) }
         self.name = name
         let json = try JSONValue.parseFile(data, name: name)
-        guard case .object(let root) = json else { throw fail("is a JSON \(json.typeName), not an object") }
-        guard let weightMapValue = root["weight_map"] else { throw fail("has no \"weight_map\"") }
+        guard case .object(let root) = json else { throw fail(.malformed, "is a JSON \(json.typeName), not an object") }
+        guard let weightMapValue = root["weight_map"] else { throw fail(.malformed, "has no \"weight_map\"") }
         guard case .object(let entries) = weightMapValue else {
-            throw fail("\"weight_map\" is a JSON \(weightMapValue.typeName), not an object")
+            throw fail(.malformed, "\"weight_map\" is a JSON \(weightMapValue.typeName), not an object")
         }
         var weightMap: [String: String] = [:]
         for (tensor, value) in entries {
             guard case .string(let shard) = value else {
-                throw fail("weight_map entry for '\(tensor)' is a JSON \(value.typeName), not a file name")
+                throw fail(.malformed, "weight_map entry for '\(tensor)' is a JSON \(value.typeName), not a file name")
             }
             guard Self.isPlainFileName(shard) else {
-                throw fail("shard name '\(shard)' for tensor '\(tensor)' leaves the model directory")
+                throw fail(.malformed, "shard name '\(shard)' for tensor '\(tensor)' leaves the model directory")
             }
             weightMap[tensor] = shard
         }
@@ -45,7 +46,7 @@ public struct SafeTensorsIndex: Sendable, Hashable {
         var totalSize: Int?
         if let metadataValue = root["metadata"], metadataValue != .null {
             guard case .object(let object) = metadataValue else {
-                throw fail("\"metadata\" is a JSON \(metadataValue.typeName), not an object")
+                throw fail(.malformed, "\"metadata\" is a JSON \(metadataValue.typeName), not an object")
             }
             metadata = object
             switch object["total_size"] {
@@ -53,7 +54,7 @@ public struct SafeTensorsIndex: Sendable, Hashable {
             case .int(let size)? where size >= 0: totalSize = size
             // transformers counts BOOL tensors as 1/8 byte per element, which can make this a float.
             case .double(let size)? where size >= 0 && size.rounded() == size && size < 0x1p63: totalSize = Int(size)
-            case let other?: throw fail("metadata.total_size \(other.compactString()) is not a non-negative integer")
+            case let other?: throw fail(.malformed, "metadata.total_size \(other.compactString()) is not a non-negative integer")
             }
         }
         self.weightMap = weightMap

@@ -1,6 +1,7 @@
 import FileIO
 import Foundation
 import JSON
+import LSGErrors
 
 /// Collects tensors (name, dtype, shape and a closure that produces the bytes) and writes a
 /// safetensors file byte-identical to Python `safetensors.save_file` (0.4 to 0.8): header
@@ -37,20 +38,20 @@ public struct SafeTensorsWriter: Sendable {
     public var isEmpty: Bool { entries.isEmpty }
     public var count: Int { entries.count }
 
-    private static func fail(_ problem: String) -> SafeTensorsError {
-        SafeTensorsError(file: "safetensors writer", problem: problem)
+    private static func fail(_ kind: LSGError.Kind, _ problem: String) -> LSGError {
+        LSGError(kind, file: "safetensors writer", problem)
     }
 
     /// Adds a tensor whose `write` closure must pass exactly the declared byte count to its sink
     /// when the file is written.
     public mutating func add(_ name: String, dtype: DType, shape: [Int], write: @escaping Producer) throws {
-        guard name != "__metadata__" else { throw Self.fail("'__metadata__' cannot be a tensor name") }
-        guard !names.contains(name) else { throw Self.fail("tensor '\(name)' is added twice") }
+        guard name != "__metadata__" else { throw Self.fail(.invalidInput, "'__metadata__' cannot be a tensor name") }
+        guard !names.contains(name) else { throw Self.fail(.invalidInput, "tensor '\(name)' is added twice") }
         if let negative = shape.first(where: { $0 < 0 }) {
-            throw Self.fail("tensor '\(name)' shape \(shape) has a negative dimension \(negative)")
+            throw Self.fail(.invalidInput, "tensor '\(name)' shape \(shape) has a negative dimension \(negative)")
         }
         guard let elements = checkedElementCount(shape), let byteCount = dtype.byteCount(elements: elements) else {
-            throw Self.fail("tensor '\(name)' shape \(shape) of \(dtype) has no whole, 64-bit byte size")
+            throw Self.fail(.invalidInput, "tensor '\(name)' shape \(shape) of \(dtype) has no whole, 64-bit byte size")
         }
         names.insert(name)
         entries.append(Entry(name: name, dtype: dtype, shape: shape, byteCount: byteCount, write: write))
@@ -60,7 +61,7 @@ public struct SafeTensorsWriter: Sendable {
     /// writing, in chunks.
     public mutating func add(_ name: String, floats: [Float], shape: [Int], as dtype: DType = .f32) throws {
         guard let elements = checkedElementCount(shape), elements == floats.count else {
-            throw Self.fail("tensor '\(name)' has \(floats.count) values but shape \(shape)")
+            throw Self.fail(.shapeMismatch, "tensor '\(name)' has \(floats.count) values but shape \(shape)")
         }
         let producer: Producer
         switch dtype {
@@ -69,7 +70,7 @@ public struct SafeTensorsWriter: Sendable {
         case .f16, .bf16, .f64:
             producer = { sink in try Self.writeConverted(floats, as: dtype, to: sink) }
         default:
-            throw Self.fail("tensor '\(name)' cannot store Float values as \(dtype)")
+            throw Self.fail(.unsupported, "tensor '\(name)' cannot store Float values as \(dtype)")
         }
         try add(name, dtype: dtype, shape: shape, write: producer)
     }
@@ -138,7 +139,7 @@ public struct SafeTensorsWriter: Sendable {
 
     private func shards(maxShardBytes: Int?) throws -> [(fileName: String, entries: [Entry])] {
         guard let maxShardBytes else { return [(Self.singleFileName, entries)] }
-        guard maxShardBytes > 0 else { throw Self.fail("maximum shard size \(maxShardBytes) is not positive") }
+        guard maxShardBytes > 0 else { throw Self.fail(.invalidOption, "maximum shard size \(maxShardBytes) is not positive") }
         var shards: [[Entry]] = [[]]
         var shardBytes = 0
         for entry in entries {
@@ -237,13 +238,13 @@ public struct SafeTensorsWriter: Sendable {
             try entry.write { bytes in
                 let written = output.bytesWritten - start + bytes.count
                 guard written <= entry.byteCount else {
-                    throw SafeTensorsError(file: output.target.path, problem: "tensor '\(entry.name)' wrote more than its \(entry.byteCount) bytes")
+                    throw LSGError(.internal, file: output.target.path, "tensor '\(entry.name)' wrote more than its \(entry.byteCount) bytes")
                 }
                 try write(bytes)
             }
             let written = output.bytesWritten - start
             guard written == entry.byteCount else {
-                throw SafeTensorsError(file: output.target.path, problem: "tensor '\(entry.name)' wrote \(written) bytes, expected \(entry.byteCount)")
+                throw LSGError(.internal, file: output.target.path, "tensor '\(entry.name)' wrote \(written) bytes, expected \(entry.byteCount)")
             }
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import LSGErrors
 
 extension SafeTensorsIndex {
     /// The shards this index names, opened from `directory` with `open` in shard-file-name order
@@ -8,7 +9,7 @@ extension SafeTensorsIndex {
     public func openShards<Shard>(in directory: URL, open: (URL) throws -> Shard, tensorNames: (Shard) -> [String])
         throws -> (shards: [Shard], shardPositionByTensor: [String: Int])
     {
-        func fail(_ problem: String) -> SafeTensorsError { SafeTensorsError(file: name, problem: problem) }
+        func fail(_ kind: LSGError.Kind, _ problem: String) -> LSGError { LSGError(kind, file: name, problem) }
         let shardNames = shardFiles
         var shards: [Shard] = []
         var positionByTensor: [String: Int] = [:]
@@ -16,20 +17,20 @@ extension SafeTensorsIndex {
             let shard = try open(directory.appendingPathComponent(shardName))
             for tensor in tensorNames(shard) {
                 if let other = positionByTensor[tensor] {
-                    throw fail("tensor '\(tensor)' is in two shards, \(shardNames[other]) and \(shardName)")
+                    throw fail(.malformed, "tensor '\(tensor)' is in two shards, \(shardNames[other]) and \(shardName)")
                 }
                 guard let named = weightMap[tensor] else {
-                    throw fail("tensor '\(tensor)' of shard \(shardName) is not in the weight_map")
+                    throw fail(.malformed, "tensor '\(tensor)' of shard \(shardName) is not in the weight_map")
                 }
                 guard named == shardName else {
-                    throw fail("tensor '\(tensor)' is in shard \(shardName) but the index names \(named)")
+                    throw fail(.malformed, "tensor '\(tensor)' is in shard \(shardName) but the index names \(named)")
                 }
                 positionByTensor[tensor] = position
             }
             shards.append(shard)
         }
         for (tensor, shardName) in weightMap.sorted(by: { $0.key < $1.key }) where positionByTensor[tensor] == nil {
-            throw fail("tensor '\(tensor)' is not in shard \(shardName), where the index puts it")
+            throw fail(.malformed, "tensor '\(tensor)' is not in shard \(shardName), where the index puts it")
         }
         return (shards, positionByTensor)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import LSGErrors
 
 /// The shards of a sharded checkpoint directory, opened through its index and cross-checked:
 /// every tensor sits in the shard the index names, no tensor is in two shards, and every shard
@@ -37,7 +38,7 @@ public final class ShardedSafeTensors: @unchecked Sendable {
 
     private func shard(_ name: String) throws -> SafeTensorsFile {
         guard let shard = shardByTensor[name] else {
-            throw SafeTensorsError(file: index.name, problem: "no tensor named '\(name)'")
+            throw LSGError(.missingTensor, file: index.name, "no tensor named '\(name)'")
         }
         return shard
     }

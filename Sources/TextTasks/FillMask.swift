@@ -1,4 +1,5 @@
 import LSGEncoder
+import LSGErrors
 import Tokenizers
 
 /// One proposal for a masked position, as transformers' `FillMaskPipeline` reports it.
@@ -18,20 +19,20 @@ public enum FillMask {
     public static func predict(
         _ text: String, model: TextModel, topK: Int = 5, maxLength: Int? = nil, options: EncodeOptions = EncodeOptions()
     ) throws -> [[FillMaskPrediction]] {
-        guard topK > 0 else { throw TextTaskError("--top-k must be at least 1 (got \(topK))") }
+        guard topK > 0 else { throw LSGError(.invalidOption, "--top-k must be at least 1 (got \(topK))") }
         let tokenizer = model.tokenizer
         guard let mask = tokenizer.specialTokens.tokens[.mask], let maskID = mask.id else {
-            throw TextTaskError("\(model.directory.url.path): the tokenizer has no mask token")
+            throw LSGError(.unsupported, "\(model.directory.url.path): the tokenizer has no mask token")
         }
         let encoding = try model.tokenize(text, maxLength: maxLength)
         let positions = encoding.ids.indices.filter { encoding.ids[$0] == maskID }
         guard !positions.isEmpty else {
-            throw TextTaskError("no mask token \(mask.content) in the text")
+            throw LSGError(.invalidInput, "no mask token \(mask.content) in the text")
         }
         var options = options
         options.maskedLMRows = positions
         let output = try model.run(encoding, options: options)
-        guard let logits = output.logits else { throw TextTaskError("the encoder computed no MLM logits") }
+        guard let logits = output.logits else { throw LSGError(.internal, "the encoder computed no MLM logits") }
         let vocabulary = logits.count / positions.count
         let padID = tokenizer.specialTokens.id(.pad)
         let singleMask = positions.count == 1

@@ -1,5 +1,6 @@
 import Checkpoint
 import LSGEncoder
+import LSGErrors
 import Tokenizers
 
 /// A label and its score.
@@ -17,7 +18,7 @@ public enum TextClassification {
         let encoding = try model.tokenize(text, maxLength: maxLength)
         let output = try model.run(encoding, options: options)
         guard let logits = output.taskOutputs.first(where: { $0.name == "logits" })?.values else {
-            throw TextTaskError("the encoder computed no classification logits")
+            throw LSGError(.internal, "the encoder computed no classification logits")
         }
         let config = model.directory.config
         // The pipeline's choice: sigmoid for multi-label problems and single-logit heads, else softmax.

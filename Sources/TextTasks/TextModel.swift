@@ -2,6 +2,7 @@ import Checkpoint
 import FileIO
 import Foundation
 import LSGEncoder
+import LSGErrors
 import Tokenizers
 
 /// A model directory read as transformers' pipelines read it: its tokenizer, and an encoder
@@ -19,9 +20,9 @@ public struct TextModel: Sendable {
         tokenizer = try Tokenizer(directory: directory.url)
         do {
             encoder = try Encoder(model: directory, overrides: overrides, heads: heads)
-        } catch let error as EncoderError where "\(error)".contains("missing tensor") {
+        } catch let error as LSGError where error.kind == .missingTensor {
             let names = heads.map(\.rawValue).sorted().joined(separator: ", ")
-            throw TextTaskError("\(directory.url.path): no \(names) head (\(error))")
+            throw LSGError(.missingTensor, "\(directory.url.path): no \(names) head (\(error))")
         }
     }
 
@@ -37,7 +38,7 @@ public struct TextModel: Sendable {
     /// Several texts, padded to the longest as the tokenizer pads (side and id from its config).
     public func tokenize(batch texts: [String], maxLength requested: Int? = nil) throws -> [Encoding] {
         if let requested, requested > maxLength {
-            throw TextTaskError("--max-length \(requested) exceeds the \(maxLength) tokens \(directory.url.path) takes")
+            throw LSGError(.invalidOption, "--max-length \(requested) exceeds the \(maxLength) tokens \(directory.url.path) takes")
         }
         var options = TokenizeOptions()
         options.maxLength = requested
@@ -48,7 +49,7 @@ public struct TextModel: Sendable {
             let tokens = encoding.attentionMask.reduce(0, +)
             guard tokens > maxLength else { continue }
             let which = texts.count > 1 ? "text \(index + 1)" : "the text"
-            throw TextTaskError("\(which) has \(tokens) tokens, more than the \(maxLength) \(directory.url.path) takes; pass --max-length to truncate it")
+            throw LSGError(.limitExceeded, "\(which) has \(tokens) tokens, more than the \(maxLength) \(directory.url.path) takes; pass --max-length to truncate it")
         }
         return encodings
     }
@@ -62,17 +63,11 @@ public struct TextModel: Sendable {
     public static func input(_ encodings: [Encoding], hasTokenTypes: Bool) throws -> EncoderInput {
         let length = encodings.first?.ids.count ?? 0
         guard encodings.allSatisfy({ $0.ids.count == length }) else {
-            throw TextTaskError("encodings of unequal lengths; pad them first")
+            throw LSGError(.invalidInput, "encodings of unequal lengths; pad them first")
         }
         return try EncoderInput(
             inputIds: encodings.flatMap { $0.ids.map(Int64.init) }, batchSize: encodings.count, length: length,
             attentionMask: encodings.flatMap { $0.attentionMask.map(Int64.init) },
             tokenTypeIds: hasTokenTypes ? encodings.flatMap { $0.typeIDs.map(Int64.init) } : nil)
     }
-}
-
-/// A problem with a text task, in one line.
-public struct TextTaskError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    public init(_ description: String) { self.description = description.foldedToOneLine }
 }

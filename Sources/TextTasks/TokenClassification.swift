@@ -1,5 +1,6 @@
 import Checkpoint
 import LSGEncoder
+import LSGErrors
 import Tokenizers
 
 /// Token classification as transformers' `TokenClassificationPipeline`: per-token labels
@@ -45,7 +46,7 @@ public enum TokenClassification {
         let encoding = try model.tokenize(text, maxLength: maxLength)
         let output = try model.run(encoding, options: options)
         guard let logits = output.taskOutputs.first(where: { $0.name == "logits" })?.values else {
-            throw TextTaskError("the encoder computed no token logits")
+            throw LSGError(.internal, "the encoder computed no token logits")
         }
         let count = encoding.ids.count
         let width = logits.count / max(count, 1)

@@ -1,4 +1,5 @@
 import JSON
+import LSGErrors
 
 /// special_tokens_map.json. transformers reads it only when tokenizer_config.json has no
 /// `added_tokens_decoder`; its tokens then override tokenizer_config.json's.
@@ -8,7 +9,7 @@ struct SpecialTokensMapFile: Sendable {
     let specialTokens: [SpecialTokenRole: TokenSetting<String>]
     let additionalSpecialTokens: TokenSetting<[String]>?
 
-    init(_ object: JSONObject, path: String) throws(TokenizerError) {
+    init(_ object: JSONObject, path: String) throws(LSGError) {
         (specialTokens, additionalSpecialTokens) = try AddedTokenObject.declaredTokens(
             in: object, file: path, element: AddedTokenObject.mapToken)
     }
@@ -23,10 +24,10 @@ struct AddedTokensFile: Sendable {
     /// (content, id) in file order.
     let entries: [(content: String, id: Int)]
 
-    init(_ object: JSONObject, path: String) throws(TokenizerError) {
-        entries = try object.map { (content, value) throws(TokenizerError) in
+    init(_ object: JSONObject, path: String) throws(LSGError) {
+        entries = try object.map { (content, value) throws(LSGError) in
             guard let id = value.intValue else {
-                throw TokenizerError(path, "\(content) has a JSON \(value.typeName) id, expected an integer")
+                throw LSGError(.malformed, file: path, "\(content) has a JSON \(value.typeName) id, expected an integer")
             }
             return (content, id)
         }

@@ -1,4 +1,5 @@
 import JSON
+import LSGErrors
 
 /// The vocabulary of a `tokenizers` model (WordPiece, BPE, Unigram, WordLevel): token to id, and
 /// the size `get_vocab_size()` reports, from which tokens added past the vocabulary are numbered.
@@ -27,13 +28,13 @@ struct ModelVocabulary: Sendable {
     }
 
     /// The `model` of a tokenizer.json.
-    init(tokenizerJSON model: JSONValue?, path: String) throws(TokenizerError) {
+    init(tokenizerJSON model: JSONValue?, path: String) throws(LSGError) {
         let origin = "tokenizer.json vocabulary"
         switch model?["vocab"] {
         case .object(let vocab)?:
             var map: [(String, Int)] = []
             for (token, id) in vocab {
-                guard let id = id.intValue else { throw TokenizerError(path, "model.vocab \(JSONValue.string(token).compactString()) has a JSON \(id.typeName) id, expected an integer") }
+                guard let id = id.intValue else { throw LSGError(.malformed, file: path, "model.vocab \(JSONValue.string(token).compactString()) has a JSON \(id.typeName) id, expected an integer") }
                 map.append((token, id))
             }
             self.init(map: map, origin: origin)
@@ -41,13 +42,13 @@ struct ModelVocabulary: Sendable {
             var list: [String] = []
             for (index, entry) in entries.enumerated() {
                 guard let token = entry.arrayValue?.first?.stringValue else {
-                    throw TokenizerError(path, "model.vocab[\(index)] is not a [piece, score] pair")
+                    throw LSGError(.malformed, file: path, "model.vocab[\(index)] is not a [piece, score] pair")
                 }
                 list.append(token)
             }
             self.init(list: list, origin: origin)
         default:
-            throw TokenizerError(path, "has no model.vocab (a map or a list of [piece, score])")
+            throw LSGError(.malformed, file: path, "has no model.vocab (a map or a list of [piece, score])")
         }
     }
 
@@ -85,14 +86,14 @@ struct ModelVocabulary: Sendable {
     /// AlbertConverter: the pieces as they are).
     /// A Unigram model keeps the list; a BPE model makes it a map. WORD and CHAR models are refused,
     /// as the converter refuses them.
-    init(sentencePiece model: SentencePieceModel, converter: SentencePieceConverter, path: String) throws(TokenizerError) {
+    init(sentencePiece model: SentencePieceModel, converter: SentencePieceConverter, path: String) throws(LSGError) {
         let list = converter.leadingTokens + model.pieces.dropFirst(converter.skippedPieces) + converter.trailingTokens
         let origin = "\(converter.fileName) via transformers' \(converter.className)"
         switch model.modelType {
         case .unigram: self.init(list: list, origin: origin)
         case .bpe: self.init(map: list.enumerated().map { ($1, $0) }, origin: origin)
         case .word, .char:
-            throw TokenizerError(path, "is a \(model.modelType == .word ? "WORD" : "CHAR") sentencepiece model, which transformers' \(converter.className) refuses (only Unigram and BPE convert)")
+            throw LSGError(.unsupported, file: path, "is a \(model.modelType == .word ? "WORD" : "CHAR") sentencepiece model, which transformers' \(converter.className) refuses (only Unigram and BPE convert)")
         }
     }
 }

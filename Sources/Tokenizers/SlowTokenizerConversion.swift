@@ -1,4 +1,5 @@
 import JSON
+import LSGErrors
 
 /// The tokenizer.json transformers 4.36.2's `convert_slow_tokenizer` builds from a slow
 /// tokenizer's files when there is no tokenizer.json: BertConverter (vocab.txt),
@@ -6,14 +7,14 @@ import JSON
 /// (sentencepiece.bpe.model), AlbertConverter (spiece.model); Unigram sentencepiece models only.
 enum SlowTokenizerConversion {
     static func tokenizerJSON(files: TokenizerDirectory, tokenizerClass: TokenizerClass, specialTokens: SpecialTokens,
-                              settings: TransformersSettings) throws(TokenizerError) -> JSONValue {
+                              settings: TransformersSettings) throws(LSGError) -> JSONValue {
         let kind = try tokenizerClass.requireSlowVocabulary(in: files)
         for name in kind.fileNames where !files.contains(name) {
-            throw TokenizerError(files.path(of: name), "is missing: with no tokenizer.json, transformers builds the tokenizer from \(kind.fileNames.joined(separator: " and ")), and cannot without it")
+            throw LSGError(.missingFile, file: files.path(of: name), "is missing: with no tokenizer.json, transformers builds the tokenizer from \(kind.fileNames.joined(separator: " and ")), and cannot without it")
         }
-        func special(_ role: SpecialTokenRole) throws(TokenizerError) -> (String, Int) {
+        func special(_ role: SpecialTokenRole) throws(LSGError) -> (String, Int) {
             guard let token = specialTokens.tokens[role], let id = token.id else {
-                throw TokenizerError(files.url.path, "has no \(role.key) with an id, which transformers' converter needs")
+                throw LSGError(.malformed, file: files.url.path, "has no \(role.key) with an id, which transformers' converter needs")
             }
             return (token.content, id)
         }
@@ -50,7 +51,7 @@ enum SlowTokenizerConversion {
             let path = files.path(of: converter.fileName)
             let model = try SentencePieceModel(try files.contents(of: converter.fileName), path: path)
             guard model.modelType == .unigram else {
-                throw TokenizerError(path, "is not a Unigram sentencepiece model; converting other models is not supported")
+                throw LSGError(.unsupported, file: path, "is not a Unigram sentencepiece model; converting other models is not supported")
             }
             return converter == .albert
                 ? try albert(model, settings: settings, special: special)
@@ -59,7 +60,7 @@ enum SlowTokenizerConversion {
     }
 
     /// CamembertConverter and XLMRobertaConverter: fixed leading tokens, `<mask>` appended, `<s> A </s></s> B </s>`.
-    private static func robertaStyle(_ model: SentencePieceModel, converter: SentencePieceConverter) throws(TokenizerError) -> JSONValue {
+    private static func robertaStyle(_ model: SentencePieceModel, converter: SentencePieceConverter) throws(LSGError) -> JSONValue {
         let leadingScores: [Double] = converter == .camembert ? [0, 0, 0, 0, -100] : [0, 0, 0, 0]
         var pieces: [JSONValue] = zip(converter.leadingTokens, leadingScores).map { .array([.string($0), .double($1)]) }
         for (piece, score) in zip(model.pieces, model.scores).dropFirst(converter.skippedPieces) {
@@ -85,8 +86,8 @@ enum SlowTokenizerConversion {
     /// after a digit), quotes normalized, accents stripped unless `keep_accents`, lowercased with
     /// `do_lower_case`, `[CLS] A [SEP] B [SEP]` with type ids.
     private static func albert(
-        _ model: SentencePieceModel, settings: TransformersSettings, special: (SpecialTokenRole) throws(TokenizerError) -> (String, Int)
-    ) throws(TokenizerError) -> JSONValue {
+        _ model: SentencePieceModel, settings: TransformersSettings, special: (SpecialTokenRole) throws(LSGError) -> (String, Int)
+    ) throws(LSGError) -> JSONValue {
         let pieces: [JSONValue] = zip(model.pieces, model.scores).map { piece, score in
             let scalars = Array(piece.unicodeScalars)
             // Python's str.isdigit: decimal and digit numeric types.

@@ -1,5 +1,6 @@
 import Foundation
 import JSON
+import LSGErrors
 
 /// The special tokens and their ids exactly as `AutoTokenizer.from_pretrained(directory)` (the
 /// fast tokenizer) reports them in transformers 4.36.2 with tokenizers 0.15:
@@ -34,7 +35,7 @@ public struct SpecialTokens: Sendable {
 
     /// Reads the tokenizer of `directory`; nil when no tokenizer class applies (no file names
     /// one and the model type has none). `modelConfig` is config.json's object.
-    public static func load(directory: URL, modelConfig: JSONObject) throws(TokenizerError) -> SpecialTokens? {
+    public static func load(directory: URL, modelConfig: JSONObject) throws(LSGError) -> SpecialTokens? {
         let files = TokenizerDirectory(url: directory)
         let config = try files.contains(TokenizerConfigFile.fileName)
             ? TokenizerConfigFile(try files.jsonObject(TokenizerConfigFile.fileName), path: files.path(of: TokenizerConfigFile.fileName))
@@ -51,7 +52,7 @@ public struct SpecialTokens: Sendable {
         return try SpecialTokens(files: files, config: config, tokenizerClass: tokenizerClass)
     }
 
-    init(files: TokenizerDirectory, config: TokenizerConfigFile?, tokenizerClass: TokenizerClass) throws(TokenizerError) {
+    init(files: TokenizerDirectory, config: TokenizerConfigFile?, tokenizerClass: TokenizerClass) throws(LSGError) {
         self.tokenizerClass = tokenizerClass
 
         // 2. Declared tokens.
@@ -90,7 +91,7 @@ public struct SpecialTokens: Sendable {
             vocabulary = AddedVocabulary(model: try ModelVocabulary(tokenizerJSON: json["model"], path: path))
             for (index, entry) in (json["added_tokens"]?.arrayValue ?? []).enumerated() {
                 guard let content = entry["content"]?.stringValue else {
-                    throw TokenizerError(path, "added_tokens[\(index)] has no \"content\" string")
+                    throw LSGError(.malformed, file: path, "added_tokens[\(index)] has no \"content\" string")
                 }
                 vocabulary.add(content, origin: "tokenizer.json added_tokens")
                 if let id = entry["id"]?.intValue { recordedAddedTokens.append((id, content)) }
@@ -139,28 +140,27 @@ public struct SpecialTokens: Sendable {
 
     /// The tokenizer.json transformers opens: the directory's, unless tokenizer_config.json's
     /// `tokenizer_file` is null (none) or names another path (which transformers opens as it is).
-    static func tokenizerFile(files: TokenizerDirectory, setting: TokenizerConfigFile.TokenizerFileSetting) throws(TokenizerError) -> URL? {
+    static func tokenizerFile(files: TokenizerDirectory, setting: TokenizerConfigFile.TokenizerFileSetting) throws(LSGError) -> URL? {
         switch setting {
         case .null: return nil
         case .absent: return files.contains("tokenizer.json") ? files.url.appendingPathComponent("tokenizer.json") : nil
         case .path(let path):
             let url = URL(fileURLWithPath: path)
             guard FileManager.default.fileExists(atPath: url.path) else {
-                throw TokenizerError(files.path(of: TokenizerConfigFile.fileName),
-                                     "tokenizer_file names \(path), which does not exist (transformers opens that path too, and fails)")
+                throw LSGError(.missingFile, file: files.path(of: TokenizerConfigFile.fileName), "tokenizer_file names \(path), which does not exist (transformers opens that path too, and fails)")
             }
             return url
         }
     }
 
-    static func loadJSON(_ url: URL) throws(TokenizerError) -> JSONValue {
+    static func loadJSON(_ url: URL) throws(LSGError) -> JSONValue {
         try TokenizerDirectory(url: url.deletingLastPathComponent()).json(url.lastPathComponent)
     }
 
     /// The vocabulary transformers converts from the slow tokenizer's files.
-    static func slowVocabulary(_ kind: SlowVocabulary, files: TokenizerDirectory) throws(TokenizerError) -> ModelVocabulary {
+    static func slowVocabulary(_ kind: SlowVocabulary, files: TokenizerDirectory) throws(LSGError) -> ModelVocabulary {
         for name in kind.fileNames where !files.contains(name) {
-            throw TokenizerError(files.path(of: name), "is missing: with no tokenizer.json, transformers builds the tokenizer from \(kind.fileNames.joined(separator: " and ")), and cannot without it")
+            throw LSGError(.missingFile, file: files.path(of: name), "is missing: with no tokenizer.json, transformers builds the tokenizer from \(kind.fileNames.joined(separator: " and ")), and cannot without it")
         }
         switch kind {
         case .sentencePiece(let converter):
@@ -171,7 +171,7 @@ public struct SpecialTokens: Sendable {
             let path = files.path(of: "vocab.json")
             var map: [(String, Int)] = []
             for (token, id) in try files.jsonObject("vocab.json") {
-                guard let id = id.intValue else { throw TokenizerError(path, "\(JSONValue.string(token).compactString()) has a JSON \(id.typeName) id, expected an integer") }
+                guard let id = id.intValue else { throw LSGError(.malformed, file: path, "\(JSONValue.string(token).compactString()) has a JSON \(id.typeName) id, expected an integer") }
                 map.append((token, id))
             }
             return ModelVocabulary(map: map, origin: "vocab.json")

@@ -1,5 +1,6 @@
 import Foundation
 import JSON
+import LSGErrors
 import Parallel
 
 /// A tokenizer exactly as transformers 4.36.2's `AutoTokenizer.from_pretrained(directory)` (the
@@ -17,17 +18,17 @@ public final class Tokenizer: Sendable {
     /// The model directory, which errors about a call name.
     let directoryPath: String
 
-    public init(directory: URL) throws(TokenizerError) {
+    public init(directory: URL) throws(LSGError) {
         let files = TokenizerDirectory(url: directory)
         let modelConfig = FileManager.default.fileExists(atPath: directory.appendingPathComponent("config.json").path)
             ? try files.jsonObject("config.json") : JSONObject()
         guard let specialTokens = try SpecialTokens.load(directory: directory, modelConfig: modelConfig) else {
-            throw TokenizerError(directory.path, "names no tokenizer class (tokenizer_config.json tokenizer_class or config.json model_type)")
+            throw LSGError(.malformed, file: directory.path, "names no tokenizer class (tokenizer_config.json tokenizer_class or config.json model_type)")
         }
         let configPath = files.path(of: TokenizerConfigFile.fileName)
         let configObject = files.contains(TokenizerConfigFile.fileName) ? try files.jsonObject(TokenizerConfigFile.fileName) : nil
         let settings = try TransformersSettings(config: configObject, path: configPath)
-        let config = try configObject.map { object throws(TokenizerError) in try TokenizerConfigFile(object, path: configPath) }
+        let config = try configObject.map { object throws(LSGError) in try TokenizerConfigFile(object, path: configPath) }
         let tokenizerClass = specialTokens.tokenizerClass
 
         var pipeline: TokenizerPipeline
@@ -59,25 +60,25 @@ public final class Tokenizer: Sendable {
     public func id(forToken token: String) -> Int? { pipeline.id(of: token) }
 
     /// One text, or a pair, without truncation or padding.
-    public func encode(_ text: String, pair: String? = nil, addSpecialTokens: Bool = true) throws(TokenizerError) -> Encoding {
+    public func encode(_ text: String, pair: String? = nil, addSpecialTokens: Bool = true) throws(LSGError) -> Encoding {
         try encode(text, pair: pair, addSpecialTokens: addSpecialTokens, maxLength: nil)
     }
 
-    func encode(_ text: String, pair: String?, addSpecialTokens: Bool, maxLength: Int?) throws(TokenizerError) -> Encoding {
+    func encode(_ text: String, pair: String?, addSpecialTokens: Bool, maxLength: Int?) throws(LSGError) -> Encoding {
         let first = try pipeline.encodeText(text)
-        let second = try pair.map { text throws(TokenizerError) in try pipeline.encodeText(text) }
+        let second = try pair.map { text throws(LSGError) in try pipeline.encodeText(text) }
         return pipeline.postProcess(first, second, addSpecialTokens: addSpecialTokens, maxLength: maxLength)
     }
 
     /// Several texts (with `pairs`, one second text each), truncated and padded as `options`
     /// say; the texts are spread over the machine's cores.
-    public func encode(batch texts: [String], pairs: [String]? = nil, options: TokenizeOptions) throws(TokenizerError) -> [Encoding] {
+    public func encode(batch texts: [String], pairs: [String]? = nil, options: TokenizeOptions) throws(LSGError) -> [Encoding] {
         if let pairs, pairs.count != texts.count {
-            throw TokenizerError(directoryPath, "\(pairs.count) second texts given for \(texts.count) texts")
+            throw LSGError(.invalidInput, file: directoryPath, "\(pairs.count) second texts given for \(texts.count) texts")
         }
         let maxLength = options.maxLength ?? modelMaxLength
         if options.truncation && maxLength == nil {
-            throw TokenizerError(directoryPath, "truncation needs a maximum length, and the tokenizer has no model_max_length")
+            throw LSGError(.invalidOption, file: directoryPath, "truncation needs a maximum length, and the tokenizer has no model_max_length")
         }
         let truncation = options.truncation ? maxLength : nil
         var encodings: [Encoding]
@@ -85,10 +86,10 @@ public final class Tokenizer: Sendable {
             encodings = try Parallel().map(texts.count) { index in
                 try self.encode(texts[index], pair: pairs?[index], addSpecialTokens: options.addSpecialTokens, maxLength: truncation)
             }
-        } catch let error as TokenizerError {
+        } catch let error as LSGError {
             throw error
         } catch {
-            throw TokenizerError(directoryPath, "\(error)")
+            throw LSGError(.internal, file: directoryPath, "\(error)")
         }
         var target: Int?
         switch options.padding {
@@ -96,14 +97,14 @@ public final class Tokenizer: Sendable {
         case .longest: target = encodings.map(\.count).max() ?? 0
         case .maxLength:
             guard let maxLength else {
-                throw TokenizerError(directoryPath, "padding to max_length needs a maximum length, and the tokenizer has no model_max_length")
+                throw LSGError(.invalidOption, file: directoryPath, "padding to max_length needs a maximum length, and the tokenizer has no model_max_length")
             }
             target = maxLength
         }
         if var length = target {
             if let multiple = options.padToMultipleOf, multiple > 0, length % multiple != 0 { length += multiple - length % multiple }
             guard let padID = specialTokens.id(.pad), let padToken = specialTokens.tokens[.pad]?.content else {
-                throw TokenizerError(directoryPath, "padding needs a pad token, and the tokenizer has none")
+                throw LSGError(.invalidOption, file: directoryPath, "padding needs a pad token, and the tokenizer has none")
             }
             for index in encodings.indices { encodings[index].pad(to: length, id: padID, token: padToken, left: settings.padLeft) }
         }

@@ -1,3 +1,5 @@
+import LSGErrors
+
 /// The transformers fast tokenizer classes of the supported families (transformers 4.36.2).
 public enum TokenizerClass: String, CaseIterable, Sendable, Hashable {
     case camembert = "CamembertTokenizerFast"
@@ -41,11 +43,11 @@ public enum TokenizerClass: String, CaseIterable, Sendable, Hashable {
     /// when nothing names a class and the model type has none here; a named class that is not
     /// one of these is an error (transformers would load a tokenizer this port does not know).
     static func resolve(tokenizerConfigClass: String?, modelConfigClass: String?, modelType: String?,
-                        configPath: String) throws(TokenizerError) -> TokenizerClass? {
+                        configPath: String) throws(LSGError) -> TokenizerClass? {
         if let name = tokenizerConfigClass ?? modelConfigClass {
             guard let named = TokenizerClass(className: name) else {
                 let file = tokenizerConfigClass != nil ? configPath : "config.json"
-                throw TokenizerError(file, "tokenizer_class \(name) is not one of the supported tokenizers ("
+                throw LSGError(.unsupported, file: file, "tokenizer_class \(name) is not one of the supported tokenizers ("
                                      + allCases.map(\.rawValue).joined(separator: ", ") + ")")
             }
             return named
@@ -87,9 +89,9 @@ public enum TokenizerClass: String, CaseIterable, Sendable, Hashable {
     }
 
     /// The slow vocabulary, or the error transformers would not give but this port does.
-    func requireSlowVocabulary(in files: TokenizerDirectory) throws(TokenizerError) -> SlowVocabulary {
+    func requireSlowVocabulary(in files: TokenizerDirectory) throws(LSGError) -> SlowVocabulary {
         guard let slowVocabulary else {
-            throw TokenizerError(files.path(of: "tokenizer.json"), "is missing: building a \(rawValue) from its sentencepiece file is not supported here (transformers can); save the tokenizer with tokenizer.json")
+            throw LSGError(.missingFile, file: files.path(of: "tokenizer.json"), "is missing: building a \(rawValue) from its sentencepiece file is not supported here (transformers can); save the tokenizer with tokenizer.json")
         }
         return slowVocabulary
     }

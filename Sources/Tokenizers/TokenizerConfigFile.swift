@@ -1,4 +1,5 @@
 import JSON
+import LSGErrors
 
 /// A key of a tokenizer file that is either set or null. Null leaves the token unset: the
 /// class default does not apply.
@@ -29,37 +30,37 @@ struct TokenizerConfigFile: Sendable {
     let specialTokens: [SpecialTokenRole: TokenSetting<String>]
     let additionalSpecialTokens: TokenSetting<[String]>?
 
-    init(_ object: JSONObject, path: String) throws(TokenizerError) {
+    init(_ object: JSONObject, path: String) throws(LSGError) {
         self.path = path
         switch object["tokenizer_class"] {
         case nil, .null?: tokenizerClass = nil
         case .string(let name)?: tokenizerClass = name
-        case let value?: throw TokenizerError(path, "tokenizer_class is a JSON \(value.typeName), expected a string")
+        case let value?: throw LSGError(.malformed, file: path, "tokenizer_class is a JSON \(value.typeName), expected a string")
         }
         switch object["tokenizer_file"] {
         case nil: tokenizerFile = .absent
         case .null?: tokenizerFile = .null
         case .string(let file)?: tokenizerFile = .path(file)
-        case let value?: throw TokenizerError(path, "tokenizer_file is a JSON \(value.typeName), expected a string or null")
+        case let value?: throw LSGError(.malformed, file: path, "tokenizer_file is a JSON \(value.typeName), expected a string or null")
         }
-        addedTokensDecoder = try object["added_tokens_decoder"].map { value throws(TokenizerError) in try Self.decoder(value, path: path) }
+        addedTokensDecoder = try object["added_tokens_decoder"].map { value throws(LSGError) in try Self.decoder(value, path: path) }
         (specialTokens, additionalSpecialTokens) = try AddedTokenObject.declaredTokens(
             in: object, file: path, element: AddedTokenObject.configToken)
     }
 
     /// `added_tokens_decoder`: an object from ids (decimal strings, as Python's `int()` reads
     /// them) to AddedToken objects.
-    private static func decoder(_ value: JSONValue, path: String) throws(TokenizerError) -> [(id: Int, content: String)] {
+    private static func decoder(_ value: JSONValue, path: String) throws(LSGError) -> [(id: Int, content: String)] {
         guard let object = value.objectValue else {
-            throw TokenizerError(path, "added_tokens_decoder is a JSON \(value.typeName), expected an object")
+            throw LSGError(.malformed, file: path, "added_tokens_decoder is a JSON \(value.typeName), expected an object")
         }
         var entries: [(id: Int, content: String)] = []
         for (key, entry) in object {
             guard let id = Int(key.trimmingCharacters(in: .whitespaces)) else {
-                throw TokenizerError(path, "added_tokens_decoder key \"\(key)\" is not an integer")
+                throw LSGError(.malformed, file: path, "added_tokens_decoder key \"\(key)\" is not an integer")
             }
             guard let token = entry.objectValue else {
-                throw TokenizerError(path, "added_tokens_decoder[\(key)] is a JSON \(entry.typeName), expected an AddedToken object")
+                throw LSGError(.malformed, file: path, "added_tokens_decoder[\(key)] is a JSON \(entry.typeName), expected an AddedToken object")
             }
             entries.append((id, try AddedTokenObject.content(of: token, file: path, key: "added_tokens_decoder[\(key)]")))
         }

@@ -1,6 +1,7 @@
 import FileIO
 import Foundation
 import JSON
+import LSGErrors
 import SafeTensors
 
 /// The tokenizer files of a model directory: which are present, and reading them whole within
@@ -27,40 +28,32 @@ public struct TokenizerDirectory: Sendable {
     public func path(of name: String) -> String { url.appendingPathComponent(name).path }
 
     /// The bytes of one file, read whole.
-    public func contents(of name: String) throws(TokenizerError) -> Data {
-        do {
-            return try RegularFile.contents(of: url.appendingPathComponent(name), maxBytes: FileLimits.maxJSONFileBytes)
-        } catch {
-            throw TokenizerError(error.file, error.problem)
-        }
+    public func contents(of name: String) throws(LSGError) -> Data {
+        try RegularFile.contents(of: url.appendingPathComponent(name), maxBytes: FileLimits.maxJSONFileBytes)
     }
 
     /// A JSON file parsed as Python's `json` reads it.
-    public func json(_ name: String) throws(TokenizerError) -> JSONValue {
+    public func json(_ name: String) throws(LSGError) -> JSONValue {
         do {
             return try JSONValue.load(contentsOf: url.appendingPathComponent(name))
-        } catch let error as SafeTensorsError {
-            throw TokenizerError(error.file, error.problem)
+        } catch let error as LSGError {
+            throw error
         } catch {
-            throw TokenizerError(path(of: name), "\(error)")
+            throw LSGError(.malformed, file: path(of: name), "\(error)")
         }
     }
 
     /// A JSON file that must hold an object.
-    func jsonObject(_ name: String) throws(TokenizerError) -> JSONObject {
+    func jsonObject(_ name: String) throws(LSGError) -> JSONObject {
         let value = try json(name)
         guard let object = value.objectValue else {
-            throw TokenizerError(path(of: name), "is a JSON \(value.typeName), expected an object")
+            throw LSGError(.malformed, file: path(of: name), "is a JSON \(value.typeName), expected an object")
         }
         return object
     }
 
     /// A text file, which must be UTF-8.
-    func text(_ name: String) throws(TokenizerError) -> String {
-        do {
-            return try RegularFile.text(of: url.appendingPathComponent(name), maxBytes: FileLimits.maxJSONFileBytes)
-        } catch {
-            throw TokenizerError(error.file, error.problem)
-        }
+    func text(_ name: String) throws(LSGError) -> String {
+        try RegularFile.text(of: url.appendingPathComponent(name), maxBytes: FileLimits.maxJSONFileBytes)
     }
 }

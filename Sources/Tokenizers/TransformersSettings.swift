@@ -1,5 +1,6 @@
 import Foundation
 import JSON
+import LSGErrors
 
 /// What transformers 4.36.2's fast tokenizer classes take from tokenizer_config.json beyond the
 /// special tokens: lengths, padding side, decoding cleanup, the constructor options that
@@ -21,17 +22,17 @@ struct TransformersSettings: Sendable {
     /// `added_tokens_decoder`, in id order.
     var addedTokens: [AddedToken]?
 
-    init(config: JSONObject?, path: String) throws(TokenizerError) {
+    init(config: JSONObject?, path: String) throws(LSGError) {
         guard let config else { return }
-        func bool(_ key: String) throws(TokenizerError) -> Bool? {
+        func bool(_ key: String) throws(LSGError) -> Bool? {
             guard let value = config[key], !value.isNull else { return nil }
-            guard let bool = value.boolValue else { throw TokenizerError(path, "\(key) is a JSON \(value.typeName), expected a boolean") }
+            guard let bool = value.boolValue else { throw LSGError(.malformed, file: path, "\(key) is a JSON \(value.typeName), expected a boolean") }
             return bool
         }
         if let length = config["model_max_length"]?.doubleValue, length < Self.noLimit, length >= 0 { modelMaxLength = Int(length) }
         if let side = config["padding_side"] {
             guard let name = side.stringValue, name == "left" || name == "right" else {
-                throw TokenizerError(path, "padding_side is \(side.compactString()), expected \"left\" or \"right\"")
+                throw LSGError(.malformed, file: path, "padding_side is \(side.compactString()), expected \"left\" or \"right\"")
             }
             padLeft = name == "left"
         }

@@ -1,17 +1,12 @@
 import CZstd
 import Foundation
+import LSGErrors
 
-/// A zstd failure, described in one line.
-public struct ZstdError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-
-    public init(_ description: String) {
-        self.description = description
-    }
-
-    static func check(_ code: Int, _ context: String) throws -> Int {
+extension LSGError {
+    /// `code`, or the zstd error it stands for, described after `context`.
+    static func checkZstd(_ code: Int, _ context: String) throws -> Int {
         if ZSTD_isError(code) != 0 {
-            throw ZstdError("\(context): \(String(cString: ZSTD_getErrorName(code)))")
+            throw LSGError(.malformed, "\(context): \(String(cString: ZSTD_getErrorName(code)))")
         }
         return code
     }
@@ -25,15 +20,15 @@ public final class ZstdCompressor {
     /// `contentSize`, when known, is written into the frame header (readers may require it to
     /// bound their memory before decompressing); the input must then be exactly that long.
     public init(level: Int32 = 19, contentSize: Int? = nil) throws {
-        guard let stream = ZSTD_createCCtx() else { throw ZstdError("cannot allocate a zstd compression context") }
+        guard let stream = ZSTD_createCCtx() else { throw LSGError(.internal, "cannot allocate a zstd compression context") }
         self.stream = stream
         self.output = [UInt8](repeating: 0, count: ZSTD_CStreamOutSize())
-        _ = try ZstdError.check(ZSTD_CCtx_setParameter(stream, ZSTD_c_compressionLevel, level), "zstd level \(level)")
+        _ = try LSGError.checkZstd(ZSTD_CCtx_setParameter(stream, ZSTD_c_compressionLevel, level), "zstd level \(level)")
         if let contentSize {
-            _ = try ZstdError.check(ZSTD_CCtx_setPledgedSrcSize(stream, UInt64(contentSize)), "zstd content size")
+            _ = try LSGError.checkZstd(ZSTD_CCtx_setPledgedSrcSize(stream, UInt64(contentSize)), "zstd content size")
         }
         // A fixed single-threaded configuration keeps the compressed bytes identical from run to run.
-        _ = try ZstdError.check(ZSTD_CCtx_setParameter(stream, ZSTD_c_checksumFlag, 1), "zstd checksum flag")
+        _ = try LSGError.checkZstd(ZSTD_CCtx_setParameter(stream, ZSTD_c_checksumFlag, 1), "zstd checksum flag")
     }
 
     deinit { ZSTD_freeCCtx(stream) }
@@ -58,7 +53,7 @@ public final class ZstdCompressor {
         while true {
             let (remaining, produced) = try output.withUnsafeMutableBytes { out -> (Int, Int) in
                 var outBuffer = ZSTD_outBuffer(dst: out.baseAddress, size: capacity, pos: 0)
-                let remaining = try ZstdError.check(
+                let remaining = try LSGError.checkZstd(
                     ZSTD_compressStream2(stream, &outBuffer, &inBuffer, directive), "zstd compression")
                 return (remaining, outBuffer.pos)
             }
@@ -81,7 +76,7 @@ public final class ZstdDecompressor {
 
     /// `maxOutputBytes` bounds the decompressed size, so a hostile file cannot exhaust memory or disk.
     public init(maxOutputBytes: Int = Int.max) throws {
-        guard let stream = ZSTD_createDCtx() else { throw ZstdError("cannot allocate a zstd decompression context") }
+        guard let stream = ZSTD_createDCtx() else { throw LSGError(.internal, "cannot allocate a zstd decompression context") }
         self.stream = stream
         self.output = [UInt8](repeating: 0, count: ZSTD_DStreamOutSize())
         self.maxOutputBytes = maxOutputBytes
@@ -95,13 +90,13 @@ public final class ZstdDecompressor {
         while true {
             let (hint, produced) = try output.withUnsafeMutableBytes { out -> (Int, Int) in
                 var outBuffer = ZSTD_outBuffer(dst: out.baseAddress, size: capacity, pos: 0)
-                let hint = try ZstdError.check(ZSTD_decompressStream(stream, &outBuffer, &inBuffer), "corrupt zstd data")
+                let hint = try LSGError.checkZstd(ZSTD_decompressStream(stream, &outBuffer, &inBuffer), "corrupt zstd data")
                 return (hint, outBuffer.pos)
             }
             frameComplete = hint == 0
             totalOutput += produced
             if totalOutput > maxOutputBytes {
-                throw ZstdError("decompressed data exceeds the limit of \(maxOutputBytes) bytes")
+                throw LSGError(.limitExceeded, "decompressed data exceeds the limit of \(maxOutputBytes) bytes")
             }
             if produced > 0 {
                 try output.withUnsafeBytes { try sink(UnsafeRawBufferPointer(rebasing: $0[0..<produced])) }
@@ -112,7 +107,7 @@ public final class ZstdDecompressor {
 
     /// Throws when the input ended in the middle of a frame (a truncated file).
     public func finish() throws {
-        if !frameComplete { throw ZstdError("truncated zstd data (the frame does not end)") }
+        if !frameComplete { throw LSGError(.malformed, "truncated zstd data (the frame does not end)") }
     }
 }
 
@@ -131,7 +126,7 @@ public enum Zstd {
         let decompressor = try ZstdDecompressor(maxOutputBytes: maxOutputBytes)
         var result = Data()
         try data.withUnsafeBytes { bytes in
-            if bytes.isEmpty { throw ZstdError("empty input is not zstd data") }
+            if bytes.isEmpty { throw LSGError(.malformed, "empty input is not zstd data") }
             try decompressor.decompress(bytes) { result.append(contentsOf: $0) }
         }
         try decompressor.finish()
@@ -144,12 +139,12 @@ public enum Zstd {
         do {
             compressed = try Data(contentsOf: url, options: .alwaysMapped)
         } catch {
-            throw ZstdError("\(url.path): cannot read (\(error.localizedDescription))")
+            throw LSGError(.io, "\(url.path): cannot read (\(error.localizedDescription))")
         }
         do {
             return try decompress(compressed, maxOutputBytes: maxOutputBytes)
-        } catch let error as ZstdError {
-            throw ZstdError("\(url.path): \(error.description)")
+        } catch let error as LSGError {
+            throw LSGError(error.kind, "\(url.path): \(error.description)")
         }
     }
 
@@ -159,7 +154,7 @@ public enum Zstd {
         do {
             try compressed.write(to: url, options: .atomic)
         } catch {
-            throw ZstdError("\(url.path): cannot write (\(error.localizedDescription))")
+            throw LSGError(.io, "\(url.path): cannot write (\(error.localizedDescription))")
         }
     }
 }

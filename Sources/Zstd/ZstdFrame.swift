@@ -1,5 +1,6 @@
 import CZstd
 import Foundation
+import LSGErrors
 
 extension Zstd {
     /// The decompressed size that `data` declares: it must be exactly one zstd frame whose header
@@ -8,19 +9,19 @@ extension Zstd {
     public static func declaredContentSize(of data: Data) throws -> Int {
         try data.withUnsafeBytes { bytes in
             let size = ZSTD_getFrameContentSize(bytes.baseAddress, bytes.count)
-            if size == ZSTD_CONTENTSIZE_ERROR { throw ZstdError("not zstd data (no valid frame header)") }
+            if size == ZSTD_CONTENTSIZE_ERROR { throw LSGError(.malformed, "not zstd data (no valid frame header)") }
             if size == ZSTD_CONTENTSIZE_UNKNOWN {
-                throw ZstdError("the zstd frame does not declare its content size")
+                throw LSGError(.malformed, "the zstd frame does not declare its content size")
             }
             let frameBytes = ZSTD_findFrameCompressedSize(bytes.baseAddress, bytes.count)
             if ZSTD_isError(frameBytes) != 0 {
-                throw ZstdError("corrupt zstd data: \(String(cString: ZSTD_getErrorName(frameBytes)))")
+                throw LSGError(.malformed, "corrupt zstd data: \(String(cString: ZSTD_getErrorName(frameBytes)))")
             }
             guard frameBytes == bytes.count else {
-                throw ZstdError("\(bytes.count - frameBytes) bytes follow the zstd frame (only one frame is read)")
+                throw LSGError(.malformed, "\(bytes.count - frameBytes) bytes follow the zstd frame (only one frame is read)")
             }
             guard let exact = Int(exactly: size) else {
-                throw ZstdError("the zstd frame declares \(size) bytes, more than this machine can address")
+                throw LSGError(.limitExceeded, "the zstd frame declares \(size) bytes, more than this machine can address")
             }
             return exact
         }
@@ -29,7 +30,7 @@ extension Zstd {
     /// The first `count` decompressed bytes of `data` (fewer when the content is shorter), without
     /// decompressing the rest.
     public static func decompressPrefix(_ data: Data, count: Int) throws -> Data {
-        guard let stream = ZSTD_createDCtx() else { throw ZstdError("cannot allocate a zstd decompression context") }
+        guard let stream = ZSTD_createDCtx() else { throw LSGError(.internal, "cannot allocate a zstd decompression context") }
         defer { ZSTD_freeDCtx(stream) }
         var prefix = Data(count: count)
         let produced = try data.withUnsafeBytes { input in
@@ -37,7 +38,7 @@ extension Zstd {
                 var inBuffer = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)
                 var outBuffer = ZSTD_outBuffer(dst: output.baseAddress, size: count, pos: 0)
                 while outBuffer.pos < count && inBuffer.pos < inBuffer.size {
-                    let hint = try ZstdError.check(ZSTD_decompressStream(stream, &outBuffer, &inBuffer), "corrupt zstd data")
+                    let hint = try LSGError.checkZstd(ZSTD_decompressStream(stream, &outBuffer, &inBuffer), "corrupt zstd data")
                     if hint == 0 { break }  // the frame ended
                 }
                 return outBuffer.pos

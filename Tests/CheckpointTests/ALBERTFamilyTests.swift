@@ -1,6 +1,7 @@
 import Checkpoint
 import Foundation
 import JSON
+import LSGErrors
 import SafeTensors
 import Testing
 
@@ -67,7 +68,7 @@ struct ALBERTFamilyTests {
         let tooDeep = LayerSharing(hiddenLayers: 3, groups: 2, layersPerGroup: 2)
         #expect(tooDeep.problem == "2 layer groups of 2 layers cannot serve 3 hidden layers (each group serves 1)")
         let bad = try JSONValue.parse(Data(#"{"model_type": "albert", "inner_group_num": 0}"#.utf8))
-        let error = #expect(throws: CheckpointError.self) { try ModelConfig(json: bad, name: "config.json") }
+        let error = #expect(throws: LSGError.self) { try ModelConfig(json: bad, name: "config.json") }
         #expect(error?.description == "config.json: \"inner_group_num\" is a JSON integer, expected a positive integer")
     }
 

@@ -1,6 +1,7 @@
 import Checkpoint
 import Foundation
 import JSON
+import LSGErrors
 import SafeTensors
 import Testing
 
@@ -61,14 +62,16 @@ struct ModelConfigTests {
             (#"{"block_size": 1.5}"#, "\"block_size\" is a JSON number, expected an integer"),
             (#"{"architectures": [1]}"#, "\"architectures\" is a JSON array, expected a list of class names"),
         ] {
-            let error = #expect(throws: CheckpointError.self) { try ModelConfig(json: try JSONValue.parse(json), name: "x/config.json") }
+            let error = #expect(throws: LSGError.self) { try ModelConfig(json: try JSONValue.parse(json), name: "x/config.json") }
             #expect(error?.description == "x/config.json: \(fragment)")
+            #expect(error?.kind == .malformed)
+            #expect(error?.subject == "x/config.json")
         }
         let scratch = try scratchDirectory()
         defer { try? FileManager.default.removeItem(at: scratch) }
         let url = scratch.appendingPathComponent("config.json")
         try Data("{\"a\": 1, \"a\": [2}".utf8).write(to: url)
-        let error = #expect(throws: CheckpointError.self) { try ModelConfig.load(from: url) }
+        let error = #expect(throws: LSGError.self) { try ModelConfig.load(from: url) }
         #expect(error?.description.hasPrefix(url.path + ": ") == true)
     }
 
@@ -197,7 +200,8 @@ struct ModelLocatorTests {
         let scratch = try scratchDirectory()
         defer { try? FileManager.default.removeItem(at: scratch) }
         let locator = ModelLocator(environment: ["HF_HUB_CACHE": scratch.path], currentDirectory: scratch)
-        let error = #expect(throws: CheckpointError.self) { try locator.resolve("org/missing") }
+        let error = #expect(throws: LSGError.self) { try locator.resolve("org/missing") }
+        #expect(error?.kind == .missingFile)
         let message = error?.description ?? ""
         #expect(message.contains(scratch.appendingPathComponent("org/missing").path))
         #expect(message.contains(scratch.appendingPathComponent("models--org--missing").path))
@@ -232,7 +236,7 @@ struct TensorStoreTests {
         let scratch = try scratchDirectory()
         defer { try? FileManager.default.removeItem(at: scratch) }
         try Data("{}".utf8).write(to: scratch.appendingPathComponent("config.json"))
-        let error = #expect(throws: CheckpointError.self) { try TensorStore(directory: scratch) }
+        let error = #expect(throws: LSGError.self) { try TensorStore(directory: scratch) }
         #expect(error?.description.hasPrefix("\(scratch.path): no model.safetensors") == true, "\(String(describing: error))")
         #expect(error?.description.contains("\n") == false)
     }

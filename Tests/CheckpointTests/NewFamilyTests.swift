@@ -1,6 +1,7 @@
 import Checkpoint
 import Foundation
 import JSON
+import LSGErrors
 import SafeTensors
 import Testing
 
@@ -83,7 +84,7 @@ struct NewFamilyTests {
         #expect(changed["hidden_size"] == nil && changed["hidden_act"] == nil)
 
         let bad = try JSONValue.parse(Data(#"{"model_type": "distilbert", "n_heads": "two"}"#.utf8))
-        let error = #expect(throws: CheckpointError.self) { try ModelConfig(json: bad, name: "config.json") }
+        let error = #expect(throws: LSGError.self) { try ModelConfig(json: bad, name: "config.json") }
         #expect(error?.description == "config.json: \"n_heads\" is a JSON string, expected a positive integer")
     }
 

@@ -1,6 +1,7 @@
 import Checkpoint
 import Foundation
 import JSON
+import LSGErrors
 import Testing
 
 @testable import Checkpoint
@@ -42,7 +43,7 @@ struct TransformersConfigTests {
             (#"{"label2id": "x"}"#, "Argument label2id should be a dictionary"),
             (#"{"id2label": {"one": "x"}}"#, "\"id2label\" key \"one\" is not an integer"),
         ] {
-            let error = #expect(throws: TransformersConfigError.self) { _ = try saved(text) }
+            let error = #expect(throws: LSGError.self) { _ = try saved(text) }
             #expect(error?.problem.contains(fragment) == true, "\(text): \(String(describing: error?.problem))")
         }
     }

@@ -1,6 +1,7 @@
 import Checkpoint
 import Foundation
 import Hub
+import LSGErrors
 import Testing
 import TestSupport
 
@@ -22,10 +23,10 @@ import TestSupport
         #expect(byCommit.directory == downloaded.directory)
         #expect(byCommit.origin == .huggingFaceCache)
         #expect(byCommit.revision == hub.commit)
-        #expect(throws: CheckpointError.self) { try locator("v1").resolve(repositoryName) }
+        #expect(throws: LSGError.self) { try locator("v1").resolve(repositoryName) }
 
         try Data("../../elsewhere".utf8).write(to: sandbox.repository().appendingPathComponent("refs/main"))
-        let error = #expect(throws: CheckpointError.self) { try locator("main").resolve(repositoryName) }
+        let error = #expect(throws: LSGError.self) { try locator("main").resolve(repositoryName) }
         #expect(error?.problem == "does not hold a commit hash")
         // With the downloader, a broken ref is replaced by a fresh download.
         let fresh = try FakeHub(repository: repositoryName, directory: fixture)

@@ -1,6 +1,7 @@
 import Checkpoint
 import Foundation
 import Hub
+import LSGErrors
 import Testing
 import TestSupport
 
@@ -150,7 +151,9 @@ import TestSupport
         }
         defer { hub.stop() }
 
-        let message = try #require(errorMessage { _ = try sandbox.fetch(from: hub.endpoint) })
+        let error = #expect(throws: LSGError.self) { _ = try sandbox.fetch(from: hub.endpoint) }
+        #expect(error?.kind == .network)
+        let message = error?.description ?? ""
         #expect(message.contains("sha256 mismatch"))
         #expect(!message.contains("\n"))
         let paths = sandbox.allPaths()
@@ -277,7 +280,9 @@ import TestSupport
         let endpoint = hub.endpoint
         hub.stop()
         let start = Date()
-        let message = try #require(errorMessage { _ = try sandbox.fetch(from: endpoint) })
+        let error = #expect(throws: LSGError.self) { _ = try sandbox.fetch(from: endpoint) }
+        #expect(error?.kind == .network)
+        let message = error?.description ?? ""
         #expect(message.contains("request failed"))
         #expect(!message.contains("\n"))
         // A refused connection is an answer: no retrying until the 30 s connect timeout.

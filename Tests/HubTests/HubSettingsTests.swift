@@ -1,6 +1,7 @@
 import Checkpoint
 import Foundation
 import Hub
+import LSGErrors
 import Testing
 import TestSupport
 
@@ -33,7 +34,7 @@ import TestSupport
         let locator = ModelLocator(environment: ["HF_HUB_CACHE": scratch.file("cache").path], currentDirectory: scratch.url,
                                    fetcher: HubDownloader(environment: ["HF_ENDPOINT": "ftp://mirror"], progress: .silent))
         #expect(try locator.resolve(goldenDirectory.appendingPathComponent("fixtures/camembert-tiny").path).origin == .localDirectory)
-        #expect(throws: CheckpointError.self) { try locator.resolve("org/model") }
+        #expect(throws: LSGError.self) { try locator.resolve("org/model") }
         do {
             _ = try locator.resolve("org/model")
         } catch {

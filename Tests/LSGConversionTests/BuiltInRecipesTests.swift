@@ -1,4 +1,5 @@
 import Foundation
+import LSGErrors
 import Testing
 
 @testable import LSGConversion
@@ -26,15 +27,15 @@ struct BuiltInRecipesTests {
 
     @Test func aBuiltInRecipesGoldenFileMissingHereIsAClearError() throws {
         let recipe = try Recipe.resolve("camembert-tiny-4096", in: URL(fileURLWithPath: "/"))
-        let error = #expect(throws: ConversionError.self) { _ = try recipe.makeStages() }
-        #expect(error?.message.contains("stage 'validate-encoder': parameter 'golden': no file /golden/readback/bundled-camembert-tiny-4096.safetensors.zst") == true)
-        #expect(error?.message.contains("which does not exist: a built-in recipe's files are found from the conversions/ folder") == true)
+        let error = #expect(throws: LSGError.self) { _ = try recipe.makeStages() }
+        #expect(error?.description.contains("stage 'validate-encoder': parameter 'golden': no file /golden/readback/bundled-camembert-tiny-4096.safetensors.zst") == true)
+        #expect(error?.description.contains("which does not exist: a built-in recipe's files are found from the conversions/ folder") == true)
         #expect(throws: Never.self) { _ = try Recipe.resolve("camembert-tiny-4096", in: ConversionFixtures.repository).makeStages() }
     }
 
     @Test func anUnknownNameListsTheBuiltInRecipes() {
-        let error = #expect(throws: ConversionError.self) { _ = try Recipe.resolve("camembert-huge", in: URL(fileURLWithPath: "/")) }
-        #expect(error?.message.contains("not a built-in recipe (albert, bert, camembert, camembert-base-4096, camembert-tiny-4096") == true)
+        let error = #expect(throws: LSGError.self) { _ = try Recipe.resolve("camembert-huge", in: URL(fileURLWithPath: "/")) }
+        #expect(error?.description.contains("not a built-in recipe (albert, bert, camembert, camembert-base-4096, camembert-tiny-4096") == true)
     }
 }
 

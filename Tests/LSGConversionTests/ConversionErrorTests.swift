@@ -2,6 +2,7 @@ import Checkpoint
 import Foundation
 import JSON
 import LSGConversion
+import LSGErrors
 import SafeTensors
 import Testing
 
@@ -10,13 +11,14 @@ import Testing
 struct ConversionErrorTests {
     /// Runs a conversion expected to fail; checks the message and that nothing was left behind.
     func expectFailure(_ conversion: Conversion, scratch: URL, source: URL? = nil, containing fragment: String,
-                       sourceLocation: SourceLocation = #_sourceLocation) throws {
+                       kind: LSGError.Kind? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let before = try source.map(snapshot)
         let listingBefore = try FileManager.default.contentsOfDirectory(atPath: scratch.path).sorted()
         let error = #expect(throws: (any Error).self, sourceLocation: sourceLocation) { try conversion.run() }
         let message = error.map { "\($0)" } ?? ""
         #expect(message.contains(fragment), "\(message)", sourceLocation: sourceLocation)
         #expect(!message.contains("\n"), "one line: \(message)", sourceLocation: sourceLocation)
+        if let kind { #expect((error as? LSGError)?.kind == kind, "\(message)", sourceLocation: sourceLocation) }
         let listingAfter = try FileManager.default.contentsOfDirectory(atPath: scratch.path).sorted()
         #expect(listingAfter == listingBefore, "nothing left behind in \(scratch.path)", sourceLocation: sourceLocation)
         if let source { #expect(try snapshot(source) == before, "source unchanged", sourceLocation: sourceLocation) }
@@ -45,7 +47,7 @@ struct ConversionErrorTests {
         let conversion = try ConversionFixtures.conversion(source: source, output: scratch.appendingPathComponent("out")) { _ in }
         var anyFamily = conversion
         anyFamily.recipe = .standard(for: nil)
-        try expectFailure(anyFamily, scratch: scratch, source: source, containing: "model_type 'gpt2' is not supported")
+        try expectFailure(anyFamily, scratch: scratch, source: source, containing: "model_type 'gpt2' is not supported", kind: .unsupported)
     }
 
     @Test func relativePositionEmbeddings() throws {
@@ -54,7 +56,7 @@ struct ConversionErrorTests {
         let source = try ConversionFixtures.copyFixture("bert-tiny", into: scratch)
         try editConfig(source) { $0["position_embedding_type"] = "relative_key" }
         let conversion = try ConversionFixtures.conversion(source: source, output: scratch.appendingPathComponent("out"))
-        try expectFailure(conversion, scratch: scratch, source: source, containing: "position_embedding_type 'relative_key' is not supported")
+        try expectFailure(conversion, scratch: scratch, source: source, containing: "position_embedding_type 'relative_key' is not supported", kind: .unsupported)
     }
 
     @Test func missingTensor() throws {
@@ -117,8 +119,8 @@ struct ConversionErrorTests {
 
     /// Typed options cannot hold an unknown sparsity type: reading the options refuses it.
     @Test func unknownSparsityTypeInOptions() throws {
-        let error = #expect(throws: ConversionError.self) { try ConversionOptions(json: ["sparsity_type": "fancy"]) }
-        #expect(error?.message.hasPrefix("unknown sparsity type 'fancy' (one of none, norm,") == true)
+        let error = #expect(throws: LSGError.self) { try ConversionOptions(json: ["sparsity_type": "fancy"]) }
+        #expect(error?.description.hasPrefix("unknown sparsity type 'fancy' (one of none, norm,") == true)
     }
 
     @Test("bad option combinations", arguments: BadOption.allCases)
@@ -165,7 +167,7 @@ struct ConversionErrorTests {
         defer { try? FileManager.default.removeItem(at: scratch) }
         struct Explode: Stage {
             var name: String { "explode" }
-            func run(_ context: ConversionContext) throws { throw ConversionError("boom after writing") }
+            func run(_ context: ConversionContext) throws { throw LSGError(.internal, "boom after writing") }
         }
         let registry = StageRegistry()
         registry.register("explode") { _ in Explode() }

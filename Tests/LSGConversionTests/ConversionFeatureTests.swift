@@ -3,6 +3,7 @@ import Foundation
 import JSON
 import LSGConversion
 import LSGEncoder
+import LSGErrors
 import SafeTensors
 import Testing
 import Zstd
@@ -113,9 +114,9 @@ struct ConversionFeatureTests {
         #expect(try WeightManifest.load(from: scaled)?.provenance(of: name)?.operation == "scaled")
 
         let badParameter = Recipe(name: "x", description: "", family: nil, stages: [.init("scale-globals", parameters: ["factr": 2])])
-        #expect(throws: ConversionError.self) { try badParameter.makeStages(registry: registry) }
+        #expect(throws: LSGError.self) { try badParameter.makeStages(registry: registry) }
         let unknown = Recipe(name: "x", description: "", family: nil, stages: [.init("no-such-stage")])
-        #expect(throws: ConversionError.self) { try unknown.makeStages() }
+        #expect(throws: LSGError.self) { try unknown.makeStages() }
     }
 
     @Test func shardedSourceGivesShardedOutput() throws {
@@ -258,7 +259,7 @@ struct ConversionFeatureTests {
         let short = try GlobalInitialization.orderPositions(Array(positions.prefix(130)), rows: 130, width: 1, stride: 64,
                                                             normal: &normal)
         #expect(short.randomRows == 382)
-        #expect(throws: ConversionError.self) {
+        #expect(throws: LSGError.self) {
             try GlobalInitialization.orderPositions(positions, rows: 1024, width: 1, stride: 1, normal: &normal)
         }
     }

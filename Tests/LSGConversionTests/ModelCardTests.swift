@@ -2,6 +2,7 @@ import Checkpoint
 import Foundation
 import JSON
 import LSGConversion
+import LSGErrors
 import SafeTensors
 import Testing
 
@@ -132,7 +133,7 @@ struct ModelCardTests {
         try conversion.run()
         #expect(try Self.autoMap(scratch.appendingPathComponent("out"))["AutoModel"] == "me/my-lsg-code--modeling_lsg_camembert.LSGCamembertModel")
         conversion.recipe.stages[index].parameters = ["repo": "x"]
-        #expect(throws: ConversionError.self) { try conversion.recipe.makeStages() }
+        #expect(throws: LSGError.self) { try conversion.recipe.makeStages() }
     }
 
     @Test func dryRunsPlanTheCardAndSkippedValidationIsSaid() throws {

@@ -1,5 +1,6 @@
 import Checkpoint
 import Foundation
+import LSGErrors
 import SafeTensors
 import Testing
 
@@ -38,6 +39,7 @@ import Testing
             try run(recipe, output: output)
         } throws: { error in
             "\(error)".contains("encoder validation failed: golden case readback-roberta-lsh-b16-s16-f4-g1-padded-batch: failed")
+                && (error as? LSGError)?.kind == .parityFailure
         }
         #expect(!FileManager.default.fileExists(atPath: output.path))
     }
@@ -63,10 +65,10 @@ import Testing
     }
 
     @Test func parametersAreChecked() throws {
-        #expect(throws: ConversionError.self) {
+        #expect(throws: LSGError.self) {
             try StageRegistry.shared.make(ValidateEncoderStage.stageName, parameters: ["golden": .int(3)])
         }
-        #expect(throws: ConversionError.self) {
+        #expect(throws: LSGError.self) {
             try StageRegistry.shared.make(ValidateEncoderStage.stageName, parameters: ["min_cosin": .double(0.9)])
         }
         let golden = ConversionFixtures.golden
@@ -75,9 +77,10 @@ import Testing
             ValidateEncoderStage.stageName, parameters: ["golden": .array([.string("MANIFEST.json"), .string(absolute)])],
             baseDirectory: golden)
         #expect((stage as? ValidateEncoderStage)?.goldenFiles.map(\.path) == [golden.appendingPathComponent("MANIFEST.json").path, absolute])
-        let missing = #expect(throws: ConversionError.self) {
+        let missing = #expect(throws: LSGError.self) {
             try StageRegistry.shared.make(ValidateEncoderStage.stageName, parameters: ["golden": "none.zst"], baseDirectory: golden)
         }
-        #expect(missing?.message == "stage 'validate-encoder': parameter 'golden': no file \(golden.path)/none.zst (relative paths start at \(golden.path))")
+        #expect(missing?.kind == .missingFile)
+        #expect(missing?.description == "stage 'validate-encoder': parameter 'golden': no file \(golden.path)/none.zst (relative paths start at \(golden.path))")
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import Golden
 import JSON
 import LSGConversion
+import LSGErrors
 import SafeTensors
 import Testing
 import Zstd
@@ -117,7 +118,7 @@ struct ZooCase {
             let data = try Self.bytes(of: entry, in: name)
             let digest = data.withUnsafeBytes(TensorHashing.sha256Hex)
             guard digest == entry["sha256"]?.stringValue, data.count == entry["size"]?.intValue else {
-                throw GoldenError("\(file): assembled \(data.count) bytes with sha256 \(digest), case.json records "
+                throw LSGError(.malformed, "\(file): assembled \(data.count) bytes with sha256 \(digest), case.json records "
                     + "\(entry["size"]?.intValue ?? -1) bytes with \(entry["sha256"]?.stringValue ?? "none")")
             }
             try data.write(to: directory.appendingPathComponent(file))
@@ -134,14 +135,14 @@ struct ZooCase {
             let data = try bytes(of: original, in: other.name)
             switch derived["transform"]?.stringValue {
             case "strip_safetensors_metadata": return try stripSafeTensorsMetadata(data)
-            case let transform: throw GoldenError("\(caseName): unknown transform \(transform ?? "none")")
+            case let transform: throw LSGError(.malformed, "\(caseName): unknown transform \(transform ?? "none")")
             }
         }
         let stored = try #require(entry["stored"]?.stringValue)
         if stored == pack {
             let sha256 = try #require(entry["sha256"]?.stringValue)
             let file = try packFile()
-            guard file.info(sha256) != nil else { throw GoldenError("\(pack) has no blob \(sha256)") }
+            guard file.info(sha256) != nil else { throw LSGError(.malformed, "\(pack) has no blob \(sha256)") }
             return try file.withBytes(of: sha256) { Data($0) }
         }
         let url = ConversionFixtures.golden.appendingPathComponent(stored)
@@ -157,10 +158,10 @@ struct ZooCase {
     static func stripSafeTensorsMetadata(_ data: Data) throws -> Data {
         let prefix = Data(#"{"__metadata__":{"format":"pt"},"#.utf8)
         let bytes = [UInt8](data)
-        guard bytes.count >= 8 else { throw GoldenError("not a safetensors file") }
+        guard bytes.count >= 8 else { throw LSGError(.malformed, "not a safetensors file") }
         let size = bytes[0..<8].enumerated().reduce(0) { $0 | (Int($1.element) << (8 * $1.offset)) }
         guard 8 + size <= bytes.count, Data(bytes[8..<(8 + prefix.count)]) == prefix else {
-            throw GoldenError("safetensors header does not start with the pt metadata")
+            throw LSGError(.malformed, "safetensors header does not start with the pt metadata")
         }
         var result = Data(bytes[0..<8])
         result.append(UInt8(ascii: "{"))
@@ -340,7 +341,7 @@ struct ZooCase {
             let positions = input == "first_token" ? (0..<batch).map { $0 * length } : Array(0..<(batch * length))
             rows = positions.map { Array(hidden.values[($0 * width)..<(($0 + 1) * width)]) }
         default:
-            throw GoldenError("unknown head input \(input)")
+            throw LSGError(.malformed, "unknown head input \(input)")
         }
         for layer in recipe["layers"]?.arrayValue ?? [] {
             let prefix = try #require(layer.arrayValue?.first?.stringValue)

@@ -1,6 +1,7 @@
 import Checkpoint
 import Foundation
 import LSGEncoder
+import LSGErrors
 import Testing
 
 /// `AttentionPattern` against hand-counted layouts and against the encoder itself: with one
@@ -68,12 +69,12 @@ struct AttentionPatternTests {
 
     @Test("impossible configurations give the encoder's error")
     func errors() {
-        #expect(throws: EncoderError.self) { try AttentionPattern(lsg: Self.lsg(block: 6, sparseBlock: 6, factor: 4, type: .norm), length: 64) }
-        #expect(throws: EncoderError.self) { try AttentionPattern(lsg: LSGConfig(), length: 0) }
-        #expect(throws: EncoderError.self) { try AttentionPattern(lsg: Self.lsg(block: 8, sparseBlock: 8, factor: 2, type: .norm, globals: 513), length: 64) }
+        #expect(throws: LSGError.self) { try AttentionPattern(lsg: Self.lsg(block: 6, sparseBlock: 6, factor: 4, type: .norm), length: 64) }
+        #expect(throws: LSGError.self) { try AttentionPattern(lsg: LSGConfig(), length: 0) }
+        #expect(throws: LSGError.self) { try AttentionPattern(lsg: Self.lsg(block: 8, sparseBlock: 8, factor: 2, type: .norm, globals: 513), length: 64) }
         var fixed = LSGConfig()
         fixed.adaptive = false
-        #expect(throws: EncoderError.self) { try AttentionPattern(lsg: fixed, length: 300) }
+        #expect(throws: LSGError.self) { try AttentionPattern(lsg: fixed, length: 300) }
     }
 
     /// Exact types must match the encoder's dependencies; data-dependent ones must contain them.

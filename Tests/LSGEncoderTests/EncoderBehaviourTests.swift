@@ -2,6 +2,7 @@ import Checkpoint
 import Foundation
 import Golden
 import LSGEncoder
+import LSGErrors
 import Testing
 
 @Suite("Encoder behaviour")
@@ -31,21 +32,21 @@ struct EncoderBehaviourTests {
         let encoder = try Encoder(model: model)
         let limit = encoder.configuration.maxInputLength
         #expect(limit == 512)
-        #expect(throws: EncoderError.self) {
+        #expect(throws: LSGError.self) {
             try encoder.encode(EncoderInput(inputIds: Array(repeating: 5, count: limit + 1), batchSize: 1, length: limit + 1))
         }
         _ = try encoder.encode(EncoderInput(inputIds: Array(repeating: 5, count: limit), batchSize: 1, length: limit))
-        #expect(throws: EncoderError.self) {
+        #expect(throws: LSGError.self) {
             try encoder.encode(EncoderInput(inputIds: [0, 5, Int64(encoder.configuration.vocabSize)], batchSize: 1, length: 3))
         }
-        #expect(throws: EncoderError.self) {
+        #expect(throws: LSGError.self) {
             try encoder.encode(EncoderInput(inputIds: [0, 5, 2], batchSize: 1, length: 3, tokenTypeIds: [0, 1, 0]))
         }
-        #expect(throws: EncoderError.self) { try EncoderInput(inputIds: [0, 5, 2], batchSize: 2, length: 2) }
-        #expect(throws: EncoderError.self) {
+        #expect(throws: LSGError.self) { try EncoderInput(inputIds: [0, 5, 2], batchSize: 2, length: 2) }
+        #expect(throws: LSGError.self) {
             try EncoderInput(inputIds: [0, 5, 2, 2], batchSize: 2, length: 2, attentionMask: [1, 1, 1])
         }
-        #expect(throws: EncoderError.self) {
+        #expect(throws: LSGError.self) {
             try EncoderInput(inputIds: [0, 5], batchSize: 1, length: 2, attentionMask: [1, 2])
         }
     }
@@ -85,7 +86,7 @@ struct EncoderBehaviourTests {
     @Test("LSG overrides are refused for a checkpoint without LSG attention")
     func overridesNeedLSG() throws {
         let model = try ModelDirectory(url: goldenRoot.appendingPathComponent("fixtures/camembert-tiny"))
-        #expect(throws: EncoderError.self) { try Encoder(model: model, overrides: LSGOverrides([.blockSize: .integer(32)])) }
+        #expect(throws: LSGError.self) { try Encoder(model: model, overrides: LSGOverrides([.blockSize: .integer(32)])) }
     }
 
     @Test("shapes the reference cannot run are errors, not guesses")
@@ -93,12 +94,12 @@ struct EncoderBehaviourTests {
         let model = try ModelDirectory(url: goldenRoot.appendingPathComponent("models/lsg-camembert-tiny-1024"))
         // block_size / sparsity_factor odd and > 1: the reference fails to build sparse windows.
         let odd = try Encoder(model: model, overrides: LSGOverrides([.blockSize: .integer(24), .sparsityFactor: .integer(8)]))
-        #expect(throws: EncoderError.self) {
+        #expect(throws: LSGError.self) {
             try odd.encode(EncoderInput(inputIds: Array(repeating: 5, count: 96), batchSize: 1, length: 96))
         }
         // Without adaptive padding the length must be a block multiple.
         let fixed = try Encoder(model: model, overrides: LSGOverrides([.adaptive: .bool(false), .blockSize: .integer(16)]))
-        #expect(throws: EncoderError.self) {
+        #expect(throws: LSGError.self) {
             try fixed.encode(EncoderInput(inputIds: Array(repeating: 5, count: 50), batchSize: 1, length: 50))
         }
     }
@@ -113,7 +114,7 @@ struct EncoderBehaviourTests {
         let other = try encoder.encode(input, options: EncodeOptions(lshProjections: .seeded(8)))
         #expect(first.lastHiddenState == again.lastHiddenState)
         #expect(first.lastHiddenState != other.lastHiddenState)
-        #expect(throws: EncoderError.self) {
+        #expect(throws: LSGError.self) {
             try encoder.encode(input, options: EncodeOptions(lshProjections: .recorded([])))
         }
     }
@@ -146,18 +147,18 @@ struct EncoderBehaviourTests {
         var outside = computed.normSelections
         outside[1][5] = 16 // position 5 belongs to the second chunk of row 0, head 0: 16..<32 is fine
         outside[1][0] = 16 // position 0 belongs to the first chunk: 16 is outside 0..<16
-        #expect(throws: EncoderError.self) {
+        #expect(throws: LSGError.self) {
             try encoder.encode(input, options: EncodeOptions(normSelections: RecordedNormSelections(layers: outside)))
         }
-        #expect(throws: EncoderError.self) {
+        #expect(throws: LSGError.self) {
             try encoder.encode(input, options: EncodeOptions(normSelections: RecordedNormSelections(layers: Array(computed.normSelections.dropLast()))))
         }
         let short = try EncoderInput(inputIds: Array(ids.prefix(100)), batchSize: 1, length: 100)
-        #expect(throws: EncoderError.self) {
+        #expect(throws: LSGError.self) {
             try encoder.encode(short, options: EncodeOptions(normSelections: RecordedNormSelections(layers: computed.normSelections)))
         }
         let stride = try Encoder(model: model, overrides: LSGOverrides([.blockSize: .integer(16), .sparseBlockSize: .integer(16), .sparsityFactor: .integer(4), .sparsityType: .sparsityType(.stride)]))
-        #expect(throws: EncoderError.self) {
+        #expect(throws: LSGError.self) {
             try stride.encode(input, options: EncodeOptions(normSelections: RecordedNormSelections(layers: computed.normSelections)))
         }
     }

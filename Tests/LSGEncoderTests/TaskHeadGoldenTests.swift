@@ -3,6 +3,7 @@ import Foundation
 import Golden
 import JSON
 import LSGEncoder
+import LSGErrors
 import SafeTensors
 import TestSupport
 import Testing
@@ -48,18 +49,17 @@ struct TaskHeadGoldenTests {
     @Test("a model without the head is refused with the tensor it lacks")
     func missingHead() throws {
         let model = try ModelDirectory(url: goldenRoot.appendingPathComponent("models/lsg-camembert-tiny-1024"))
-        #expect(throws: EncoderError.self) { try Encoder(model: model, heads: [.sequenceClassification]) }
-        do {
-            _ = try Encoder(model: model, heads: [.questionAnswering])
-        } catch {
-            #expect("\(error)".contains("missing tensor 'qa_outputs.weight'"), "\(error)")
-        }
+        #expect(throws: LSGError.self) { try Encoder(model: model, heads: [.sequenceClassification]) }
+        let error = #expect(throws: LSGError.self) { try Encoder(model: model, heads: [.questionAnswering]) }
+        #expect(error?.kind == .missingTensor)
+        #expect(error?.description.contains("missing tensor 'qa_outputs.weight'") == true, "\(String(describing: error))")
     }
 
     @Test("a task head does not run beside the MLM head or another task head")
     func oneTaskHead() throws {
         let model = try ModelDirectory(url: goldenRoot.appendingPathComponent("models/lsg-camembert-tiny-1024"))
-        #expect(throws: EncoderError.self) { try Encoder(model: model, heads: [.mlm, .tokenClassification]) }
-        #expect(throws: EncoderError.self) { try Encoder(model: model, heads: [.sequenceClassification, .tokenClassification]) }
+        let error = #expect(throws: LSGError.self) { try Encoder(model: model, heads: [.mlm, .tokenClassification]) }
+        #expect(error?.kind == .invalidOption)
+        #expect(throws: LSGError.self) { try Encoder(model: model, heads: [.sequenceClassification, .tokenClassification]) }
     }
 }

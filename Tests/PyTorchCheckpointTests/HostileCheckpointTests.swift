@@ -1,4 +1,5 @@
 import Foundation
+import LSGErrors
 import Testing
 
 @testable import PyTorchCheckpoint
@@ -6,25 +7,26 @@ import Testing
 /// Archives that must be refused with a one-line error naming the file and the problem, and
 /// without running anything.
 @Suite(.serialized) struct HostileCheckpointTests {
-    static let cases: [(file: String, problem: String)] = [
-        ("reduce_os_system.bin", "refuses global 'posix.system'"),
+    static let cases: [(file: String, kind: LSGError.Kind, problem: String)] = [
+        ("reduce_os_system.bin", .refusedCode, "refuses global 'posix.system'"),
         // Protocol 2 spells Python 3's `builtins` the Python 2 way.
-        ("builtins_eval.bin", "refuses global '__builtin__.eval'"),
-        ("unknown_global.bin", "refuses global 'datetime.date'"),
-        ("huge_memo_index.bin", "memo index 4294967280 was never stored"),
-        ("truncated_pickle.bin", "pickle: truncated"),
-        ("escaping_entry.bin", "zip entry name 'archive/../../escaped' leaves the archive"),
-        ("escaping_storage_key.bin", "names storage '../0', which leaves the archive's data folder"),
-        ("compressed.bin", "is compressed (method 8)"),
+        ("builtins_eval.bin", .refusedCode, "refuses global '__builtin__.eval'"),
+        ("unknown_global.bin", .refusedCode, "refuses global 'datetime.date'"),
+        ("huge_memo_index.bin", .malformed, "memo index 4294967280 was never stored"),
+        ("truncated_pickle.bin", .malformed, "pickle: truncated"),
+        ("escaping_entry.bin", .malformed, "zip entry name 'archive/../../escaped' leaves the archive"),
+        ("escaping_storage_key.bin", .malformed, "names storage '../0', which leaves the archive's data folder"),
+        ("compressed.bin", .unsupported, "is compressed (method 8)"),
     ]
 
     @Test(arguments: cases)
-    func isRefusedWithoutRunningCode(_ hostile: (file: String, problem: String)) throws {
+    func isRefusedWithoutRunningCode(_ hostile: (file: String, kind: LSGError.Kind, problem: String)) throws {
         try? FileManager.default.removeItem(atPath: Fixtures.payloadMarker)
         let url = try Fixtures.url("hostile/\(hostile.file)")
-        let error = try #require(throws: PyTorchCheckpointError.self) { try PyTorchCheckpointFile(contentsOf: url) }
-        #expect(error.file == url.path)
+        let error = try #require(throws: LSGError.self) { try PyTorchCheckpointFile(contentsOf: url) }
+        #expect(error.subject == url.path)
         #expect(error.problem.contains(hostile.problem), "\(error)")
+        #expect(error.kind == hostile.kind, "\(error)")
         #expect(!error.description.contains("\n"))
         #expect(!FileManager.default.fileExists(atPath: Fixtures.payloadMarker))
     }
@@ -33,7 +35,7 @@ import Testing
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("pt-fifo-\(UUID().uuidString).bin").path
         #expect(mkfifo(path, 0o600) == 0)
         defer { unlink(path) }
-        #expect(throws: PyTorchCheckpointError(file: path, problem: "not a regular file")) {
+        #expect(throws: LSGError(.io, file: path, "not a regular file")) {
             try PyTorchCheckpointFile(contentsOf: URL(fileURLWithPath: path))
         }
     }
@@ -48,7 +50,7 @@ import Testing
     @Test func everyTruncationIsAnErrorNotACrash() throws {
         let data = try Data(contentsOf: try Fixtures.url("state_dict.bin"))
         for length in stride(from: 0, to: data.count, by: 7) {
-            #expect(throws: PyTorchCheckpointError.self) { try PyTorchCheckpointFile(data: data.prefix(length), name: "cut") }
+            #expect(throws: LSGError.self) { try PyTorchCheckpointFile(data: data.prefix(length), name: "cut") }
         }
     }
 
@@ -63,14 +65,14 @@ import Testing
         let storage = try data.withUnsafeBytes { try ZipArchive(bytes: $0, file: "fixture") }.entry("state_dict/data/1")
         var damaged = data
         damaged[try #require(storage).range.lowerBound] ^= 0x01
-        #expect(throws: PyTorchCheckpointError.self) { try PyTorchCheckpointFile(data: damaged, name: "damaged") }
+        #expect(throws: LSGError.self) { try PyTorchCheckpointFile(data: damaged, name: "damaged") }
     }
 
     static let floats: [UInt8] = Array(repeating: 0, count: 24)  // 6 x F32
 
     static func refuse(_ pickle: [UInt8], storages: [String: [UInt8]] = ["0": floats]) throws -> String {
         let data = ZipFixture.checkpoint(pickle: pickle, storages: storages)
-        let error = try #require(throws: PyTorchCheckpointError.self) { try PyTorchCheckpointFile(data: data, name: "crafted.bin") }
+        let error = try #require(throws: LSGError.self) { try PyTorchCheckpointFile(data: data, name: "crafted.bin") }
         return error.description
     }
 
@@ -135,17 +137,17 @@ import Testing
         var wide = PickleBuilder()
         for _ in 0..<1001 { wide.op("N") }
         let wideArchive = ZipFixture.checkpoint(pickle: wide.bytes, storages: [:])
-        let stackError = try #require(throws: PyTorchCheckpointError.self) { try PyTorchCheckpointFile(data: wideArchive, name: "wide", limits: limits) }
+        let stackError = try #require(throws: LSGError.self) { try PyTorchCheckpointFile(data: wideArchive, name: "wide", limits: limits) }
         #expect(stackError.problem.contains("stack deeper than 1000"))
         limits.maxMemoEntries = 10
         var memo = PickleBuilder()
         memo.op("N")
         for index in 0..<11 { memo.op("r"); memo.raw(withUnsafeBytes(of: UInt32(index * 1000).littleEndian, Array.init)) }
         let memoArchive = ZipFixture.checkpoint(pickle: memo.bytes, storages: [:])
-        let memoError = try #require(throws: PyTorchCheckpointError.self) { try PyTorchCheckpointFile(data: memoArchive, name: "memo", limits: limits) }
+        let memoError = try #require(throws: LSGError.self) { try PyTorchCheckpointFile(data: memoArchive, name: "memo", limits: limits) }
         #expect(memoError.problem.contains("memo holds more than 10 values"))
         limits.maxPickleBytes = 8
-        let bigPickle = try #require(throws: PyTorchCheckpointError.self) {
+        let bigPickle = try #require(throws: LSGError.self) {
             try PyTorchCheckpointFile(data: ZipFixture.checkpoint(pickle: Array(repeating: 0x4E, count: 9), storages: [:]), name: "big", limits: limits)
         }
         #expect(bigPickle.problem.contains("pickle: runs past byte 8, longer than the limit of 8 bytes"))
@@ -181,19 +183,19 @@ import Testing
         let position = try #require(archive.firstRange(of: Data(repeating: 7, count: 24))).lowerBound
         var badCRC = [UInt8](archive)
         badCRC[position] = 8
-        let crcError = try #require(throws: PyTorchCheckpointError.self) { try PyTorchCheckpointFile(data: Data(badCRC), name: "crc") }
+        let crcError = try #require(throws: LSGError.self) { try PyTorchCheckpointFile(data: Data(badCRC), name: "crc") }
         #expect(crcError.problem == "zip entry 'archive/data/0' fails its CRC-32 check")
 
         let twice = ZipFixture.archive([("archive/data.pkl", pickle), ("archive/data.pkl", pickle)])
-        #expect(throws: PyTorchCheckpointError(file: "twice", problem: "zip entry 'archive/data.pkl' appears twice")) {
+        #expect(throws: LSGError(.malformed, file: "twice", "zip entry 'archive/data.pkl' appears twice")) {
             try PyTorchCheckpointFile(data: twice, name: "twice")
         }
         let twoFolders = ZipFixture.archive([("archive/data.pkl", pickle), ("other/data/0", Self.floats)])
-        #expect(throws: PyTorchCheckpointError.self) { try PyTorchCheckpointFile(data: twoFolders, name: "two") }
+        #expect(throws: LSGError.self) { try PyTorchCheckpointFile(data: twoFolders, name: "two") }
         let script = ZipFixture.archive([("archive/data.pkl", pickle), ("archive/constants.pkl", pickle)])
-        let scriptError = try #require(throws: PyTorchCheckpointError.self) { try PyTorchCheckpointFile(data: script, name: "script") }
+        let scriptError = try #require(throws: LSGError.self) { try PyTorchCheckpointFile(data: script, name: "script") }
         #expect(scriptError.problem.contains("TorchScript"))
-        #expect(throws: PyTorchCheckpointError(file: "text", problem: "not a PyTorch checkpoint (neither a torch zip archive nor a legacy pickle)")) {
+        #expect(throws: LSGError(.malformed, file: "text", "not a PyTorch checkpoint (neither a torch zip archive nor a legacy pickle)")) {
             try PyTorchCheckpointFile(data: Data("hello world".utf8), name: "text")
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import LSGErrors
 import SafeTensors
 import Testing
 
@@ -94,9 +95,9 @@ import Testing
 @Suite(.serialized) struct HostileLegacyCheckpointTests {
     static func refuse(_ data: Data, limits: PyTorchCheckpointFile.Limits = PyTorchCheckpointFile.Limits()) throws -> String {
         let start = ContinuousClock.now
-        let error = try #require(throws: PyTorchCheckpointError.self) { try PyTorchCheckpointFile(data: data, name: "crafted.bin", limits: limits) }
+        let error = try #require(throws: LSGError.self) { try PyTorchCheckpointFile(data: data, name: "crafted.bin", limits: limits) }
         #expect(ContinuousClock.now - start < .seconds(1))
-        #expect(error.file == "crafted.bin")
+        #expect(error.subject == "crafted.bin")
         #expect(!error.description.contains("\n"))
         return error.problem
     }
@@ -119,8 +120,8 @@ import Testing
     func payloadsWrittenByTorchAreRefusedWithoutRunning(_ file: String, _ problem: String) throws {
         try? FileManager.default.removeItem(atPath: Fixtures.payloadMarker)
         let url = try Fixtures.url("legacy/hostile/\(file)")
-        let error = try #require(throws: PyTorchCheckpointError.self) { try PyTorchCheckpointFile(contentsOf: url) }
-        #expect(error.file == url.path)
+        let error = try #require(throws: LSGError.self) { try PyTorchCheckpointFile(contentsOf: url) }
+        #expect(error.subject == url.path)
         #expect(error.problem.contains(problem), "\(error)")
         #expect(!FileManager.default.fileExists(atPath: Fixtures.payloadMarker))
     }
@@ -135,10 +136,10 @@ import Testing
     @Test func everyTruncationIsRefused() throws {
         let data = try Data(contentsOf: try Fixtures.url("legacy/state_dict.bin"))
         for length in 0..<data.count {
-            let error = try #require(throws: PyTorchCheckpointError.self) { try PyTorchCheckpointFile(data: data.prefix(length), name: "cut.bin") }
+            let error = try #require(throws: LSGError.self) { try PyTorchCheckpointFile(data: data.prefix(length), name: "cut.bin") }
             #expect(error.description.hasPrefix("cut.bin: ") && !error.description.contains("\n"))
         }
-        let lastByte = try #require(throws: PyTorchCheckpointError.self) { try PyTorchCheckpointFile(data: data.dropLast(), name: "cut.bin") }
+        let lastByte = try #require(throws: LSGError.self) { try PyTorchCheckpointFile(data: data.dropLast(), name: "cut.bin") }
         // The last storage's bytes or, if it is empty, its count.
         #expect(lastByte.problem.contains("runs past the end of the file (\(data.count - 1) bytes)"))
     }

@@ -1,5 +1,6 @@
 import Foundation
 import JSON
+import LSGErrors
 import SafeTensors
 import Testing
 
@@ -142,8 +143,8 @@ import Testing
         let json = JSONValue.object(["weight_map": .object(JSONObject(weightMap.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }))])
         let indexURL = directory.appendingPathComponent(PyTorchShardedCheckpoint.indexFileName)
         try Data(json.compactString().utf8).write(to: indexURL)
-        let error = try #require(throws: PyTorchCheckpointError.self) { try PyTorchShardedCheckpoint(indexURL: indexURL) }
-        #expect(error.file == indexURL.path)
+        let error = try #require(throws: LSGError.self) { try PyTorchShardedCheckpoint(indexURL: indexURL) }
+        #expect(error.subject == indexURL.path)
         return error.problem
     }
 
@@ -175,7 +176,7 @@ import Testing
         try FileManager.default.copyItem(at: try Fixtures.url("camembert-tiny/pytorch_model.bin"), to: directory.appendingPathComponent(Self.shardNames[1]))
         let indexURL = directory.appendingPathComponent(PyTorchShardedCheckpoint.indexFileName)
         try FileManager.default.copyItem(at: try Fixtures.url("camembert-tiny-sharded/\(PyTorchShardedCheckpoint.indexFileName)"), to: indexURL)
-        let error = try #require(throws: PyTorchCheckpointError.self) { try PyTorchShardedCheckpoint(indexURL: indexURL) }
+        let error = try #require(throws: LSGError.self) { try PyTorchShardedCheckpoint(indexURL: indexURL) }
         #expect(error.problem.contains("is in two shards"))
     }
 }

@@ -1,5 +1,6 @@
 import Checkpoint
 import Foundation
+import LSGErrors
 import SafeTensors
 import Testing
 import TestSupport
@@ -35,7 +36,7 @@ struct HostileFileTests {
         let header = Self.header(first: #""a":tru"#, count: SafeTensorsLimits.maxTensors + 1)
         let bytes = SafeTensorsBytes.file(headerLength: UInt64(header.count), header: header)
         let start = ContinuousClock.now
-        let error = #expect(throws: SafeTensorsError.self) { try SafeTensorsFile(data: bytes, name: "hostile") }
+        let error = #expect(throws: LSGError.self) { try SafeTensorsFile(data: bytes, name: "hostile") }
         #expect(error?.problem == "header lists 1000002 entries, more than the limit of 1000000 tensors")
         #expect(ContinuousClock.now - start < .seconds(20))
     }
@@ -94,8 +95,8 @@ struct HostileFileTests {
         defer { scratch.remove() }
         let url = scratch.file("w.safetensors.zst")
         try compressed.write(to: url)
-        let error = #expect(throws: CheckpointError.self) { try CheckpointInspection(path: url) }
-        #expect(error?.path == url.path)
+        let error = #expect(throws: LSGError.self) { try CheckpointInspection(path: url) }
+        #expect(error?.subject == url.path)
         return error?.problem
     }
 

@@ -1,10 +1,11 @@
 import Foundation
+import LSGErrors
 import Testing
 import TestSupport
 
 @testable import SafeTensors
 
-/// Each malformed file must be refused with a one-line SafeTensorsError naming the file, both
+/// Each malformed file must be refused with a one-line LSGError naming the file, both
 /// from memory and from disk (mmap path).
 @Suite struct MalformedFileTests {
     static let f32Entry = #"{"dtype":"F32","shape":[2],"data_offsets":[0,8]}"#

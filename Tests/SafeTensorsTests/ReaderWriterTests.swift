@@ -1,4 +1,5 @@
 import Foundation
+import LSGErrors
 import Testing
 import TestSupport
 
@@ -227,7 +228,8 @@ import TestSupport
         try writer.add("a", floats: [1], shape: [1])
         expectFileError(naming: "safetensors writer", containing: "tensor 'a' is added twice") { try writer.add("a", floats: [1], shape: [1]) }
         expectFileError(naming: "safetensors writer", containing: "negative dimension -1") { try writer.add("n", dtype: .f32, shape: [-1]) { _ in } }
-        expectFileError(naming: "safetensors writer", containing: "has 2 values but shape [3]") { try writer.add("c", floats: [1, 2], shape: [3]) }
+        let mismatch = expectFileError(naming: "safetensors writer", containing: "has 2 values but shape [3]") { try writer.add("c", floats: [1, 2], shape: [3]) }
+        #expect(mismatch?.kind == .shapeMismatch)
         expectFileError(naming: "safetensors writer", containing: "cannot store Float values as I32") { try writer.add("i", floats: [1], shape: [1], as: .i32) }
         expectFileError(naming: "safetensors writer", containing: "'__metadata__' cannot be a tensor name") { try writer.add("__metadata__", floats: [1], shape: [1]) }
         expectFileError(naming: "safetensors writer", containing: "no whole, 64-bit byte size") { try writer.add("f4", dtype: .f4, shape: [3]) { _ in } }

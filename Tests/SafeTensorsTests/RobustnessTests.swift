@@ -1,10 +1,11 @@
 import Foundation
+import LSGErrors
 import Testing
 import TestSupport
 
 @testable import SafeTensors
 
-/// Mutated and truncated files must be refused with a SafeTensorsError or read consistently,
+/// Mutated and truncated files must be refused with an LSGError or read consistently,
 /// never trap.
 @Suite struct RobustnessTests {
     struct SplitMix64: RandomNumberGenerator {
@@ -27,8 +28,8 @@ import TestSupport
                 end = info.dataOffsets.upperBound
                 #expect(try file.withBytes(of: info.name) { $0.count } == info.byteCount)
             }
-        } catch let error as SafeTensorsError {
-            #expect(error.file == "fuzz" && !error.description.contains("\n"))
+        } catch let error as LSGError {
+            #expect(error.subject == "fuzz" && !error.description.contains("\n"))
         } catch {
             Issue.record("unexpected error type: \(error)")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import LSGErrors
 import TestSupport
 import Testing
 
@@ -92,6 +93,6 @@ import Testing
             #expect(observed[url.lastPathComponent] == shard.byteCount)
             #expect(try SafeTensorsFile(contentsOf: url).tensors == shard.tensors)
         }
-        #expect(throws: SafeTensorsError.self) { _ = try writer.plannedShards(maxShardBytes: 0) }
+        #expect(throws: LSGError.self) { _ = try writer.plannedShards(maxShardBytes: 0) }
     }
 }

@@ -2,6 +2,7 @@ import Checkpoint
 import Foundation
 import JSON
 import LSGEncoder
+import LSGErrors
 import TestSupport
 import Testing
 import TextTasks
@@ -103,7 +104,8 @@ import Zstd
     func fillMaskRefusals() throws {
         let model = try ModelDirectory(url: goldenDirectory.appendingPathComponent("models/lsg-camembert-tiny-1024"))
         let textModel = try TextModel(directory: model, heads: [.mlm])
-        #expect(throws: TextTaskError.self) { try FillMask.predict("Paris est la capitale.", model: textModel) }
+        let noMask = #expect(throws: LSGError.self) { try FillMask.predict("Paris est la capitale.", model: textModel) }
+        #expect(noMask?.kind == .invalidInput)
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
         let classifier = try Self.model("heads/models/camembert-sequence-classification", in: scratch)
@@ -112,6 +114,7 @@ import Zstd
             Issue.record("a classifier loaded with an MLM head")
         } catch {
             #expect("\(error)".contains("no mlm head"), "\(error)")
+            #expect((error as? LSGError)?.kind == .missingTensor, "\(error)")
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import JSON
+import LSGErrors
 import Testing
 @testable import Tokenizers
 
@@ -10,7 +11,7 @@ struct TokenizerErrorTests {
         .deletingLastPathComponent().appendingPathComponent("golden/fixtures/bert-tiny")
 
     /// The bert-tiny tokenizer with its tokenizer.json edited by `edit`; the error of loading it.
-    static func error(editing edit: (inout JSONObject) -> Void) throws -> TokenizerError? {
+    static func error(editing edit: (inout JSONObject) -> Void) throws -> LSGError? {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokenizer-error-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -40,7 +41,7 @@ struct TokenizerErrorTests {
         let fields: [(String, JSONValue)] = [("type", "Foo")] + (key == "model" ? [("vocab", Self.component([("[UNK]", .int(0))]))] : [])
         let error = try #require(try Self.error { $0 = $0.setting(key, Self.component(fields)) })
         #expect(error.problem == "unknown \(key) type 'Foo'")
-        #expect(error.file.hasSuffix("tokenizer.json"))
+        #expect((error.subject ?? "").hasSuffix("tokenizer.json"))
         #expect(error.description.hasSuffix("tokenizer.json: unknown \(key) type 'Foo'"))
     }
 
@@ -101,11 +102,11 @@ struct TokenizerErrorTests {
 
     @Test func batchOptionsTheTokenizerCannotHonourAreRefused() throws {
         let tokenizer = try Tokenizer(directory: Self.fixture)
-        let mismatch = #expect(throws: TokenizerError.self) {
+        let mismatch = #expect(throws: LSGError.self) {
             _ = try tokenizer.encode(batch: ["a", "b"], pairs: ["c"], options: TokenizeOptions())
         }
         #expect(mismatch?.problem == "1 second texts given for 2 texts")
-        #expect(mismatch?.file == Self.fixture.path)
+        #expect(mismatch?.subject == Self.fixture.path)
     }
 
     @Test func idsAndTokensAreInverse() throws {

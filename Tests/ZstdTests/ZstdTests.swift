@@ -1,4 +1,5 @@
 import Foundation
+import LSGErrors
 import Testing
 @testable import Zstd
 
@@ -48,26 +49,29 @@ import Testing
 
     @Test func truncatedDataIsRefused() throws {
         let compressed = try Zstd.compress(sampleData(count: 100_000), level: 3)
-        #expect(throws: ZstdError.self) { try Zstd.decompress(compressed.prefix(compressed.count / 2)) }
+        #expect(throws: LSGError.self) { try Zstd.decompress(compressed.prefix(compressed.count / 2)) }
     }
 
     @Test func garbageIsRefused() {
-        #expect(throws: ZstdError.self) { try Zstd.decompress(Data("not zstd at all".utf8)) }
-        #expect(throws: ZstdError.self) { try Zstd.decompress(Data()) }
+        for garbage in [Data("not zstd at all".utf8), Data()] {
+            let error = #expect(throws: LSGError.self) { try Zstd.decompress(garbage) }
+            #expect(error?.kind == .malformed)
+        }
     }
 
     @Test func outputLimitStopsDecompressionBombs() throws {
         let compressed = try Zstd.compress(Data(count: 10_000_000), level: 3)
         #expect(compressed.count < 10_000)
-        let error = #expect(throws: ZstdError.self) { try Zstd.decompress(compressed, maxOutputBytes: 1_000_000) }
+        let error = #expect(throws: LSGError.self) { try Zstd.decompress(compressed, maxOutputBytes: 1_000_000) }
         #expect(error?.description.contains("exceeds the limit") == true)
+        #expect(error?.kind == .limitExceeded)
     }
 
     @Test func fileErrorsNameTheFile() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("zstd-test-\(UUID().uuidString).zst")
         try Data("garbage".utf8).write(to: url)
         defer { try? FileManager.default.removeItem(at: url) }
-        let error = #expect(throws: ZstdError.self) { try Zstd.decompressFile(at: url) }
+        let error = #expect(throws: LSGError.self) { try Zstd.decompressFile(at: url) }
         #expect(error?.description.hasPrefix(url.path) == true)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import FuzzerDriver
+import LSGErrors
 import SafeTensors
 
 exit(FuzzerRunDriver(CommandLine.argc, CommandLine.unsafeArgv) { start, count in
@@ -22,11 +23,11 @@ private func readSafeTensors(_ data: Data) {
     let file: SafeTensorsFile
     do {
         file = try SafeTensorsFile(data: data, name: "fuzz.safetensors")
-    } catch let error as SafeTensorsError {
+    } catch let error as LSGError {
         requireOneLine(error.description, naming: "fuzz.safetensors")
         return
     } catch {
-        fatalError("SafeTensorsFile threw a non-SafeTensorsError: \(error)")
+        fatalError("SafeTensorsFile threw a non-LSGError: \(error)")
     }
     precondition(declaredSize == data.count, "header declares \(declaredSize.map(String.init) ?? "nothing") for a valid \(data.count)-byte file")
     var end = 0
@@ -57,11 +58,11 @@ private func declaredFileSize(_ data: Data) -> Int? {
         do {
             return try SafeTensorsFile.declaredFileSize(prefix: UnsafeRawBufferPointer(rebasing: bytes[..<prefixLength]),
                                                         name: "fuzz.safetensors")
-        } catch let error as SafeTensorsError {
+        } catch let error as LSGError {
             requireOneLine(error.description, naming: "fuzz.safetensors")
             return nil
         } catch {
-            fatalError("declaredFileSize threw a non-SafeTensorsError: \(error)")
+            fatalError("declaredFileSize threw a non-LSGError: \(error)")
         }
     }
 }
@@ -70,10 +71,10 @@ private func readIndex(_ data: Data) {
     do {
         let index = try SafeTensorsIndex(data: data, name: "fuzz.index.json")
         for shard in index.shardFiles { precondition(SafeTensorsIndex.isPlainFileName(shard)) }
-    } catch let error as SafeTensorsError {
+    } catch let error as LSGError {
         requireOneLine(error.description, naming: "fuzz.index.json")
     } catch {
-        fatalError("SafeTensorsIndex threw a non-SafeTensorsError: \(error)")
+        fatalError("SafeTensorsIndex threw a non-LSGError: \(error)")
     }
 }
 

@@ -1,6 +1,7 @@
 import Checkpoint
 import Foundation
 import LSGEncoder
+import LSGErrors
 
 /// Fills the 512-row global-token table from the ORIGINAL source positions (before tiling),
 /// reordered with `--global-stride`:
@@ -26,13 +27,13 @@ public struct AddGlobalEmbeddingsStage: Stage {
         let names = target.family.encoderTensorNames
         let globalName = prefix + names.globalEmbeddings
         guard var global = context.tensors[globalName] else {
-            throw ConversionError("stage '\(name)': \(globalName) is not in the plan (run map-architecture first)")
+            throw LSGError(.invalidOption, "stage '\(name)': \(globalName) is not in the plan (run map-architecture first)")
         }
         let existingGlobal: String? = if case .source(let name) = global.content { name } else { nil }
 
         if context.sourceIsLSG && options.resizeLSG {
             guard existingGlobal != nil else {
-                throw ConversionError("\(source.url.path): --resize-lsg needs the source's global_embeddings, which it lacks")
+                throw LSGError(.invalidOption, "\(source.url.path): --resize-lsg needs the source's global_embeddings, which it lacks")
             }
             global.provenance = context.provenance("kept", global.provenance.inputs, "--resize-lsg: global rows unchanged")
             context.tensors.set(global)
@@ -47,7 +48,7 @@ public struct AddGlobalEmbeddingsStage: Stage {
             context.report.warnings.append("--keep-first-global-token ignored: the source is not an LSG model")
         }
         if keepFirst && existingGlobal == nil {
-            throw ConversionError("\(source.url.path): --keep-first-global-token needs the source's global_embeddings, which it lacks")
+            throw LSGError(.invalidOption, "\(source.url.path): --keep-first-global-token needs the source's global_embeddings, which it lacks")
         }
 
         let word = try sourceName(of: prefix + names.wordEmbeddings, in: context)
@@ -58,7 +59,7 @@ public struct AddGlobalEmbeddingsStage: Stage {
         let store = source.tensors
         guard let positionInfo = store.info(positions), let wordInfo = store.info(word), positionInfo.shape.count == 2,
               wordInfo.shape.count == 2 else {
-            throw ConversionError("stage '\(name)': source embeddings are not matrices")
+            throw LSGError(.shapeMismatch, "stage '\(name)': source embeddings are not matrices")
         }
         let offset = target.family.positionOffset
         let width = positionInfo.shape[1]
@@ -69,11 +70,11 @@ public struct AddGlobalEmbeddingsStage: Stage {
         let bos = source.tokenizer.sequenceStartId(config: source.config)
         let mask = source.tokenizer.maskTokenId
         guard let bos, (0..<vocabulary).contains(bos) else {
-            throw ConversionError("\(source.url.path): no usable bos/cls token id in the tokenizer files or config.json (got \(bos.map(String.init) ?? "none"))")
+            throw LSGError(.malformed, "\(source.url.path): no usable bos/cls token id in the tokenizer files or config.json (got \(bos.map(String.init) ?? "none"))")
         }
         if !options.randomGlobalInit {
             guard let mask, (0..<vocabulary).contains(mask) else {
-                throw ConversionError("\(source.url.path): no usable mask token id in the tokenizer files (got \(mask.map(String.init) ?? "none"))")
+                throw LSGError(.malformed, "\(source.url.path): no usable mask token id in the tokenizer files (got \(mask.map(String.init) ?? "none"))")
             }
         }
         context.sequenceStartId = bos
@@ -147,6 +148,6 @@ public struct AddGlobalEmbeddingsStage: Stage {
             }
         case nil: break
         }
-        throw ConversionError("stage '\(self.name)': \(name) does not come from the source")
+        throw LSGError(.invalidOption, "stage '\(self.name)': \(name) does not come from the source")
     }
 }

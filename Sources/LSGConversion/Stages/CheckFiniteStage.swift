@@ -1,5 +1,6 @@
 import Checkpoint
 import Foundation
+import LSGErrors
 
 /// Refuses a source whose tensors that outputs are computed from (the position table that is
 /// tiled, the position, word and token-type embeddings the global rows are made of: every input
@@ -34,7 +35,7 @@ public struct CheckFiniteStage: Stage {
             context.report.warnings += problems.map { $0 + " (kept: --allow-non-finite)" }
         } else {
             let more = problems.count > 1 ? " (and \(problems.count - 1) more tensors)" : ""
-            throw ConversionError("\(first)\(more); the converted tensors would inherit them (--allow-non-finite converts anyway)")
+            throw LSGError(.malformed, "\(first)\(more); the converted tensors would inherit them (--allow-non-finite converts anyway)")
         }
     }
 }

@@ -1,5 +1,6 @@
 import Checkpoint
 import Foundation
+import LSGErrors
 
 /// Resizes the position tables (the encoder's, and the decoder's for encoder-decoder families)
 /// to `max_length` positions plus the family offset. Learned tables follow the reference's
@@ -46,15 +47,15 @@ public struct ExtendPositionsStage: Stage {
     /// Tiles a learned table; returns its new row count.
     private func tile(_ name: String, offset: Int, maxLength: Int, context: ConversionContext) throws -> Int {
         guard let table = context.tensors[name], case .source(let sourceName) = table.content, table.shape.count == 2 else {
-            throw ConversionError("stage '\(self.name)': no source position table \(name) in the plan")
+            throw LSGError(.invalidOption, "stage '\(self.name)': no source position table \(name) in the plan")
         }
         let sourceRows = table.shape[0]
         guard sourceRows > offset else {
-            throw ConversionError("\(sourceName) has \(sourceRows) rows, no position beyond the \(offset) offset rows")
+            throw LSGError(.malformed, "\(sourceName) has \(sourceRows) rows, no position beyond the \(offset) offset rows")
         }
         let rows = Self.tiledRows(sourceRows: sourceRows, offset: offset, maxLength: maxLength)
         guard rows.count == maxLength + offset else {
-            throw ConversionError("tiling \(sourceRows - offset) positions gives \(rows.count - offset) rows by the reference's rule, fewer than --max-length \(maxLength)")
+            throw LSGError(.invalidOption, "tiling \(sourceRows - offset) positions gives \(rows.count - offset) rows by the reference's rule, fewer than --max-length \(maxLength)")
         }
         let identity = rows == Array(0..<sourceRows)
         var resized = table
@@ -71,7 +72,7 @@ public struct ExtendPositionsStage: Stage {
     /// Replaces a sinusoidal table by the one for `rows` positions; returns `rows`.
     private func rebuildSinusoidal(_ name: String, rows: Int, context: ConversionContext) throws -> Int {
         guard var table = context.tensors[name], table.shape.count == 2 else {
-            throw ConversionError("stage '\(self.name)': no position table \(name) in the plan")
+            throw LSGError(.missingTensor, "stage '\(self.name)': no position table \(name) in the plan")
         }
         let width = table.shape[1]
         table.shape = [rows, width]

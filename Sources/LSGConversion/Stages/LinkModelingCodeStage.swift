@@ -2,6 +2,7 @@ import Checkpoint
 import FileIO
 import Foundation
 import JSON
+import LSGErrors
 import SafeTensors
 
 /// Makes `auto_map` in `config.json` load out of the box with `trust_remote_code=True`.
@@ -52,13 +53,13 @@ public struct LinkModelingCodeStage: Stage {
         let target = try context.requireArchitecture()
         var config = try context.requireOutputConfig()
         guard let entries = config["auto_map"]?.objectValue, !entries.isEmpty else {
-            throw ConversionError("stage '\(name)' needs auto_map in config.json: run write-config first")
+            throw LSGError(.invalidOption, "stage '\(name)' needs auto_map in config.json: run write-config first")
         }
         let prefix: String
         var classes: [String] = []
         for (_, value) in entries {
             guard let reference = value.stringValue, reference.contains("."), let className = reference.split(separator: ".").last else {
-                throw ConversionError("config.json auto_map entry \(value) is not a 'module.Class' string")
+                throw LSGError(.malformed, "config.json auto_map entry \(value) is not a 'module.Class' string")
             }
             classes.append(String(className))
         }
@@ -66,7 +67,7 @@ public struct LinkModelingCodeStage: Stage {
             let file = try Self.checkedModelingFile(path)
             let text = try Self.read(file)
             if let missing = classes.first(where: { !Self.defines(text, className: $0) }) {
-                throw ConversionError("\(file.path): defines no class \(missing), which auto_map needs for \(target.lsgClassName)")
+                throw LSGError(.malformed, "\(file.path): defines no class \(missing), which auto_map needs for \(target.lsgClassName)")
             }
             try context.write(Data(text.utf8), as: file.lastPathComponent, role: "modeling code (copied, named by auto_map)")
             prefix = file.deletingPathExtension().lastPathComponent
@@ -90,11 +91,11 @@ public struct LinkModelingCodeStage: Stage {
         let url = URL(fileURLWithPath: path)
         let module = url.deletingPathExtension().lastPathComponent
         guard url.pathExtension == "py", isModuleName(module) else {
-            throw ConversionError("\(path): a modeling file must be named <python module>.py, like modeling_lsg_camembert.py")
+            throw LSGError(.invalidOption, "\(path): a modeling file must be named <python module>.py, like modeling_lsg_camembert.py")
         }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue else {
-            throw ConversionError("\(path): modeling file not found")
+            throw LSGError(.missingFile, "\(path): modeling file not found")
         }
         return url
     }
@@ -107,11 +108,7 @@ public struct LinkModelingCodeStage: Stage {
     }
 
     private static func read(_ url: URL) throws -> String {
-        do {
-            return try RegularFile.text(of: url, maxBytes: CheckpointLimits.maxConfigBytes)
-        } catch {
-            throw ConversionError(error.description)
-        }
+        try RegularFile.text(of: url, maxBytes: CheckpointLimits.maxConfigBytes)
     }
 
     /// Whether `source` has a top-level `class Name:` or `class Name(...)`.

@@ -1,6 +1,7 @@
 import Checkpoint
 import Foundation
 import LSGEncoder
+import LSGErrors
 import SafeTensors
 
 /// Chooses the LSG class (`--architecture`, else the first of `config.json`, else the family's
@@ -18,15 +19,15 @@ public struct MapArchitectureStage: Stage {
     public func run(_ context: ConversionContext) throws {
         let source = try context.requireSource()
         let config = try context.requireOutputConfig()
-        guard let family = context.family else { throw ConversionError("stage '\(name)' needs read-config first") }
+        guard let family = context.family else { throw LSGError(.invalidOption, "stage '\(name)' needs read-config first") }
         let store = source.tensors
 
         let requested = context.options.architecture ?? config.architectures?.first ?? family.defaultArchitecture.className
         guard let target = family.architecture(named: requested) else {
             let known = family.architectures.map(\.className).joined(separator: ", ")
-            throw ConversionError("architecture '\(requested)' is not a \(family.rawValue) class (one of \(known), optionally with the LSG prefix)")
+            throw LSGError(.invalidOption, "architecture '\(requested)' is not a \(family.rawValue) class (one of \(known), optionally with the LSG prefix)")
         }
-        if let refusal = target.refusal { throw ConversionError("\(source.url.path): architecture \(requested): \(refusal)") }
+        if let refusal = target.refusal { throw LSGError(.unsupported, "\(source.url.path): architecture \(requested): \(refusal)") }
         context.targetArchitecture = target
         context.sourceArchitecture = config.namedArchitecture
 
@@ -37,7 +38,7 @@ public struct MapArchitectureStage: Stage {
                 tiedGroups: target.tiedGroups(tieWordEmbeddings: config.tieWordEmbeddings),
                 basePrefix: family.basePrefix, checkpoint: store.names, identical: store.holdSameValues)
         } catch {
-            throw ConversionError("\(source.url.path): tensor '\(error.name)' belongs to \(target.className)'s own modules but the encoder's tensors have no '\(family.basePrefix).' prefix; transformers refuses such a checkpoint too (\"The state dictionary of the model you are trying to load is corrupted\")")
+            throw LSGError(.malformed, "\(source.url.path): tensor '\(error.name)' belongs to \(target.className)'s own modules but the encoder's tensors have no '\(family.basePrefix).' prefix; transformers refuses such a checkpoint too (\"The state dictionary of the model you are trying to load is corrupted\")")
         }
 
         let stored = target.storedTensors(layers: config.layerSharing, tieWordEmbeddings: config.tieWordEmbeddings,
@@ -45,7 +46,7 @@ public struct MapArchitectureStage: Stage {
         let globalName = target.encoderPrefix + family.encoderTensorNames.globalEmbeddings
         let wordName = target.encoderPrefix + family.encoderTensorNames.wordEmbeddings
         guard loading.sources[wordName] != nil else {
-            throw ConversionError("\(source.url.path): missing tensor \(wordName) (nor \(family.encoderTensorNames.wordEmbeddings) at the root)")
+            throw LSGError(.missingTensor, "\(source.url.path): missing tensor \(wordName) (nor \(family.encoderTensorNames.wordEmbeddings) at the root)")
         }
 
         var missing: [String] = []
@@ -63,7 +64,7 @@ public struct MapArchitectureStage: Stage {
                 // Planned here to keep its place in the state_dict order; a later stage fills it.
                 context.tensors.set(PlannedTensor(
                     name: outputName, dtype: context.options.dtype ?? .f32, shape: [512, config.embeddingSize],
-                    content: .computed { throw ConversionError("\(globalName) was not initialised: the recipe has no add-global-embeddings stage") },
+                    content: .computed { throw LSGError(.invalidOption, "\(globalName) was not initialised: the recipe has no add-global-embeddings stage") },
                     provenance: context.provenance("pending", [])))
             } else if let shape = target.newModuleShape(of: outputName, config: config) {
                 initialized.append(outputName)
@@ -77,7 +78,7 @@ public struct MapArchitectureStage: Stage {
         }
         if !missing.isEmpty {
             let shown = missing.prefix(3).joined(separator: ", ") + (missing.count > 3 ? " and \(missing.count - 3) more" : "")
-            throw ConversionError("\(source.url.path): missing \(missing.count) tensor(s) \(target.className) needs: \(shown) (transformers would initialise encoder weights at random; we refuse)")
+            throw LSGError(.missingTensor, "\(source.url.path): missing \(missing.count) tensor(s) \(target.className) needs: \(shown) (transformers would initialise encoder weights at random; we refuse)")
         }
         try Self.checkEmbeddingShapes(context, config: config, architecture: target, source: source)
 
@@ -115,7 +116,7 @@ public struct MapArchitectureStage: Stage {
             let ok = tensor.shape.count == 2 && tensor.shape[1] == hidden && (rows == nil || tensor.shape[0] == rows)
             guard ok else {
                 let expected = "[\(rows.map(String.init) ?? "rows"), \(hidden)]"
-                throw ConversionError("\(source.url.path): tensor \(tensor.provenance.inputs.first ?? tensor.name) has shape \(tensor.shape), config.json implies \(expected)")
+                throw LSGError(.shapeMismatch, "\(source.url.path): tensor \(tensor.provenance.inputs.first ?? tensor.name) has shape \(tensor.shape), config.json implies \(expected)")
             }
         }
     }

@@ -1,5 +1,6 @@
 import Checkpoint
 import Foundation
+import LSGErrors
 
 /// Checks the source config: a supported family (and the recipe's, when it names one) and
 /// absolute position embeddings, which LSG attention needs. Starts the output config from it.
@@ -16,17 +17,17 @@ public struct ReadConfigStage: Stage {
         guard var family = config.family else {
             let supported = ModelFamily.allCases.map(\.rawValue).joined(separator: ", ")
             let type = config.modelType.isEmpty ? "no model_type" : "model_type '\(config.modelType)'"
-            throw ConversionError("\(file): \(type) is not supported (supported: \(supported))")
+            throw LSGError(.unsupported, "\(file): \(type) is not supported (supported: \(supported))")
         }
         // A recipe may name a family that shares the model type (BARThez for an mBART checkpoint).
         if let expected = context.recipe.family, expected != family, expected.modelType == family.modelType {
             family = expected
         }
         if let expected = context.recipe.family, expected != family {
-            throw ConversionError("\(file): model_type '\(config.modelType)' does not match recipe '\(context.recipe.name)' (for \(expected.rawValue))")
+            throw LSGError(.invalidOption, "\(file): model_type '\(config.modelType)' does not match recipe '\(context.recipe.name)' (for \(expected.rawValue))")
         }
         guard config.positionEmbeddingType == "absolute" else {
-            throw ConversionError("\(file): position_embedding_type '\(config.positionEmbeddingType)' is not supported; LSG attention needs absolute position embeddings")
+            throw LSGError(.unsupported, "\(file): position_embedding_type '\(config.positionEmbeddingType)' is not supported; LSG attention needs absolute position embeddings")
         }
         context.family = family
         context.sourceIsLSG = config.isLSG

@@ -3,6 +3,7 @@ import FileIO
 import Foundation
 import Golden
 import LSGEncoder
+import LSGErrors
 
 /// Runs the written checkpoint through our LSG encoder. With golden files (the recipe's `golden`
 /// parameter, paths relative to the recipe file), each recorded case must reproduce the outputs
@@ -62,7 +63,7 @@ public struct ValidateEncoderStage: Stage, ValidatingStage {
             }
         }
         guard failures.isEmpty else {
-            throw ConversionError("encoder validation failed: " + failures.joined(separator: "; "))
+            throw LSGError(.parityFailure, "encoder validation failed: " + failures.joined(separator: "; "))
         }
     }
 
@@ -74,12 +75,12 @@ public struct ValidateEncoderStage: Stage, ValidatingStage {
             probe = try ParityProbe(lsg: converted, source: source, length: probeLength, text: text,
                                     textOrigin: probeText?.lastPathComponent, options: EncodeOptions(threads: threads))
         } catch {
-            throw ConversionError("encoder validation could not run: \(error)")
+            throw LSGError((error as? LSGError)?.kind ?? .internal, "encoder validation could not run: \(error)")
         }
         let failures = probe.failures(
             minimumMeanCosine: minimumMeanCosine, minimumTokenCosine: minimumTokenCosine, minimumTop1Agreement: minimumTop1Agreement)
         guard failures.isEmpty else {
-            throw ConversionError("encoder validation failed: \(probe.summary): " + failures.joined(separator: "; "))
+            throw LSGError(.parityFailure, "encoder validation failed: \(probe.summary): " + failures.joined(separator: "; "))
         }
         context.report.validation.append("encoder: \(probe.summary)")
     }

@@ -1,5 +1,6 @@
 import Checkpoint
 import Foundation
+import LSGErrors
 import SafeTensors
 
 /// Reads the written output back and checks it against the plan: every tensor present with
@@ -49,7 +50,7 @@ public struct ValidateStage: Stage {
             problems.append("config.json max_position_embeddings \(config.maxPositionEmbeddings) but the position table has \(positions?.shape.first ?? 0) rows")
         }
         guard problems.isEmpty else {
-            throw ConversionError("validation failed: " + problems.joined(separator: "; "))
+            throw LSGError(.parityFailure, "validation failed: " + problems.joined(separator: "; "))
         }
         context.report.validation.append("structure: \(planned.count) tensors with the planned dtype and shape, \(finiteTensors) float tensors all finite, config consistent")
     }

@@ -41,11 +41,7 @@ public struct WriteCheckpointStage: Stage {
             }
         }
         let shards: [SafeTensorsWriter.PlannedShard]
-        do {
-            shards = try writer.plannedShards(maxShardBytes: maxShardBytes)
-        } catch let error as SafeTensorsError {
-            throw ConversionError(error.description)
-        }
+        shards = try writer.plannedShards(maxShardBytes: maxShardBytes)
         if shards.count == 1 {
             context.plan(PlannedFile(name: shards[0].fileName, byteCount: shards[0].byteCount,
                                      role: "weights (\(planned.count) tensors)"))
@@ -62,18 +58,14 @@ public struct WriteCheckpointStage: Stage {
         context.sourceFileDigests = FileDigests(hashing: WeightManifest.sourceFileNames(of: source)
             .map { source.url.appendingPathComponent($0) })
         let observer: SafeTensorsWriter.Observer = { file, bytes in hasher.add(file: file, bytes: bytes) }
-        do {
-            if let maxShardBytes {
-                let urls = try writer.writeSharded(to: directory, maxShardBytes: maxShardBytes, observer: observer)
-                for url in urls where url.lastPathComponent == SafeTensorsIndex.defaultFileName {
-                    let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
-                    context.plan(PlannedFile(name: url.lastPathComponent, byteCount: size, role: "shard index"))
-                }
-            } else {
-                try writer.write(to: directory.appendingPathComponent(shards[0].fileName), observer: observer)
+        if let maxShardBytes {
+            let urls = try writer.writeSharded(to: directory, maxShardBytes: maxShardBytes, observer: observer)
+            for url in urls where url.lastPathComponent == SafeTensorsIndex.defaultFileName {
+                let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
+                context.plan(PlannedFile(name: url.lastPathComponent, byteCount: size, role: "shard index"))
             }
-        } catch let error as SafeTensorsError {
-            throw ConversionError(error.description)
+        } else {
+            try writer.write(to: directory.appendingPathComponent(shards[0].fileName), observer: observer)
         }
         let files = shards.count == 1 ? shards[0].fileName : "\(shards.count) shards"
         context.report.changes.append("weights: \(planned.count) tensors, \(progress.snapshot.bytesWritten) bytes in \(files)")

@@ -2,6 +2,7 @@ import Checkpoint
 import FileIO
 import Foundation
 import JSON
+import LSGErrors
 import SafeTensors
 
 /// Writes the LSG `config.json`: the source config with the LSG settings (the options over the
@@ -20,7 +21,7 @@ public struct WriteConfigStage: Stage {
         let source = try context.requireSource()
         var config = try context.requireOutputConfig().savedByTransformers(name: source.url.appendingPathComponent("config.json").path)
         let lsg = context.options.lsgConfig(over: (context.sourceIsLSG ? config.lsg : nil) ?? LSGConfig())
-        if let problem = lsg.problems.first { throw ConversionError("LSG settings: \(problem)") }
+        if let problem = lsg.problems.first { throw LSGError(.invalidOption, "LSG settings: \(problem)") }
 
         config.lsg = lsg
         config.architectures = [target.lsgClassName]
@@ -30,7 +31,7 @@ public struct WriteConfigStage: Stage {
         config["torch_dtype"] = .string(Self.torchName(context.options.dtype ?? .f32))
         if let positions = context.tensors[target.encoderPrefix + target.family.encoderTensorNames.positionEmbeddings],
            positions.shape.first != target.family.facts.positionRows(maxPositionEmbeddings: config.maxPositionEmbeddings) {
-            throw ConversionError("config max_position_embeddings \(config.maxPositionEmbeddings) does not match the \(positions.shape[0])-row position table (run extend-positions)")
+            throw LSGError(.shapeMismatch, "config max_position_embeddings \(config.maxPositionEmbeddings) does not match the \(positions.shape[0])-row position table (run extend-positions)")
         }
         context.outputConfig = config
         try context.write(Self.serialize(config), as: "config.json", role: "LSG config")

@@ -2,6 +2,7 @@ import Checkpoint
 import Foundation
 import JSON
 import LSGEncoder
+import LSGErrors
 
 /// Writes `README.md`, the model card (see `ModelCard`). Runs after the validation stages so the
 /// card reports their result, and before `write-manifest` so the manifest hashes the card.
@@ -15,7 +16,7 @@ public struct WriteModelCardStage: Stage {
         let target = try context.requireArchitecture()
         let config = try context.requireOutputConfig()
         guard let lsg = config.lsg else {
-            throw ConversionError("stage '\(name)' needs the LSG settings in config.json: run write-config first")
+            throw LSGError(.invalidOption, "stage '\(name)' needs the LSG settings in config.json: run write-config first")
         }
         let autoMapValue = config["auto_map"]?.objectValue?.first { _ in true }?.value.stringValue
         let validationRan = context.recipe.stages.contains { $0.stage == ValidateStage.stageName }

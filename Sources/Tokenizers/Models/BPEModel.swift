@@ -1,3 +1,5 @@
+import LSGErrors
+
 /// `tokenizers`' BPE: a word starts as its characters (the continuing-subword prefix on all but
 /// the first, the end-of-word suffix on the last; unknown ones as byte tokens `<0xXX>` with byte
 /// fallback, else the unk token, consecutive ones fused with `fuse_unk`), then the pair with the
@@ -23,7 +25,7 @@ struct BPEModel: TokenizerModel {
     let path: String
     let cache = WordCache()
 
-    init(vocabulary: Vocabulary, merges: [(String, String)], configuration: Configuration, path: String) throws(TokenizerError) {
+    init(vocabulary: Vocabulary, merges: [(String, String)], configuration: Configuration, path: String) throws(LSGError) {
         self.vocabulary = vocabulary
         tokens = tokensByID(vocabulary)
         self.configuration = configuration
@@ -34,7 +36,7 @@ struct BPEModel: TokenizerModel {
         for (rank, (left, right)) in merges.enumerated() {
             let merged = left + String(scalars: right.unicodeScalars.dropFirst(prefixLength))
             guard let leftID = vocabulary[left], let rightID = vocabulary[right], let newID = vocabulary[merged] else {
-                throw TokenizerError(path, "BPE merge \(rank) (\(left) \(right)) names a token that is not in the vocabulary")
+                throw LSGError(.malformed, file: path, "BPE merge \(rank) (\(left) \(right)) names a token that is not in the vocabulary")
             }
             let pair = Pair(left: Int32(leftID), right: Int32(rightID))
             if table[pair] == nil { table[pair] = Merge(rank: Int32(rank), newID: Int32(newID)) }
@@ -52,7 +54,7 @@ struct BPEModel: TokenizerModel {
     func id(of token: String) -> Int? { vocabulary[token] }
     func token(of id: Int) -> String? { tokens.token(id) }
 
-    func tokenize(_ word: [Unicode.Scalar]) throws(TokenizerError) -> [ModelToken] {
+    func tokenize(_ word: [Unicode.Scalar]) throws(LSGError) -> [ModelToken] {
         let key = String(scalars: word)
         if configuration.ignoreMerges, let id = vocabulary[key] { return [ModelToken(id: id, value: key, range: 0..<word.count)] }
         if let cached = cache.tokens(key) { return cached }
@@ -73,7 +75,7 @@ struct BPEModel: TokenizerModel {
         var removed = false
     }
 
-    private func initialSymbols(_ word: [Unicode.Scalar]) throws(TokenizerError) -> [Symbol] {
+    private func initialSymbols(_ word: [Unicode.Scalar]) throws(LSGError) -> [Symbol] {
         var symbols: [Symbol] = []
         symbols.reserveCapacity(word.count)
         var unknown: (id: Int, range: Range<Int>)?
@@ -103,7 +105,7 @@ struct BPEModel: TokenizerModel {
             }
             guard let unkToken = configuration.unkToken else { continue }
             guard let unkID = vocabulary[unkToken] else {
-                throw TokenizerError(path, "BPE unk_token \(unkToken) is not in the vocabulary")
+                throw LSGError(.malformed, file: path, "BPE unk_token \(unkToken) is not in the vocabulary")
             }
             if let pending = unknown, configuration.fuseUnk {
                 unknown = (unkID, pending.range.lowerBound..<(index + 1))

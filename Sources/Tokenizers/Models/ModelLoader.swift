@@ -1,12 +1,13 @@
 import JSON
+import LSGErrors
 
 /// The `model` of a tokenizer.json.
 enum ModelLoader {
     /// Ids index arrays; real vocabularies stay far below this (`tokenizers` itself stops at 2^32).
     static let maxTokenID = 1 << 24
 
-    static func model(json value: JSONValue, path: String) throws(TokenizerError) -> any TokenizerModel {
-        guard let object = value.objectValue else { throw TokenizerError(path, "model is a JSON \(value.typeName), expected an object") }
+    static func model(json value: JSONValue, path: String) throws(LSGError) -> any TokenizerModel {
+        guard let object = value.objectValue else { throw LSGError(.malformed, file: path, "model is a JSON \(value.typeName), expected an object") }
         // Older files leave the type out; tokenizers then tries each model in turn.
         let type = object["type"]?.stringValue ?? (object["merges"] != nil ? "BPE" : object["vocab"]?.arrayValue != nil ? "Unigram" : "WordPiece")
         let fields = try ComponentFields(.object(JSONObject(object.map { ($0.key, $0.value) } + (object["type"] == nil ? [("type", .string(type))] : []))),
@@ -27,14 +28,14 @@ enum ModelLoader {
             configuration.byteFallback = try fields.bool("byte_fallback", default: false)
             configuration.ignoreMerges = try fields.bool("ignore_merges", default: false)
             if let dropout = fields.object["dropout"], !dropout.isNull, dropout.doubleValue != 0 {
-                throw TokenizerError(path, "model BPE has dropout \(dropout.compactString()), which makes encoding random; only null is supported")
+                throw LSGError(.unsupported, file: path, "model BPE has dropout \(dropout.compactString()), which makes encoding random; only null is supported")
             }
             return try BPEModel(vocabulary: try map(fields), merges: try merges(fields), configuration: configuration, path: path)
         case "Unigram":
             var pieces: [(String, Double)] = []
             for (index, entry) in try fields.array("vocab").enumerated() {
                 guard let pair = entry.arrayValue, pair.count == 2, let piece = pair[0].stringValue, let score = pair[1].doubleValue else {
-                    throw TokenizerError(path, "model.vocab[\(index)] is not a [piece, score] pair")
+                    throw LSGError(.malformed, file: path, "model.vocab[\(index)] is not a [piece, score] pair")
                 }
                 pieces.append((piece, score))
             }
@@ -45,17 +46,17 @@ enum ModelLoader {
         }
     }
 
-    private static func map(_ fields: ComponentFields) throws(TokenizerError) -> Vocabulary {
-        guard let value = fields.object["vocab"] else { throw TokenizerError(fields.path, "\(fields.context) has no \"vocab\"") }
+    private static func map(_ fields: ComponentFields) throws(LSGError) -> Vocabulary {
+        guard let value = fields.object["vocab"] else { throw LSGError(.malformed, file: fields.path, "\(fields.context) has no \"vocab\"") }
         guard let object = value.objectValue else { throw fields.fail("vocab", value, expected: "an object of token ids") }
         var vocabulary: Vocabulary = [:]
         vocabulary.reserveCapacity(object.count)
         for (token, id) in object {
             guard let id = id.intValue, id >= 0 else {
-                throw TokenizerError(fields.path, "model.vocab \(JSONValue.string(token).compactString()) has a JSON \(id.typeName) id, expected a non-negative integer")
+                throw LSGError(.malformed, file: fields.path, "model.vocab \(JSONValue.string(token).compactString()) has a JSON \(id.typeName) id, expected a non-negative integer")
             }
             guard id < maxTokenID else {
-                throw TokenizerError(fields.path, "model.vocab \(JSONValue.string(token).compactString()) has id \(id), past the \(maxTokenID) ids supported")
+                throw LSGError(.limitExceeded, file: fields.path, "model.vocab \(JSONValue.string(token).compactString()) has id \(id), past the \(maxTokenID) ids supported")
             }
             vocabulary[ExactString(token)] = id
         }
@@ -63,17 +64,17 @@ enum ModelLoader {
     }
 
     /// `"a b"` strings (tokenizers up to 0.19) or `["a", "b"]` pairs.
-    private static func merges(_ fields: ComponentFields) throws(TokenizerError) -> [(String, String)] {
+    private static func merges(_ fields: ComponentFields) throws(LSGError) -> [(String, String)] {
         var merges: [(String, String)] = []
         for (index, entry) in try fields.array("merges").enumerated() {
             if let text = entry.stringValue {
                 let parts = text.unicodeScalars.split(separator: " ", omittingEmptySubsequences: false)
-                guard parts.count == 2 else { throw TokenizerError(fields.path, "model.merges[\(index)] \(entry.compactString()) is not two tokens separated by a space") }
+                guard parts.count == 2 else { throw LSGError(.malformed, file: fields.path, "model.merges[\(index)] \(entry.compactString()) is not two tokens separated by a space") }
                 merges.append((String(scalars: parts[0]), String(scalars: parts[1])))
             } else if let pair = entry.arrayValue, pair.count == 2, let left = pair[0].stringValue, let right = pair[1].stringValue {
                 merges.append((left, right))
             } else {
-                throw TokenizerError(fields.path, "model.merges[\(index)] is a JSON \(entry.typeName), expected \"a b\" or [a, b]")
+                throw LSGError(.malformed, file: fields.path, "model.merges[\(index)] is a JSON \(entry.typeName), expected \"a b\" or [a, b]")
             }
         }
         return merges

@@ -1,4 +1,5 @@
 import Foundation
+import LSGErrors
 
 /// A token the model cut out of one word: its id, its text, and the range of the word's
 /// scalars it covers.
@@ -10,7 +11,7 @@ struct ModelToken: Sendable, Equatable {
 
 /// A `tokenizers` model: turns one pre-tokenized word into tokens.
 protocol TokenizerModel: Sendable {
-    func tokenize(_ word: [Unicode.Scalar]) throws(TokenizerError) -> [ModelToken]
+    func tokenize(_ word: [Unicode.Scalar]) throws(LSGError) -> [ModelToken]
     func id(of token: String) -> Int?
     func token(of id: Int) -> String?
     /// `get_vocab_size()`: the number the first added token past the vocabulary gets.

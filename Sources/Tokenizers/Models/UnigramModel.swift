@@ -1,3 +1,5 @@
+import LSGErrors
+
 /// `tokenizers`' Unigram (`encode_optimized`): the best-scoring segmentation of the word's UTF-8
 /// bytes into pieces (Viterbi over every vocabulary piece, special ones included), a character
 /// no piece starts with scored as unk (the lowest score minus 10); consecutive unk pieces are
@@ -14,9 +16,9 @@ struct UnigramModel: TokenizerModel {
     let path: String
     let cache = WordCache()
 
-    init(pieces: [(String, Double)], unkID: Int?, byteFallback: Bool, path: String) throws(TokenizerError) {
+    init(pieces: [(String, Double)], unkID: Int?, byteFallback: Bool, path: String) throws(LSGError) {
         if let unkID, !pieces.indices.contains(unkID) {
-            throw TokenizerError(path, "Unigram unk_id \(unkID) is past the \(pieces.count) pieces")
+            throw LSGError(.malformed, file: path, "Unigram unk_id \(unkID) is past the \(pieces.count) pieces")
         }
         self.pieces = pieces.map { (token: $0.0, score: $0.1) }
         var vocabulary: Vocabulary = [:]
@@ -37,7 +39,7 @@ struct UnigramModel: TokenizerModel {
     func id(of token: String) -> Int? { vocabulary[token] }
     func token(of id: Int) -> String? { pieces.indices.contains(id) ? pieces[id].token : nil }
 
-    func tokenize(_ word: [Unicode.Scalar]) throws(TokenizerError) -> [ModelToken] {
+    func tokenize(_ word: [Unicode.Scalar]) throws(LSGError) -> [ModelToken] {
         let key = String(scalars: word)
         if let cached = cache.tokens(key) { return cached }
         let result = try segment(key, scalarCount: word.count)
@@ -51,7 +53,7 @@ struct UnigramModel: TokenizerModel {
         var start = -1
     }
 
-    private func segment(_ word: String, scalarCount: Int) throws(TokenizerError) -> [ModelToken] {
+    private func segment(_ word: String, scalarCount: Int) throws(LSGError) -> [ModelToken] {
         let bytes = Array(word.utf8)
         guard !bytes.isEmpty else { return [] }
         // The scalar index at each byte offset (and the count at the end).
@@ -77,7 +79,7 @@ struct UnigramModel: TokenizerModel {
                 if end - start == characterLength { hasSingleCharacter = true }
             }
             if !hasSingleCharacter {
-                guard let unkID else { throw TokenizerError(path, "Unigram model has no unk_id, and a character is not in it") }
+                guard let unkID else { throw LSGError(.malformed, file: path, "Unigram model has no unk_id, and a character is not in it") }
                 let end = min(start + characterLength, bytes.count)
                 let candidate = scoreHere + unkScore
                 if best[end].start == -1 || candidate > best[end].score {
@@ -115,7 +117,7 @@ struct UnigramModel: TokenizerModel {
                     continue
                 }
             }
-            guard let unkID else { throw TokenizerError(path, "Unigram model has no unk_id, and \(value) is not in it") }
+            guard let unkID else { throw LSGError(.malformed, file: path, "Unigram model has no unk_id, and \(value) is not in it") }
             tokens.append(ModelToken(id: unkID, value: value, range: range))
         }
         return tokens

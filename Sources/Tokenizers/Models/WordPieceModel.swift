@@ -1,3 +1,5 @@
+import LSGErrors
+
 /// `tokenizers`' WordPiece: greedy longest match from the start of the word, pieces after the
 /// first prefixed with `##`; a word with a part not in the vocabulary, or longer than
 /// `max_input_chars_per_word`, is the unk token whole.
@@ -10,9 +12,9 @@ struct WordPieceModel: TokenizerModel {
     let maxInputCharsPerWord: Int
     let cache = WordCache()
 
-    init(vocabulary: Vocabulary, unkToken: String, prefix: String, maxInputCharsPerWord: Int, path: String) throws(TokenizerError) {
+    init(vocabulary: Vocabulary, unkToken: String, prefix: String, maxInputCharsPerWord: Int, path: String) throws(LSGError) {
         guard let unkID = vocabulary[unkToken] else {
-            throw TokenizerError(path, "WordPiece unk_token \(unkToken) is not in the vocabulary")
+            throw LSGError(.malformed, file: path, "WordPiece unk_token \(unkToken) is not in the vocabulary")
         }
         self.vocabulary = vocabulary
         tokens = tokensByID(vocabulary)

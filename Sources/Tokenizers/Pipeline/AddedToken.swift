@@ -1,4 +1,5 @@
 import JSON
+import LSGErrors
 
 /// A token of `tokenizers`' added vocabulary, split out of the text before the model runs.
 struct AddedToken: Sendable, Equatable {
@@ -12,22 +13,22 @@ struct AddedToken: Sendable, Equatable {
     var special = false
 
     /// An entry of tokenizer.json `added_tokens`, or of tokenizer_config.json `added_tokens_decoder` (`id` given).
-    init(json value: JSONValue, id givenID: Int? = nil, path: String, key: String) throws(TokenizerError) {
+    init(json value: JSONValue, id givenID: Int? = nil, path: String, key: String) throws(LSGError) {
         guard let object = value.objectValue else {
-            throw TokenizerError(path, "\(key) is a JSON \(value.typeName), expected an object")
+            throw LSGError(.malformed, file: path, "\(key) is a JSON \(value.typeName), expected an object")
         }
-        guard let content = object["content"]?.stringValue else { throw TokenizerError(path, "\(key) has no \"content\" string") }
+        guard let content = object["content"]?.stringValue else { throw LSGError(.malformed, file: path, "\(key) has no \"content\" string") }
         self.content = content
         if let givenID {
             id = givenID
         } else {
-            guard let id = object["id"]?.intValue, id >= 0 else { throw TokenizerError(path, "\(key) has no non-negative integer \"id\"") }
+            guard let id = object["id"]?.intValue, id >= 0 else { throw LSGError(.malformed, file: path, "\(key) has no non-negative integer \"id\"") }
             self.id = id
         }
-        func flag(_ name: String, _ fallback: Bool) throws(TokenizerError) -> Bool {
+        func flag(_ name: String, _ fallback: Bool) throws(LSGError) -> Bool {
             guard let flag = object[name] else { return fallback }
             guard let bool = flag.boolValue else {
-                throw TokenizerError(path, "\(key) \"\(name)\" is a JSON \(flag.typeName), expected a boolean")
+                throw LSGError(.malformed, file: path, "\(key) \"\(name)\" is a JSON \(flag.typeName), expected a boolean")
             }
             return bool
         }

@@ -1,5 +1,6 @@
 import Foundation
 import JSON
+import LSGErrors
 
 /// A `tokenizers` normalizer (tokenizer.json `normalizer`).
 indirect enum Normalizer: Sendable {
@@ -13,7 +14,7 @@ indirect enum Normalizer: Sendable {
     case precompiled(PrecompiledCharsMap)
     case sequence([Normalizer])
 
-    init(json value: JSONValue, path: String) throws(TokenizerError) {
+    init(json value: JSONValue, path: String) throws(LSGError) {
         let fields = try ComponentFields(value, kind: "normalizer", path: path)
         switch fields.type {
         case "BertNormalizer":
@@ -29,7 +30,7 @@ indirect enum Normalizer: Sendable {
         case "Strip": self = .strip(left: try fields.bool("strip_left", default: true), right: try fields.bool("strip_right", default: true))
         case "Precompiled":
             guard let encoded = fields.object["precompiled_charsmap"] else {
-                throw TokenizerError(path, "normalizer Precompiled has no \"precompiled_charsmap\"")
+                throw LSGError(.malformed, file: path, "normalizer Precompiled has no \"precompiled_charsmap\"")
             }
             // Older files write the map as a list of bytes, newer ones in base64.
             if let list = encoded.arrayValue {

@@ -1,4 +1,5 @@
 import JSON
+import LSGErrors
 
 /// A `tokenizers` post-processor (tokenizer.json `post_processor`): adds the special tokens
 /// around one text or a pair, sets the type ids, and (ByteLevel, RoBERTa) trims the spaces of
@@ -15,12 +16,12 @@ indirect enum PostProcessor: Sendable {
     case byteLevel(trimOffsets: Bool, addPrefixSpace: Bool)
     case sequence([PostProcessor])
 
-    init(json value: JSONValue, path: String) throws(TokenizerError) {
+    init(json value: JSONValue, path: String) throws(LSGError) {
         let fields = try ComponentFields(value, kind: "post_processor", path: path)
-        func tokenAndID(_ key: String) throws(TokenizerError) -> (String, Int) {
+        func tokenAndID(_ key: String) throws(LSGError) -> (String, Int) {
             let pair = try fields.array(key)
             guard pair.count == 2, let token = pair[0].stringValue, let id = pair[1].intValue else {
-                throw TokenizerError(path, "\(fields.context) \"\(key)\" is not a [token, id] pair")
+                throw LSGError(.malformed, file: path, "\(fields.context) \"\(key)\" is not a [token, id] pair")
             }
             return (token, id)
         }
@@ -31,7 +32,7 @@ indirect enum PostProcessor: Sendable {
                 for (name, entry) in map {
                     guard let ids = entry["ids"]?.arrayValue?.compactMap(\.intValue), let tokens = entry["tokens"]?.arrayValue?.compactMap(\.stringValue),
                           ids.count == tokens.count else {
-                        throw TokenizerError(path, "\(fields.context) special_tokens[\(name)] needs lists \"ids\" and \"tokens\" of one length")
+                        throw LSGError(.malformed, file: path, "\(fields.context) special_tokens[\(name)] needs lists \"ids\" and \"tokens\" of one length")
                     }
                     specialTokens[name] = (ids, tokens)
                 }
@@ -39,7 +40,7 @@ indirect enum PostProcessor: Sendable {
             let single = try Self.template(fields, "single")
             let pair = try Self.template(fields, "pair")
             for case .special(let name, _) in single + pair where specialTokens[name] == nil {
-                throw TokenizerError(path, "\(fields.context) uses special token \(name), which special_tokens does not list")
+                throw LSGError(.malformed, file: path, "\(fields.context) uses special token \(name), which special_tokens does not list")
             }
             self = .template(single: single, pair: pair, specialTokens: specialTokens)
         case "RobertaProcessing":
@@ -57,18 +58,18 @@ indirect enum PostProcessor: Sendable {
         }
     }
 
-    private static func template(_ fields: ComponentFields, _ key: String) throws(TokenizerError) -> [TemplatePiece] {
+    private static func template(_ fields: ComponentFields, _ key: String) throws(LSGError) -> [TemplatePiece] {
         var pieces: [TemplatePiece] = []
         for element in try fields.array(key) {
             if let sequence = element["Sequence"] {
                 guard let name = sequence["id"]?.stringValue, name == "A" || name == "B" else {
-                    throw TokenizerError(fields.path, "\(fields.context) \(key) has a Sequence that is neither A nor B")
+                    throw LSGError(.malformed, file: fields.path, "\(fields.context) \(key) has a Sequence that is neither A nor B")
                 }
                 pieces.append(.sequence(second: name == "B", typeID: sequence["type_id"]?.intValue ?? 0))
             } else if let special = element["SpecialToken"], let name = special["id"]?.stringValue {
                 pieces.append(.special(name, typeID: special["type_id"]?.intValue ?? 0))
             } else {
-                throw TokenizerError(fields.path, "\(fields.context) \(key) has a piece that is neither Sequence nor SpecialToken")
+                throw LSGError(.malformed, file: fields.path, "\(fields.context) \(key) has a piece that is neither Sequence nor SpecialToken")
             }
         }
         return pieces

@@ -1,4 +1,5 @@
 import JSON
+import LSGErrors
 
 /// One piece of a text between pre-tokenization steps (`tokenizers`' `Split`): its normalized
 /// scalars, or an added token already recognized, which no later step touches.
@@ -21,7 +22,7 @@ indirect enum PreTokenizer: Sendable {
     case digits(individual: Bool)
     case sequence([PreTokenizer])
 
-    init(json value: JSONValue, path: String) throws(TokenizerError) {
+    init(json value: JSONValue, path: String) throws(LSGError) {
         let fields = try ComponentFields(value, kind: "pre_tokenizer", path: path)
         switch fields.type {
         case "BertPreTokenizer": self = .bert
@@ -43,12 +44,12 @@ indirect enum PreTokenizer: Sendable {
         }
     }
 
-    private static func metaspace(_ fields: ComponentFields) throws(TokenizerError) -> PreTokenizer {
+    private static func metaspace(_ fields: ComponentFields) throws(LSGError) -> PreTokenizer {
         let schemeName = try fields.optionalString("prepend_scheme")
         let scheme: PrependScheme
         if let schemeName {
             guard let parsed = PrependScheme(rawValue: schemeName) else {
-                throw TokenizerError(fields.path, "\(fields.context) prepend_scheme '\(schemeName)' is not always, first or never")
+                throw LSGError(.malformed, file: fields.path, "\(fields.context) prepend_scheme '\(schemeName)' is not always, first or never")
             }
             scheme = parsed
         } else {
@@ -59,13 +60,13 @@ indirect enum PreTokenizer: Sendable {
                           prependScheme: scheme, split: try fields.bool("split", default: true))
     }
 
-    private static func behavior(_ fields: ComponentFields, default fallback: SplitBehavior? = nil) throws(TokenizerError) -> SplitBehavior {
+    private static func behavior(_ fields: ComponentFields, default fallback: SplitBehavior? = nil) throws(LSGError) -> SplitBehavior {
         guard let value = fields.object["behavior"] else {
             if let fallback { return fallback }
-            throw TokenizerError(fields.path, "\(fields.context) has no \"behavior\"")
+            throw LSGError(.malformed, file: fields.path, "\(fields.context) has no \"behavior\"")
         }
         guard let name = value.stringValue, let behavior = SplitBehavior(rawValue: name) else {
-            throw TokenizerError(fields.path, "\(fields.context) behavior \(value.compactString()) is not one of Removed, Isolated, MergedWithPrevious, MergedWithNext, Contiguous")
+            throw LSGError(.malformed, file: fields.path, "\(fields.context) behavior \(value.compactString()) is not one of Removed, Isolated, MergedWithPrevious, MergedWithNext, Contiguous")
         }
         return behavior
     }

@@ -1,4 +1,5 @@
 import Foundation
+import LSGErrors
 
 /// sentencepiece's precompiled normalization map (`normalizer_spec.precompiled_charsmap`, the
 /// `Precompiled` normalizer of tokenizer.json): a little-endian u32 trie size in bytes, a
@@ -8,11 +9,11 @@ struct PrecompiledCharsMap: Sendable {
     private let units: [UInt32]
     private let replacements: [UInt8]
 
-    init(_ data: [UInt8], path: String) throws(TokenizerError) {
-        guard data.count >= 4 else { throw TokenizerError(path, "precompiled_charsmap is \(data.count) bytes, too short for its trie size") }
+    init(_ data: [UInt8], path: String) throws(LSGError) {
+        guard data.count >= 4 else { throw LSGError(.malformed, file: path, "precompiled_charsmap is \(data.count) bytes, too short for its trie size") }
         let trieBytes = Int(UInt32(data[0]) | UInt32(data[1]) << 8 | UInt32(data[2]) << 16 | UInt32(data[3]) << 24)
         guard trieBytes % 4 == 0, trieBytes <= data.count - 4, trieBytes > 0 else {
-            throw TokenizerError(path, "precompiled_charsmap declares a trie of \(trieBytes) bytes in \(data.count - 4)")
+            throw LSGError(.malformed, file: path, "precompiled_charsmap declares a trie of \(trieBytes) bytes in \(data.count - 4)")
         }
         var units: [UInt32] = []
         units.reserveCapacity(trieBytes / 4)

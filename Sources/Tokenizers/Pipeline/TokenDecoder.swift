@@ -1,4 +1,5 @@
 import JSON
+import LSGErrors
 
 /// A `tokenizers` decoder (tokenizer.json `decoder`): turns tokens back into text. Each step
 /// maps the list of tokens (`decode_chain`); the result is their concatenation.
@@ -13,7 +14,7 @@ indirect enum TokenDecoder: Sendable {
     case replace(TextPattern, content: [Unicode.Scalar])
     case sequence([TokenDecoder])
 
-    init(json value: JSONValue, path: String) throws(TokenizerError) {
+    init(json value: JSONValue, path: String) throws(LSGError) {
         let fields = try ComponentFields(value, kind: "decoder", path: path)
         switch fields.type {
         case "ByteLevel": self = .byteLevel

@@ -1,4 +1,5 @@
 import JSON
+import LSGErrors
 
 /// A tokenizer.json read into its components, and the encoding and decoding it runs
 /// (`tokenizers`' `TokenizerImpl`).
@@ -13,9 +14,9 @@ struct TokenizerPipeline: Sendable {
     private var addedByID: [Int: Int] = [:]
     private var addedByContent: [ExactString: Int] = [:]
 
-    init(json: JSONValue, path: String) throws(TokenizerError) {
-        guard json.objectValue != nil else { throw TokenizerError(path, "is a JSON \(json.typeName), expected an object") }
-        func component<Component>(_ key: String, _ make: (JSONValue, String) throws(TokenizerError) -> Component) throws(TokenizerError) -> Component? {
+    init(json: JSONValue, path: String) throws(LSGError) {
+        guard json.objectValue != nil else { throw LSGError(.malformed, file: path, "is a JSON \(json.typeName), expected an object") }
+        func component<Component>(_ key: String, _ make: (JSONValue, String) throws(LSGError) -> Component) throws(LSGError) -> Component? {
             guard let value = json[key], !value.isNull else { return nil }
             return try make(value, path)
         }
@@ -23,13 +24,13 @@ struct TokenizerPipeline: Sendable {
         preTokenizer = try component("pre_tokenizer", PreTokenizer.init(json:path:))
         postProcessor = try component("post_processor", PostProcessor.init(json:path:))
         decoder = try component("decoder", TokenDecoder.init(json:path:))
-        guard let modelJSON = json["model"] else { throw TokenizerError(path, "has no \"model\"") }
+        guard let modelJSON = json["model"] else { throw LSGError(.malformed, file: path, "has no \"model\"") }
         model = try ModelLoader.model(json: modelJSON, path: path)
         addedTokens = []
         matcher = AddedTokenMatcher(tokens: [], normalizer: nil)
         var tokens: [AddedToken] = []
         if let list = json["added_tokens"], !list.isNull {
-            guard let entries = list.arrayValue else { throw TokenizerError(path, "added_tokens is a JSON \(list.typeName), expected a list") }
+            guard let entries = list.arrayValue else { throw LSGError(.malformed, file: path, "added_tokens is a JSON \(list.typeName), expected a list") }
             for (index, entry) in entries.enumerated() {
                 tokens.append(try AddedToken(json: entry, path: path, key: "added_tokens[\(index)]"))
             }
@@ -72,7 +73,7 @@ struct TokenizerPipeline: Sendable {
     func isSpecial(id: Int) -> Bool { addedByID[id].map { addedTokens[$0].special } ?? false }
 
     /// One text through added-token extraction, normalization, pre-tokenization and the model.
-    func encodeText(_ text: String) throws(TokenizerError) -> Encoding {
+    func encodeText(_ text: String) throws(LSGError) -> Encoding {
         var pieces = matcher.extractAndNormalize(text, normalizer: normalizer)
         preTokenizer?.preTokenize(&pieces)
         var encoding = Encoding()
