@@ -35,7 +35,7 @@ struct BuiltInRecipesTests {
 
     @Test func anUnknownNameListsTheBuiltInRecipes() {
         let error = #expect(throws: LSGError.self) { _ = try Recipe.resolve("camembert-huge", in: URL(fileURLWithPath: "/")) }
-        #expect(error?.description.contains("not a built-in recipe (albert, bert, camembert, camembert-base-4096, camembert-tiny-4096") == true)
+        #expect(error?.description.contains("not a built-in recipe (albert, bart, barthez, bert, camembert, camembert-base-4096, camembert-tiny-4096") == true)
     }
 }
 

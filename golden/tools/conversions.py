@@ -212,8 +212,9 @@ def run_reference(case: ConversionCase, out_dir: Path, seed_offset: int) -> dict
         save_kwargs["max_shard_size"] = case.max_shard_size
     model.save_pretrained(str(out_dir), **save_kwargs)
     tokenizer.save_pretrained(str(out_dir))
-    return {"bos": tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.cls_token_id,
-            "mask": tokenizer.mask_token_id}
+    # The reference's rule: the tokenizer's bos, else its cls, else config.json's bos_token_id (Pegasus).
+    bos = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.cls_token_id
+    return {"bos": bos if bos is not None else model.config.bos_token_id, "mask": tokenizer.mask_token_id}
 
 
 def weight_files(directory: Path) -> list[Path]:
