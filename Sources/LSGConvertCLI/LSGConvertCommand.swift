@@ -8,7 +8,7 @@ import SafeTensors
 public struct LSGConvertCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "lsg-convert",
-        abstract: "Convert short-context encoder checkpoints into LSG long-context checkpoints, and prove them right.",
+        abstract: "Convert short-context checkpoints (encoders and encoder-decoders) into LSG long-context checkpoints, and prove them right.",
         version: LSGConvertVersion.text,
         subcommands: [
             ConvertCommand.self,
