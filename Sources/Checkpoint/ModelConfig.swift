@@ -184,6 +184,8 @@ public struct ConfigKeys: Sendable, Hashable {
     /// The LayerNorms' epsilon when the config has no key for it: DistilBERT's 1e-12, the
     /// encoder-decoder families' `nn.LayerNorm` default 1e-5.
     public var defaultLayerNormEps = 1e-12
+    /// The standard deviation of new weights (`init_std` in BART and its copies).
+    public var initializerRange = "initializer_range"
     /// The width of the embeddings when it may differ from the hidden size (ELECTRA); nil when
     /// the embeddings have the hidden size.
     public let embeddingSize: SizeKey?

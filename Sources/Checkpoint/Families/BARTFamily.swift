@@ -82,6 +82,7 @@ extension ConfigKeys {
             numAttentionHeads: .init("encoder_attention_heads", default: 16),
             intermediateSize: .init("encoder_ffn_dim", default: 4096), hiddenAct: "activation_function", layerNormEps: nil)
         keys.defaultLayerNormEps = 1e-5
+        keys.initializerRange = "init_std"
         return keys
     }()
 }

@@ -51,6 +51,7 @@ public struct MapArchitectureStage: Stage {
 
         var missing: [String] = []
         var initialized: [String] = []
+        var zeroed: [String] = []
         context.tensors.removeAll()
         for outputName in stored {
             if let sourceName = loading.sources[outputName], let info = store.info(sourceName) {
@@ -67,11 +68,12 @@ public struct MapArchitectureStage: Stage {
                     content: .computed { throw LSGError(.invalidOption, "\(globalName) was not initialised: the recipe has no add-global-embeddings stage") },
                     provenance: context.provenance("pending", [])))
             } else if let shape = target.newModuleShape(of: outputName, config: config) {
-                initialized.append(outputName)
+                let random = Self.isRandomlyInitialised(outputName)
+                if random { initialized.append(outputName) } else { zeroed.append(outputName) }
                 context.tensors.set(Self.newModuleTensor(
                     outputName, shape: shape, dtype: context.options.dtype ?? .f32,
                     config: config, seed: context.options.seed, provenance: context.provenance(
-                        "initialized", [], "new \(target.className) module, as transformers initialises it (random)")))
+                        "initialized", [], "new \(target.className) module, as transformers initialises it (\(random ? "random" : "constant"))")))
             } else {
                 missing.append(outputName)
             }
@@ -98,6 +100,9 @@ public struct MapArchitectureStage: Stage {
         if !dropped.isEmpty {
             context.report.changes.append("dropped \(dropped.count) source tensor(s) \(lsgName) does not store: \(dropped.joined(separator: ", "))")
         }
+        if !zeroed.isEmpty {
+            context.report.changes.append("the source has no \(zeroed.joined(separator: ", ")): set as transformers initialises it (zeros, unit LayerNorm weights)")
+        }
         if !initialized.isEmpty {
             context.report.warnings.append("the source has no \(initialized.joined(separator: ", ")): initialised at random, as transformers would (the reference does not seed torch, so no one can reproduce its values; ours come from --seed \(context.options.seed)); train before use")
         }
@@ -121,19 +126,26 @@ public struct MapArchitectureStage: Stage {
         }
     }
 
+    /// Whether transformers draws a new module's tensor at random (a weight that is not a
+    /// LayerNorm's); biases, LayerNorms and buffers such as `final_logits_bias` are constants.
+    static func isRandomlyInitialised(_ name: String) -> Bool {
+        name.hasSuffix(".weight") && !isNorm(name)
+    }
+
+    private static func isNorm(_ name: String) -> Bool { name.contains("LayerNorm") || name.contains("layer_norm") }
+
     static func newModuleTensor(_ name: String, shape: [Int], dtype: DType, config: ModelConfig, seed: UInt64,
                                 provenance: Provenance) -> PlannedTensor {
         let count = shape.reduce(1, *)
-        let isNorm = name.contains("LayerNorm") || name.contains("layer_norm")
-        let std = config["initializer_range"]?.doubleValue ?? 0.02
+        let std = config[config.keys.initializerRange]?.doubleValue ?? 0.02
         let values: @Sendable () throws -> [Float]
-        if name.hasSuffix(".weight") && !isNorm {
+        if isRandomlyInitialised(name) {
             values = {
                 var normal = SeededNormal(seed: seed, stream: name)
                 return (0..<count).map { _ in Float(normal.next() * std) }
             }
         } else {
-            let fill: Float = isNorm && name.hasSuffix(".weight") ? 1 : 0
+            let fill: Float = isNorm(name) && name.hasSuffix(".weight") ? 1 : 0
             values = { [Float](repeating: fill, count: count) }
         }
         return PlannedTensor(name: name, dtype: dtype, shape: shape, content: .computed(values), provenance: provenance)
