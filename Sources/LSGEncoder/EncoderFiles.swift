@@ -71,7 +71,8 @@ extension EncoderOutput {
     /// The outputs by name with their shapes: `last_hidden_state`, and `logits` /
     /// `pooler_output` when those heads ran.
     public func named(batchSize: Int, length: Int, configuration: EncoderConfiguration) -> [(name: String, shape: [Int], values: [Float])] {
-        var outputs = [("last_hidden_state", [batchSize, length, configuration.hiddenSize], lastHiddenState)]
+        let states = [batchSize, leadingGlobalTokens + length, configuration.hiddenSize]
+        var outputs = [("last_hidden_state", states, lastHiddenState)]
         if let logits { outputs.append(("logits", [batchSize, length, configuration.vocabSize], logits)) }
         if let pooledOutput { outputs.append(("pooler_output", [batchSize, configuration.hiddenSize], pooledOutput)) }
         return outputs + taskOutputs
