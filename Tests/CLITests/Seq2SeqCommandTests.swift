@@ -38,6 +38,18 @@ import Zstd
         #expect(bad.status != 0 && bad.standardError.contains("--decoder-input takes comma-separated token ids"))
     }
 
+    @Test func generatePrintsTheReferenceIds() throws {
+        let pegasus = goldenDirectory.appendingPathComponent("models/lsg-pegasus-tiny-512").path
+        let result = try runTool(["generate", pegasus, "--input-ids", "5,6,7,8,1", "--max-new-tokens", "4"])
+        #expect(result.status == 0, "\(result.standardError)")
+        // Starts with Pegasus's decoder start token (0) and ends with the forced eos (1).
+        let ids = result.standardOutput.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
+        #expect(ids.count == 5 && ids.first == 0 && ids.last == 1)
+        let roberta = goldenDirectory.appendingPathComponent("models/lsg-roberta-tiny-512").path
+        let refused = try runTool(["generate", roberta, "--input-ids", "0,5,2", "--max-new-tokens", "2"])
+        #expect(refused.status != 0 && refused.standardError.contains("roberta models have no decoder"))
+    }
+
     @Test func validateComparesDecoderLogits() throws {
         let result = try runTool(["validate", Self.bartModel, "--golden", Self.bartCase.path])
         #expect(result.status == 0, "\(result.standardOutput)\(result.standardError)")

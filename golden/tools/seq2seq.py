@@ -6,6 +6,9 @@ with `LSG*ForConditionalGeneration.from_pretrained(model, **overrides)`, runs
 `model(input_ids, attention_mask, decoder_input_ids)` once in eval mode and records the inputs, the
 encoder's last hidden state (`encoder_last_hidden_state`, global tokens in front when
 pass_global_tokens_to_decoder), the decoder logits and, for `lsh`, every random projection drawn.
+golden/seq2seq/generate/<family>.safetensors.zst holds one greedy `model.generate` per family: its
+inputs and the token ids it returned (`sequences`), every generation setting given explicitly with
+the value the model's generation_config.json (or config.json) gives it.
 
 Usage: cd golden && python -m tools.seq2seq [--out DIR]
 """
@@ -30,6 +33,9 @@ from tools.encoder_cases import RandnRecorder, lsg  # noqa: E402
 SEQ2SEQ_DIRECTORY = "seq2seq"
 FORMAT_VERSION = "1"
 DECODER_LENGTH = 3  # decoder_start_token_id and two more tokens
+GENERATE_DIRECTORY = "generate"
+MAX_NEW_TOKENS = 8
+GENERATE_LENGTHS = (3 * 16 + 3, 20)  # a sparse row and a right-padded one
 
 
 @dataclass(frozen=True)
@@ -155,6 +161,51 @@ def run_case(case: Seq2SeqCase, seed: int) -> tuple[dict, dict]:
     return tensors, metadata
 
 
+def generation_settings(model) -> dict:
+    """What greedy search reads, resolved as transformers 4.36 resolves it (decoder start: the
+    generation config's, else its bos)."""
+    config = model.generation_config
+    start = config.decoder_start_token_id if config.decoder_start_token_id is not None else config.bos_token_id
+    return {"decoder_start_token_id": start, "eos_token_id": config.eos_token_id, "pad_token_id": config.pad_token_id,
+            "forced_eos_token_id": config.forced_eos_token_id, "forced_bos_token_id": config.forced_bos_token_id,
+            "min_length": 0, "no_repeat_ngram_size": 0, "repetition_penalty": 1.0, "length_penalty": 1.0}
+
+
+def run_generation(family_name: str, seed: int) -> tuple[dict, dict]:
+    from transformers import AutoTokenizer
+
+    family = FAMILIES[family_name]
+    tokenizer = AutoTokenizer.from_pretrained(family.model)
+    cls = getattr(importlib.import_module(family.module), family.prefix + "ForConditionalGeneration")
+    overrides = lsg(factor=4, kind="norm")
+    common.seed_all(seed)
+    model = cls.from_pretrained(family.model, **overrides).eval()
+    case = Seq2SeqCase(f"{family_name}-generate", family_name, "padded-batch", GENERATE_LENGTHS, overrides)
+    inputs = make_inputs(case, tokenizer, model.config, seed)
+    settings = generation_settings(model)
+    with torch.no_grad():
+        sequences = model.generate(input_ids=inputs["input_ids"].clone(), attention_mask=inputs["attention_mask"].clone(),
+                                   do_sample=False, num_beams=1, max_new_tokens=MAX_NEW_TOKENS, **settings)
+    tensors = {"input_ids": inputs["input_ids"], "attention_mask": inputs["attention_mask"],
+               "sequences": sequences.contiguous()}
+    metadata = {
+        "format_version": FORMAT_VERSION,
+        "case": case.name,
+        "family": family_name,
+        "model": family.model,
+        "model_class": cls.__name__,
+        "overrides": json.dumps(overrides, sort_keys=True),
+        "lengths": json.dumps(list(GENERATE_LENGTHS)),
+        "max_new_tokens": str(MAX_NEW_TOKENS),
+        "generation_settings": json.dumps(settings, sort_keys=True),
+        "call": "model.generate(input_ids, attention_mask, do_sample=False, num_beams=1, max_new_tokens, "
+                "**generation_settings)",
+        "seed": str(common.BASE_SEED + seed),
+        "generator": "golden/tools/seq2seq.py",
+    }
+    return tensors, metadata
+
+
 def generate(root: Path, log) -> list[dict]:
     directory = root / SEQ2SEQ_DIRECTORY
     common.remove_tree(directory)
@@ -169,6 +220,14 @@ def generate(root: Path, log) -> list[dict]:
                         "lsh_projections": int(metadata["lsh_projections"]),
                         "path": f"{SEQ2SEQ_DIRECTORY}/{path.name}"})
         log(f"seq2seq {case.name}: {path.stat().st_size} bytes, lsh {metadata['lsh_projections']}")
+    (directory / GENERATE_DIRECTORY).mkdir()
+    for index, family in enumerate(FAMILIES):
+        tensors, metadata = run_generation(family, 9800 + 10 * index)
+        path = directory / GENERATE_DIRECTORY / f"{family}.safetensors.zst"
+        common.write_zst(path, common.safetensors_bytes(tensors, metadata))
+        records.append({"case": metadata["case"], "family": family, "shape": "padded-batch", "sparsity_type": "norm",
+                        "lsh_projections": 0, "path": f"{SEQ2SEQ_DIRECTORY}/{GENERATE_DIRECTORY}/{path.name}"})
+        log(f"seq2seq {metadata['case']}: {path.stat().st_size} bytes, sequences {tensors['sequences'].tolist()}")
     return records
 
 
