@@ -37,6 +37,10 @@ public final class Encoder: Sendable {
             throw EncoderError("MLM logits asked for row \(bad), outside the \(input.batchSize * input.length) rows of the batch")
         }
         let layout = try AttentionLayout(configuration: config, length: input.length)
+        // The encoder-decoder families embed their adaptive padding rows at their own positions.
+        if config.isEncoderDecoder, layout.tokenCount > config.maxPositionEmbeddings {
+            throw EncoderError("input length \(input.length) pads to \(layout.tokenCount) tokens (a multiple of block_size), beyond the model's \(config.maxPositionEmbeddings) positions")
+        }
         let parallel = Parallel(workers: options.threads)
         let projections = try lshProjections(layout, options.lshProjections)
         let normChoices = try normSelectionBuffers(layout, batchSize: input.batchSize, recorded: options.normSelections)
