@@ -22,9 +22,10 @@ func sharedFiles(of golden: GoldenCase) throws -> [URL] {
 
 @Suite("Task heads against the reference's golden outputs")
 struct TaskHeadGoldenTests {
-    @Test("every family has every task head")
+    @Test("every encoder family has every task head")
     func everyHeadOfEveryFamily() throws {
-        for family in ModelFamily.allCases {
+        // The encoder-decoder families' heads read the decoder; the encoder refuses them.
+        for family in ModelFamily.allCases where family.facts.encoderDecoder == nil {
             for head in EncoderHead.allCases where head.taskHead != nil {
                 #expect(taskHeadCaseFiles.contains("\(family.rawValue)-\(head.rawValue)\(GoldenCase.suffix)"),
                         "no golden for \(family.rawValue) \(head.rawValue)")
