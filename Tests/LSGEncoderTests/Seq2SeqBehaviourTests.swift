@@ -50,6 +50,29 @@ struct Seq2SeqBehaviourTests {
         #expect(Array(kept.lastHiddenState[0..<8]) != Array(passing.lastHiddenState[24..<32]))
     }
 
+    @Test func anUntiedLanguageModelHeadIsReadFromLMHeadWeight() throws {
+        let model = try Self.model("mbart")
+        let encoder = try Encoder(model: model)
+        let input = try EncoderInput(inputIds: [0, 40, 41, 2], batchSize: 1, length: 4)
+        let encoded = try encoder.encode(input)
+        let decoderInput = try DecoderInput(ids: [2, 50, 51], batchSize: 1, length: 3)
+        let tied = try Seq2SeqDecoder(model: model).logits(decoderInput, encoderInput: input, encoderOutput: encoded)
+        var untiedConfiguration = encoder.configuration
+        untiedConfiguration.tiesWordEmbeddings = false
+        let missing = #expect(throws: EncoderError.self) {
+            try Seq2SeqDecoder(configuration: untiedConfiguration, weights: model.tensors)
+        }
+        #expect(missing?.description.hasSuffix("missing tensor 'lm_head.weight'") == true)
+        // lm_head = 2 × the shared embeddings: the logits less final_logits_bias double.
+        let doubled = try Seq2SeqDecoder(configuration: untiedConfiguration, weights: DoubledHead(base: model.tensors))
+            .logits(decoderInput, encoderInput: input, encoderOutput: encoded)
+        let bias = try model.tensors.floats("final_logits_bias")
+        for (index, value) in doubled.enumerated() {
+            let expected = 2 * (tied[index] - bias[index % bias.count]) + bias[index % bias.count]
+            #expect(abs(value - expected) < 1e-5)
+        }
+    }
+
     @Test func maskFirstTokenHidesTheFirstTokenFromTheDecoderOnlyWithAnAttentionMask() throws {
         let model = try Self.model("bart")
         let overrides = LSGOverrides([.maskFirstToken: .bool(true)])
@@ -70,5 +93,15 @@ struct Seq2SeqBehaviourTests {
                                encoderOutput: encoder.encode(withMask))
         }
         #expect(bad?.description == "decoder_input_ids holds 9999, outside the vocabulary of 361")
+    }
+}
+
+/// A checkpoint whose `lm_head.weight` is twice its shared embeddings.
+private struct DoubledHead: WeightSource {
+    let base: WeightSource
+    var sourceName: String { base.sourceName }
+    func shape(of name: String) -> [Int]? { base.shape(of: name == "lm_head.weight" ? "model.shared.weight" : name) }
+    func floats(_ name: String) throws -> [Float] {
+        name == "lm_head.weight" ? try base.floats("model.shared.weight").map { 2 * $0 } : try base.floats(name)
     }
 }
