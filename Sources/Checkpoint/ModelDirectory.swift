@@ -8,7 +8,10 @@ public struct ModelDirectory: Sendable {
     public let tensors: TensorStore
     public let tokenizer: TokenizerFiles
 
-    public init(url: URL) throws {
+    /// With `readingTokenizer` false the tokenizer files are left unread (`tokenizer` lists
+    /// none): running the encoder or decoder on token ids needs no tokenizer, and so works for
+    /// families whose tokenizer this port does not have (BART, mBART, BARThez, Pegasus).
+    public init(url: URL, readingTokenizer: Bool = true) throws {
         let configURL = url.appendingPathComponent("config.json")
         guard FileManager.default.fileExists(atPath: configURL.path) else {
             throw LSGError(.missingFile, file: url.path, "no config.json: not a model directory")
@@ -16,11 +19,11 @@ public struct ModelDirectory: Sendable {
         self.url = url
         config = try ModelConfig.load(from: configURL)
         tensors = try TensorStore(directory: url)
-        tokenizer = try TokenizerFiles(directory: url, config: config)
+        tokenizer = readingTokenizer ? try TokenizerFiles(directory: url, config: config) : TokenizerFiles(unreadIn: url)
     }
 
     /// Opens the directory a name resolves to.
-    public init(resolved: ResolvedModel) throws {
-        try self.init(url: resolved.directory)
+    public init(resolved: ResolvedModel, readingTokenizer: Bool = true) throws {
+        try self.init(url: resolved.directory, readingTokenizer: readingTokenizer)
     }
 }

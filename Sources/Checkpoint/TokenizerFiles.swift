@@ -30,6 +30,13 @@ public struct TokenizerFiles: Sendable {
         specialTokens = fileNames.isEmpty ? nil : try SpecialTokens.load(directory: directory, modelConfig: config.json)
     }
 
+    /// No tokenizer files read from `directory`.
+    init(unreadIn directory: URL) {
+        self.directory = directory
+        fileNames = []
+        specialTokens = nil
+    }
+
     /// The id that starts a sequence: the bos token, else the cls token, else `config.bos_token_id`.
     public func sequenceStartId(config: ModelConfig) -> Int? {
         bosTokenId ?? clsTokenId ?? config.bosTokenId

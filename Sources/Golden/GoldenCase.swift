@@ -7,7 +7,8 @@ import SafeTensors
 
 /// One recorded encoder case (`golden/encoder/<case>.safetensors.zst`, see golden/SCHEMA.md):
 /// inputs, the outputs the reference produced, the LSG overrides it ran with and any LSH
-/// projections it drew.
+/// projections it drew. An encoder-decoder case (`golden/seq2seq/`) also has decoder inputs, and
+/// its outputs are the encoder's states and the decoder's logits.
 public struct GoldenCase: Sendable {
     public let url: URL
     public let name: String
@@ -20,6 +21,10 @@ public struct GoldenCase: Sendable {
     public let input: EncoderInput
     /// Expected outputs by name (`last_hidden_state`, `logits`, `pooler_output`).
     public let expected: [String: (shape: [Int], values: [Float])]
+    /// The teacher-forced decoder inputs of an encoder-decoder case; nil for an encoder case.
+    public let decoderInput: DecoderInput?
+    /// Global tokens in front of the recorded encoder states (`pass_global_tokens_to_decoder`).
+    public let leadingGlobalTokens: Int
     /// Recorded `torch.randn` draws, in call order.
     public let lshProjections: [[Float]]
     /// The reference's `norm` selections, when the case recorded them (`norm.selection.<k>`).
@@ -54,12 +59,25 @@ public struct GoldenCase: Sendable {
         for info in file.tensors where info.name.hasPrefix("expected.") {
             expected[String(info.name.dropFirst("expected.".count))] = (info.shape, try file.floats(info.name))
         }
-        guard expected["last_hidden_state"] != nil else { throw problem(.malformed, "no expected.last_hidden_state") }
+        if let ids = file.info("decoder_input_ids") {
+            guard ids.shape.count == 2 else { throw problem(.malformed, "decoder_input_ids has shape \(ids.shape), expected [batch, length]") }
+            do {
+                decoderInput = try DecoderInput(ids: try file.int64s("decoder_input_ids"), batchSize: ids.shape[0], length: ids.shape[1])
+            } catch {
+                throw problem(.malformed, "\(error)")
+            }
+        } else {
+            decoderInput = nil
+        }
+        leadingGlobalTokens = Int(metadata["leading_global_tokens"] ?? "0") ?? 0
+        let statesName = decoderInput == nil ? "last_hidden_state" : Self.encoderStatesName
+        guard expected[statesName] != nil else { throw problem(.malformed, "no expected.\(statesName)") }
         self.expected = expected
         var heads: Set<EncoderHead> = []
+        // An encoder-decoder case's logits are the decoder's, not an encoder head's.
         if let taskHead = metadata["head"].flatMap(EncoderHead.init(rawValue:)), taskHead.taskHead != nil {
             heads.insert(taskHead)
-        } else if expected["logits"] != nil {
+        } else if expected["logits"] != nil, decoderInput == nil {
             heads.insert(.mlm)
         }
         if expected["pooler_output"] != nil { heads.insert(.pooler) }
@@ -68,6 +86,9 @@ public struct GoldenCase: Sendable {
         lshProjections = try LSHProjectionSource.recordedDraws(in: file)
         normSelections = try RecordedNormSelections(recordedIn: file)
     }
+
+    /// The encoder's states in an encoder-decoder case (as `Seq2SeqLMOutput` names them).
+    public static let encoderStatesName = "encoder_last_hidden_state"
 
     /// The golden root: the directory above `encoder/`.
     public var goldenRoot: URL { url.deletingLastPathComponent().deletingLastPathComponent() }
@@ -80,7 +101,7 @@ public struct GoldenCase: Sendable {
         let title = "golden case \(name)"
         let outputs: [String: (shape: [Int], values: [Float])]
         do {
-            outputs = try run(model: model ?? ModelDirectory(url: modelURL), threads: threads)
+            outputs = try run(model: model ?? ModelDirectory(url: modelURL, readingTokenizer: false), threads: threads)
         } catch {
             return ValidationReport(title: title, comparisons: [], errors: ["\(error)"])
         }
@@ -92,6 +113,16 @@ public struct GoldenCase: Sendable {
         let encoder = try Encoder(model: model, overrides: overrides, heads: heads)
         let options = EncodeOptions(threads: threads, lshProjections: .recorded(lshProjections), normSelections: normSelections)
         let output = try encoder.encode(input, options: options)
+        if let decoderInput {
+            let config = encoder.configuration
+            let logits = try Seq2SeqDecoder(model: model, overrides: overrides)
+                .logits(decoderInput, encoderInput: input, encoderOutput: output)
+            return [
+                Self.encoderStatesName: ([input.batchSize, output.leadingGlobalTokens + input.length, config.hiddenSize],
+                                         output.lastHiddenState),
+                "logits": ([input.batchSize, decoderInput.length, config.vocabSize], logits),
+            ]
+        }
         var named: [String: (shape: [Int], values: [Float])] = [:]
         for item in output.named(batchSize: input.batchSize, length: input.length, configuration: encoder.configuration) {
             named[item.name] = (item.shape, item.values)
@@ -100,7 +131,8 @@ public struct GoldenCase: Sendable {
     }
 
     /// Compares `outputs` with the expected values: per-token outputs (`[batch, length, ...]`)
-    /// only where the attention mask is 1, the others (pooled output, sequence and choice
+    /// only where the attention mask is 1 (encoder states of an encoder-decoder case: and on the
+    /// global rows in front), the others (pooled output, sequence and choice logits, decoder
     /// logits) everywhere.
     public func compare(
         _ outputs: [String: (shape: [Int], values: [Float])], atol: Double, rtol: Double, title: String
@@ -108,20 +140,23 @@ public struct GoldenCase: Sendable {
         var comparisons: [OutputComparison] = []
         var errors: [String] = []
         let mask = input.attentionMask
-        let tokens = input.batchSize * input.length
         for (name, expected) in expected.sorted(by: { $0.key < $1.key }) {
             guard let actual = outputs[name] else {
                 errors.append("\(name): not produced")
                 continue
             }
-            let perToken = name != "pooler_output" && !(name == "logits" && heads.contains { $0.hasSequenceLogits })
-            let width = max(1, expected.values.count / tokens)
+            let perToken = decoderInput == nil
+                ? name != "pooler_output" && !(name == "logits" && heads.contains { $0.hasSequenceLogits })
+                : name == Self.encoderStatesName
+            let rowsPerSequence = leadingGlobalTokens + input.length
+            let width = max(1, expected.values.count / (input.batchSize * rowsPerSequence))
             comparisons.append(OutputComparison(
                 name: name, expected: expected.values, expectedShape: expected.shape, actual: actual.values,
                 actualShape: actual.shape, atol: atol, rtol: rtol,
                 include: { index in
                     guard perToken, let mask else { return true }
-                    return mask[index / width] == 1
+                    let (sequence, row) = (index / width).quotientAndRemainder(dividingBy: rowsPerSequence)
+                    return row < leadingGlobalTokens || mask[sequence * input.length + row - leadingGlobalTokens] == 1
                 }))
         }
         return ValidationReport(title: title, comparisons: comparisons, errors: errors)

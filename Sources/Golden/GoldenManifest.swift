@@ -106,7 +106,7 @@ public struct GoldenManifest: Codable, Sendable {
     }
 
     /// The directories whose every file the manifest lists; nothing outside them is data.
-    public static let dataDirectories = ["fixtures", "conversions", "models", "encoder", "readback", "zoo", "tokenizers", "heads"]
+    public static let dataDirectories = ["fixtures", "conversions", "models", "encoder", "readback", "zoo", "tokenizers", "heads", "seq2seq"]
     public static let fileName = "MANIFEST.json"
     public static let supportedFormatVersion = 1
 

@@ -100,8 +100,10 @@ public struct ParityProbe: Sendable {
         let sourceOutput = try Self.run(source, overrides: LSGOverrides(), head: taskHead, wantsMLM: !masked.isEmpty, encoderInput, options)
 
         var cosines: [Double] = []
+        // An encoder-decoder LSG encoder passing its global tokens to the decoder has them in front.
+        let lsgStates = Array(lsgOutput.lastHiddenState.dropFirst(lsgOutput.leadingGlobalTokens * h))
         for token in 1..<input.count {
-            cosines.append(Self.cosine(lsgOutput.lastHiddenState, sourceOutput.lastHiddenState, offset: token * h, count: h))
+            cosines.append(Self.cosine(lsgStates, sourceOutput.lastHiddenState, offset: token * h, count: h))
         }
         meanCosine = cosines.reduce(0, +) / Double(cosines.count)
         minimumCosine = cosines.min() ?? 1

@@ -20,7 +20,12 @@ struct EncodeCommand: ParsableCommand {
             sequence-classification, logits [batch, labels]; token-classification, logits [batch, \\
             length, labels]; question-answering, start_logits and end_logits [batch, length]; \\
             multiple-choice, logits [batch, choices]. LSG options override the checkpoint's \\
-            settings like from_pretrained keyword arguments.
+            settings like from_pretrained keyword arguments. Encoder-decoder models (BART, mBART, \\
+            BARThez, Pegasus) read token ids only: last_hidden_state is the encoder's, [batch, \\
+            globals + length, hidden] when it passes its global tokens to the decoder; with \\
+            --decoder-input (or decoder_input_ids in IN) OUT also gets the decoder's logits [batch, \\
+            decoder length, vocab], as LSG*ForConditionalGeneration(input_ids, attention_mask, \\
+            decoder_input_ids) computes them.
             """
     )
 
@@ -41,6 +46,9 @@ struct EncodeCommand: ParsableCommand {
     @Option(help: "Safetensors file to write.")
     var output: String
 
+    @Option(help: "Encoder-decoder models: decoder input ids, comma-separated (e.g. 2,45,17), the same for every row.")
+    var decoderInput: String?
+
     @Option(help: "Extra output, repeatable: \(EncoderHead.allValueStrings.joined(separator: ", ")).")
     var head: [EncoderHead] = []
 
@@ -52,15 +60,29 @@ struct EncodeCommand: ParsableCommand {
         guard (input != nil) != texts else { throw ValidationError("give --input, or --text / --text-file (not both)") }
         if maxLength != nil, !texts { throw ValidationError("--max-length goes with --text or --text-file") }
         if let maxLength, maxLength < 1 { throw ValidationError("--max-length must be at least 1 (got \(maxLength))") }
+        if let decoderInput, Self.ids(decoderInput) == nil {
+            throw ValidationError("--decoder-input takes comma-separated token ids (got '\(decoderInput)')")
+        }
+    }
+
+    /// Comma-separated ids; nil when one is not an integer or there are none.
+    static func ids(_ text: String) -> [Int64]? {
+        let ids = text.split(separator: ",").map { Int64($0.trimmingCharacters(in: .whitespaces)) }
+        guard !ids.isEmpty, !ids.contains(nil) else { return nil }
+        return ids.compactMap { $0 }
     }
 
     func run() throws {
-        let directory = try ModelDirectory(resolved: ModelLocator().resolve(model))
+        // Token ids need no tokenizer (and BART-style tokenizers are not ported).
+        let directory = try ModelDirectory(resolved: ModelLocator().resolve(model), readingTokenizer: input == nil)
         let encoder: Encoder
         let encoderInput: EncoderInput
+        var fileDecoderInput: DecoderInput?
         if let input {
             encoder = try Encoder(model: directory, overrides: lsg.overrides, heads: Set(head))
-            encoderInput = try EncoderInput(file: SafeTensorsFile(contentsOf: URL(fileURLWithPath: input)))
+            let file = try SafeTensorsFile(contentsOf: URL(fileURLWithPath: input))
+            encoderInput = try EncoderInput(file: file)
+            fileDecoderInput = try DecoderInput(file: file)
         } else {
             let textModel = try TextModel(directory: directory, heads: Set(head), overrides: lsg.overrides)
             encoder = textModel.encoder
@@ -70,8 +92,23 @@ struct EncodeCommand: ParsableCommand {
             encoderInput = try TextModel.input(encodings, hasTokenTypes: encoder.configuration.family.hasTokenTypes)
         }
         let result = try encoder.encode(encoderInput, options: runOptions.encodeOptions())
+        var decoderOutputs: [(name: String, shape: [Int], values: [Float])] = []
+        if let decoderInput = try decoderInput(encoderInput, fromFile: fileDecoderInput) {
+            let logits = try Seq2SeqDecoder(model: directory, overrides: lsg.overrides)
+                .logits(decoderInput, encoderInput: encoderInput, encoderOutput: result)
+            decoderOutputs = [("logits", [decoderInput.batchSize, decoderInput.length, encoder.configuration.vocabSize], logits)]
+        }
         try result.write(
             to: URL(fileURLWithPath: output), batchSize: encoderInput.batchSize, length: encoderInput.length,
-            configuration: encoder.configuration)
+            configuration: encoder.configuration, extra: decoderOutputs)
+    }
+
+    /// --decoder-input repeated for every row, or the input file's decoder_input_ids.
+    private func decoderInput(_ encoderInput: EncoderInput, fromFile: DecoderInput?) throws -> DecoderInput? {
+        guard let text = decoderInput else { return fromFile }
+        guard fromFile == nil else { throw ValidationError("--decoder-input given, but \(input ?? "IN") holds decoder_input_ids too") }
+        let ids = Self.ids(text) ?? []
+        return try DecoderInput(ids: Array((0..<encoderInput.batchSize).map { _ in ids }.joined()),
+                                batchSize: encoderInput.batchSize, length: ids.count)
     }
 }

@@ -14,6 +14,7 @@ public struct LSGConvertCommand: ParsableCommand {
             ConvertCommand.self,
             InspectCommand.self,
             EncodeCommand.self,
+            GenerateCommand.self,
             ValidateCommand.self,
             DiffCommand.self,
             PatternCommand.self,

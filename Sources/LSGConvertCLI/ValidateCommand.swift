@@ -82,7 +82,8 @@ struct ValidateCommand: ParsableCommand {
     }
 
     func run() throws {
-        let directory = try ModelDirectory(resolved: ModelLocator().resolve(model))
+        // Only the probe tokenizes; golden files and recordings hold token ids.
+        let directory = try ModelDirectory(resolved: ModelLocator().resolve(model), readingTokenizer: against != nil)
         let options = try runOptions.encodeOptions()
         if let record, let input {
             let encoder = try Encoder(model: directory, overrides: lsg.overrides, heads: Set(head))

@@ -38,15 +38,22 @@ public final class Encoder: Sendable {
             throw LSGError(.invalidInput, "MLM logits asked for row \(bad), outside the \(input.batchSize * input.length) rows of the batch")
         }
         let layout = try AttentionLayout(configuration: config, length: input.length)
+        // The encoder-decoder families embed their adaptive padding rows at their own positions.
+        if config.isEncoderDecoder, layout.tokenCount > config.maxPositionEmbeddings {
+            throw LSGError(.limitExceeded, "input length \(input.length) pads to \(layout.tokenCount) tokens (a multiple of block_size), beyond the model's \(config.maxPositionEmbeddings) positions")
+        }
         let parallel = Parallel(workers: options.threads)
         let projections = try lshProjections(layout, options.lshProjections)
         let normChoices = try normSelectionBuffers(layout, batchSize: input.batchSize, recorded: options.normSelections)
 
         let h = config.hiddenSize
         let length = input.length
-        var hiddenStates = [Float](repeating: 0, count: input.batchSize * length * h)
+        let keptGlobals = config.leadingGlobalTokens
+        let outputLength = keptGlobals + length
+        var hiddenStates = [Float](repeating: 0, count: input.batchSize * outputLength * h)
         let buffers = AttentionBuffers(layout: layout)
         let qkvWeight = FloatBuffer(count: 3 * h * h)
+        let normed = config.normalizesBeforeSublayer ? FloatBuffer(count: layout.rows * h) : nil
         let x = FloatBuffer(count: layout.rows * h)
         let embedded = config.projectsEmbeddings ? FloatBuffer(count: layout.rows * config.embeddingSize) : x
         for sequence in 0..<input.batchSize {
@@ -63,19 +70,24 @@ public final class Encoder: Sendable {
                     selection.normOffset = sequence * perSequence
                     selection.recordedNorm = options.normSelections?.indices(layer: index, sequence: sequence, perSequence: perSequence)
                 }
-                forward(layer, layout: layout, x: x, buffers: buffers, qkvWeight: qkvWeight, selection: selection,
-                        parallel: parallel)
+                forward(layer, layout: layout, x: x, buffers: buffers, qkvWeight: qkvWeight, normed: normed,
+                        selection: selection, parallel: parallel)
                 // Memory stays near one layer's weights; the next sequence maps them back from the page cache.
                 weights.release(layer.tensors)
             }
-            if let lsg = config.lsg, lsg.poolWithGlobal {
+            if let norm = weights.finalNorm {
+                Self.normalize(x.base, rows: layout.rows, size: h, norm, eps: config.layerNormEps)
+            }
+            if let lsg = config.lsg, lsg.poolWithGlobal, keptGlobals == 0 {
                 x[layout.globalCount * h].update(from: x.base, count: h)
             }
             hiddenStates.withUnsafeMutableBufferPointer { output in
-                (output.baseAddress! + sequence * length * h).update(from: x[layout.globalCount * h], count: length * h)
+                (output.baseAddress! + sequence * outputLength * h).update(
+                    from: x[(layout.globalCount - keptGlobals) * h], count: outputLength * h)
             }
         }
         var output = EncoderOutput(lastHiddenState: hiddenStates)
+        output.leadingGlobalTokens = keptGlobals
         output.lshProjections = projections.flatMap { $0 }.map { draw in
             (shape: [1, layout.heads, 1, layout.headSize, draw.count / (layout.heads * layout.headSize)], values: draw)
         }
@@ -116,7 +128,9 @@ public final class Encoder: Sendable {
 
     /// Word + token type + position embeddings of the tokens, the global rows in front,
     /// LayerNorm over both; rows added by adaptive padding stay zero and masked. Rows are
-    /// `embeddingSize` wide.
+    /// `embeddingSize` wide. The encoder-decoder families scale the word embeddings, count
+    /// positions from the first token, and pad the ids rather than the embeddings: their
+    /// adaptive padding rows are embedded pad tokens (masked all the same).
     private func embed(
         _ input: EncoderInput, sequence: Int, layout: AttentionLayout, into x: FloatBuffer, keyMask: FloatBuffer
     ) {
@@ -128,13 +142,18 @@ public final class Encoder: Sendable {
         keyMask.base.update(repeating: SparseSelection.maskValue, count: layout.rows)
         keyMask.base.update(repeating: 0, count: g)
         x.base.update(from: weights.globalEmbeddings.pointer, count: g * h)
-        let usesPaddingAwarePositions = config.family.positionOffset > 0
+        let paddedIds = config.isEncoderDecoder
+        let usesPaddingAwarePositions = config.family.positionOffset > 0 && !paddedIds
+        let embeddedTokens = paddedIds ? layout.tokenCount : input.length
         var seen = 0
-        for token in 0..<input.length {
-            let id = Int(input.inputIds[first + token])
+        for token in 0..<embeddedTokens {
+            let isInput = token < input.length
+            let id = isInput ? Int(input.inputIds[first + token]) : config.padTokenId
             let type = Int(input.tokenTypeIds?[first + token] ?? 0)
             let position: Int
-            if usesPaddingAwarePositions {
+            if paddedIds {
+                position = token + config.family.positionOffset
+            } else if usesPaddingAwarePositions {
                 if id == config.padTokenId {
                     position = config.padTokenId
                 } else {
@@ -150,14 +169,20 @@ public final class Encoder: Sendable {
             if let types = weights.tokenTypeEmbeddings {
                 let typeRow = types.pointer + type * h
                 for i in 0..<h { row[i] = (word[i] + typeRow[i]) + positionRow[i] }
+            } else if paddedIds {
+                let scale = config.embeddingScale
+                for i in 0..<h { row[i] = word[i] * scale + positionRow[i] }
             } else {
                 for i in 0..<h { row[i] = word[i] + positionRow[i] }
             }
+            guard isInput else { continue }
             let present = input.attentionMask?[first + token] ?? 1
             keyMask.base[g + token] = Float(1 - present) * SparseSelection.maskValue
         }
         if let lsg = config.lsg, lsg.maskFirstToken { keyMask.base[g] = SparseSelection.maskValue }
-        Self.normalize(x.base, rows: g + input.length, size: h, weights.embeddingNorm, eps: config.layerNormEps)
+        if let norm = weights.embeddingNorm {
+            Self.normalize(x.base, rows: g + embeddedTokens, size: h, norm, eps: config.layerNormEps)
+        }
     }
 
     /// The map to the hidden size of the first `rows` embedded rows into `x`; the rest of `x`
@@ -205,11 +230,13 @@ public final class Encoder: Sendable {
 
     // MARK: layers
 
-    /// Attention, then the feed-forward block, each with its residual and LayerNorm; `x` is
-    /// updated in place. `qkvWeight` is room for the stacked query, key and value weights.
+    /// Attention, then the feed-forward block, each with its residual and LayerNorm (on the sum,
+    /// or on the sublayer's input when the family normalises first); `x` is updated in place.
+    /// `qkvWeight` is room for the stacked query, key and value weights; `normed` for the
+    /// normalised input of a family that normalises first.
     private func forward(
         _ layer: EncoderWeights.Layer, layout: AttentionLayout, x: FloatBuffer, buffers: AttentionBuffers,
-        qkvWeight: FloatBuffer, selection: SparseSelectionInputs, parallel: Parallel
+        qkvWeight: FloatBuffer, normed: FloatBuffer?, selection: SparseSelectionInputs, parallel: Parallel
     ) {
         let config = configuration
         let h = config.hiddenSize
@@ -221,15 +248,23 @@ public final class Encoder: Sendable {
             qkvWeight[index * h * h].update(from: part.pointer, count: h * h)
         }
         let stacked = WeightTensor(pointer: UnsafePointer(qkvWeight.base), count: 3 * h * h)
+        let eps = config.layerNormEps
         parallel.forEach(tiles) { tile in
             let first = tile * rowTile
-            Self.dense(stacked, layer.qkvBias, rows: min(rowTile, rows - first), x: x[first * h],
-                       inputSize: h, outputSize: 3 * h, y: buffers.qkv[first * 3 * h])
+            let count = min(rowTile, rows - first)
+            var input = x[first * h]
+            if let normed {
+                input = normed[first * h]
+                input.update(from: x[first * h], count: count * h)
+                Self.normalize(input, rows: count, size: h, layer.attentionNorm, eps: eps)
+            }
+            Self.dense(stacked, layer.qkvBias, rows: count, x: input, inputSize: h, outputSize: 3 * h,
+                       y: buffers.qkv[first * 3 * h])
         }
         SelfAttention(layout: layout, parallel: parallel).run(buffers, selection: selection)
-        let eps = config.layerNormEps
         let activation = config.hiddenAct
-        let scratchSize = rowTile * (h + intermediate)
+        let normsFirst = normed != nil
+        let scratchSize = rowTile * (h + intermediate + (normsFirst ? h : 0))
         parallel.forEach(tiles, scratch: { FloatBuffer(count: scratchSize) }) { tile, scratch in
             let first = tile * rowTile
             let count = min(rowTile, rows - first)
@@ -238,15 +273,22 @@ public final class Encoder: Sendable {
             Self.dense(layer.attentionOutputWeight, layer.attentionOutputBias, rows: count,
                        x: buffers.context[first * h], inputSize: h, outputSize: h, y: attended)
             VectorMath.add(x[first * h], to: attended, count: count * h)
-            Self.normalize(attended, rows: count, size: h, layer.attentionNorm, eps: eps)
+            var feedForwardInput = attended
+            if normsFirst {
+                feedForwardInput = scratch[rowTile * (h + intermediate)]
+                feedForwardInput.update(from: attended, count: count * h)
+                Self.normalize(feedForwardInput, rows: count, size: h, layer.outputNorm, eps: eps)
+            } else {
+                Self.normalize(attended, rows: count, size: h, layer.attentionNorm, eps: eps)
+            }
             Self.dense(layer.intermediateWeight, layer.intermediateBias, rows: count,
-                       x: attended, inputSize: h, outputSize: intermediate, y: hidden)
+                       x: feedForwardInput, inputSize: h, outputSize: intermediate, y: hidden)
             VectorMath.apply(activation, hidden, count: count * intermediate)
             let output = x[first * h]
             Self.dense(layer.outputWeight, layer.outputBias, rows: count,
                        x: hidden, inputSize: intermediate, outputSize: h, y: output)
             VectorMath.add(attended, to: output, count: count * h)
-            Self.normalize(output, rows: count, size: h, layer.outputNorm, eps: eps)
+            if !normsFirst { Self.normalize(output, rows: count, size: h, layer.outputNorm, eps: eps) }
         }
     }
 
@@ -261,7 +303,7 @@ public final class Encoder: Sendable {
         return max(1, (rows + tiles - 1) / tiles)
     }
 
-    private static func dense(
+    static func dense(
         _ weight: WeightTensor, _ bias: WeightTensor, rows: Int, x: UnsafePointer<Float>, inputSize: Int,
         outputSize: Int, y: UnsafeMutablePointer<Float>
     ) {
@@ -270,7 +312,7 @@ public final class Encoder: Sendable {
             outputSize: outputSize, y: y, ldy: outputSize)
     }
 
-    private static func normalize(
+    static func normalize(
         _ rows: UnsafeMutablePointer<Float>, rows count: Int, size: Int, _ norm: EncoderWeights.Norm, eps: Float
     ) {
         for row in 0..<count {

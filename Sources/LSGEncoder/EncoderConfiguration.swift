@@ -26,6 +26,11 @@ public struct EncoderConfiguration: Sendable, Hashable {
     public var lsg: LSGConfig?
     /// Whether the MLM decoder reuses the word embeddings (`tie_word_embeddings`, default true).
     public var tiesWordEmbeddings: Bool
+    /// The factor on the word embeddings of the encoder-decoder families (`embed_scale`: √d_model
+    /// when `scale_embedding`); 1 for the others.
+    public var embeddingScale: Float = 1
+    /// The decoder's sizes (encoder-decoder families); nil for encoders.
+    public var decoder: DecoderSizes?
 
     public init(
         family: ModelFamily, hiddenSize: Int, numAttentionHeads: Int, numHiddenLayers: Int,
@@ -88,6 +93,14 @@ public struct EncoderConfiguration: Sendable, Hashable {
                 maxPositionEmbeddings: modelConfig.maxPositionEmbeddings, hiddenAct: activation, lsg: lsg,
                 tiesWordEmbeddings: modelConfig.tieWordEmbeddings, embeddingSize: modelConfig.embeddingSize,
                 layerGroups: modelConfig.layerGroups)
+            if let sizes = modelConfig.decoderSizes {
+                let defaultScaling = family.facts.configClassDefaults["scale_embedding"]?.boolValue ?? false
+                if modelConfig["scale_embedding"]?.boolValue ?? defaultScaling {
+                    embeddingScale = Float(Double(hiddenSize).squareRoot())
+                }
+                decoder = try DecoderSizes(layers: sizes.layers, attentionHeads: sizes.attentionHeads,
+                                           feedForward: sizes.feedForward, hiddenSize: hiddenSize)
+            }
         } catch {
             throw LSGError(error.kind, "\(name): \(error.description)")
         }
@@ -104,9 +117,26 @@ public struct EncoderConfiguration: Sendable, Hashable {
         family.encoderTensorNames.embeddingProjection?.isPresent(embeddingSize: embeddingSize, hiddenSize: hiddenSize) ?? false
     }
 
-    /// The longest input the position table allows. RoBERTa-style ids run from pad+1 to pad+length.
+    /// The longest input the position table allows. RoBERTa-style ids run from pad+1 to pad+length;
+    /// an encoder-decoder's `max_position_embeddings` counts positions only.
     public var maxInputLength: Int {
-        family.positionOffset == 0 ? maxPositionEmbeddings : maxPositionEmbeddings - padTokenId - 1
+        family.positionOffset == 0 || isEncoderDecoder ? maxPositionEmbeddings : maxPositionEmbeddings - padTokenId - 1
+    }
+
+    /// Whether the model is one of the encoder-decoder families (BART, mBART, BARThez, Pegasus).
+    public var isEncoderDecoder: Bool { family.facts.encoderDecoder != nil }
+
+    /// Whether each layer normalises its sublayer's input (mBART, Pegasus) rather than its
+    /// residual sum (BART and the encoder families).
+    var normalizesBeforeSublayer: Bool { family.facts.encoderDecoder?.normPlacement == .beforeSublayer }
+
+    /// Rows of the position table: an encoder-decoder's has the offset rows on top of its positions.
+    var positionRows: Int { family.facts.positionRows(maxPositionEmbeddings: maxPositionEmbeddings) }
+
+    /// The global tokens the encoder's output keeps in front (`pass_global_tokens_to_decoder`).
+    public var leadingGlobalTokens: Int {
+        guard isEncoderDecoder, let lsg, lsg.passGlobalTokensToDecoder else { return 0 }
+        return lsg.numGlobalTokens
     }
 
     private func validate() throws(LSGError) {
@@ -125,6 +155,22 @@ public struct EncoderConfiguration: Sendable, Hashable {
             throw LSGError(.malformed, "pad_token_id \(padTokenId) is outside the vocabulary of \(vocabSize)")
         }
         if let problem = lsg?.problems.first { throw LSGError(.invalidOption, problem) }
+    }
+}
+
+/// The decoder of an encoder-decoder model: `decoder_layers`, `decoder_attention_heads`, `decoder_ffn_dim`.
+public struct DecoderSizes: Sendable, Hashable {
+    public let layers: Int
+    public let attentionHeads: Int
+    public let feedForward: Int
+
+    public init(layers: Int, attentionHeads: Int, feedForward: Int, hiddenSize: Int) throws(LSGError) {
+        guard layers >= 0, feedForward > 0, attentionHeads > 0, hiddenSize % attentionHeads == 0 else {
+            throw LSGError(.malformed, "decoder sizes must be positive, d_model (\(hiddenSize)) a multiple of decoder_attention_heads (\(attentionHeads))")
+        }
+        self.layers = layers
+        self.attentionHeads = attentionHeads
+        self.feedForward = feedForward
     }
 }
 

@@ -35,6 +35,22 @@ extension EncoderInput {
     }
 }
 
+extension DecoderInput {
+    /// The decoder inputs of an `encode` input file (`decoder_input_ids`, an integer dtype,
+    /// `[batch, length]`); nil when it holds none.
+    public init?(file: SafeTensorsFile) throws {
+        guard let ids = file.info("decoder_input_ids") else { return nil }
+        guard ids.shape.count == 2 else {
+            throw LSGError(.shapeMismatch, "\(file.name): decoder_input_ids has shape \(ids.shape), expected [batch, length]")
+        }
+        do {
+            try self.init(ids: try file.int64s("decoder_input_ids"), batchSize: ids.shape[0], length: ids.shape[1])
+        } catch let error as LSGError {
+            throw LSGError(error.kind, "\(file.name): \(error.description)")
+        }
+    }
+}
+
 extension LSHProjectionSource {
     /// Projections recorded as `lsh.projection.0`, `lsh.projection.1`, ... (the golden format).
     public init(recordedIn file: SafeTensorsFile) throws {
@@ -76,16 +92,20 @@ extension EncoderOutput {
     /// The outputs by name with their shapes: `last_hidden_state`, and `logits` /
     /// `pooler_output` when those heads ran.
     public func named(batchSize: Int, length: Int, configuration: EncoderConfiguration) -> [(name: String, shape: [Int], values: [Float])] {
-        var outputs = [("last_hidden_state", [batchSize, length, configuration.hiddenSize], lastHiddenState)]
+        let states = [batchSize, leadingGlobalTokens + length, configuration.hiddenSize]
+        var outputs = [("last_hidden_state", states, lastHiddenState)]
         if let logits { outputs.append(("logits", [batchSize, length, configuration.vocabSize], logits)) }
         if let pooledOutput { outputs.append(("pooler_output", [batchSize, configuration.hiddenSize], pooledOutput)) }
         return outputs + taskOutputs
     }
 
-    /// Writes the outputs as F32 tensors (complete file or none).
-    public func write(to url: URL, batchSize: Int, length: Int, configuration: EncoderConfiguration) throws {
+    /// Writes the outputs, and `extra` ones (the decoder's logits), as F32 tensors (complete file or none).
+    public func write(
+        to url: URL, batchSize: Int, length: Int, configuration: EncoderConfiguration,
+        extra: [(name: String, shape: [Int], values: [Float])] = []
+    ) throws {
         var writer = SafeTensorsWriter(metadata: ["format": "pt"])
-        for output in named(batchSize: batchSize, length: length, configuration: configuration) {
+        for output in named(batchSize: batchSize, length: length, configuration: configuration) + extra {
             try writer.add(output.name, floats: output.values, shape: output.shape)
         }
         try writer.write(to: url)

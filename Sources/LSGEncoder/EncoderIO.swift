@@ -48,8 +48,11 @@ public struct EncoderInput: Sendable {
 
 /// The encoder's outputs for a batch, row-major.
 public struct EncoderOutput: Sendable {
-    /// `[batch, length, hidden]`.
+    /// `[batch, leadingGlobalTokens + length, hidden]`.
     public var lastHiddenState: [Float]
+    /// The global tokens in front of each sequence's states (encoder-decoder models passing
+    /// them to the decoder); 0 otherwise.
+    public var leadingGlobalTokens = 0
     /// `[batch, length, vocab]` when the MLM head ran; `[rows, vocab]` for the rows
     /// `EncodeOptions.maskedLMRows` chose.
     public var logits: [Float]?

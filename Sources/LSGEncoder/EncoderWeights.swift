@@ -171,7 +171,10 @@ struct EncoderWeights: Sendable {
     let tokenTypeEmbeddings: WeightTensor?
     /// The first `num_global_tokens` rows of the global-token table (LSG models only).
     let globalEmbeddings: WeightTensor
-    let embeddingNorm: Norm
+    /// nil when the embeddings are not normalised (Pegasus).
+    let embeddingNorm: Norm?
+    /// The LayerNorm after the last layer (mBART, Pegasus); nil when there is none.
+    let finalNorm: Norm?
     /// The map from the embeddings to the hidden size (`[hidden, embedding]`), when the model has one.
     let embeddingProjection: Linear?
     /// Whether adaptive padding rows go through `embeddingProjection` too (ALBERT).
@@ -192,8 +195,8 @@ struct EncoderWeights: Sendable {
         let reader = WeightReader(source: source, owners: owners)
         let prefix = try reader.encoderPrefix(family: config.family)
         let names = config.family.encoderTensorNames
-        guard names.decoder == nil, let embeddingNormName = names.embeddingNorm else {
-            throw LSGError(.unsupported, "\(source.sourceName): the encoder does not run \(config.family.facts.modelCard.name) (an encoder-decoder family) yet")
+        if config.isEncoderDecoder, let head = heads.first {
+            throw LSGError(.unsupported, "\(source.sourceName): \(config.family.facts.modelCard.name) heads read the decoder; the encoder runs no \(head.rawValue) head")
         }
         let h = config.hiddenSize
         let e = config.embeddingSize
@@ -208,9 +211,10 @@ struct EncoderWeights: Sendable {
         }
 
         wordEmbeddings = try encoderTensor(names.wordEmbeddings, [config.vocabSize, e])
-        positionEmbeddings = try encoderTensor(names.positionEmbeddings, [config.maxPositionEmbeddings, e])
+        positionEmbeddings = try encoderTensor(names.positionEmbeddings, [config.positionRows, e])
         tokenTypeEmbeddings = try names.tokenTypeEmbeddings.map { try encoderTensor($0, [config.typeVocabSize, e]) }
-        embeddingNorm = try norm(embeddingNormName, size: e)
+        embeddingNorm = try names.embeddingNorm.map { try norm($0, size: e) }
+        finalNorm = try names.finalNorm.map { try norm($0) }
         if let lsg = config.lsg {
             let name = prefix + names.globalEmbeddings
             let rows = try reader.rows(name, columns: e, atLeast: lsg.numGlobalTokens)
@@ -299,8 +303,9 @@ struct EncoderWeights: Sendable {
 
     /// Every tensor of the model, for releasing them all.
     var allTensors: [WeightTensor] {
-        var tensors = [wordEmbeddings, positionEmbeddings, globalEmbeddings, embeddingNorm.weight, embeddingNorm.bias]
-        tensors += [tokenTypeEmbeddings, embeddingProjection?.weight, embeddingProjection?.bias].compactMap { $0 }
+        var tensors = [wordEmbeddings, positionEmbeddings, globalEmbeddings]
+        tensors += [tokenTypeEmbeddings, embeddingProjection?.weight, embeddingProjection?.bias, embeddingNorm?.weight,
+                    embeddingNorm?.bias, finalNorm?.weight, finalNorm?.bias].compactMap { $0 }
         tensors += storedLayers.flatMap(\.tensors)
         if let maskedLM {
             tensors += [maskedLM.denseWeight, maskedLM.denseBias, maskedLM.norm.weight, maskedLM.norm.bias,
@@ -313,7 +318,7 @@ struct EncoderWeights: Sendable {
 }
 
 /// The memory behind weight tensors: the source (for mapped tensors) and owned buffers.
-private final class WeightOwners: @unchecked Sendable {
+final class WeightOwners: @unchecked Sendable {
     let source: any WeightSource
     /// Appended to only while loading, then read-only.
     private var buffers: [FloatBuffer] = []
@@ -342,7 +347,7 @@ private final class WeightOwners: @unchecked Sendable {
 }
 
 /// Strict, named tensor lookups over a weight source.
-private struct WeightReader {
+struct WeightReader {
     let source: any WeightSource
     let owners: WeightOwners
 

@@ -10,7 +10,7 @@ from . import common
 GENERATOR_SOURCES = ("generate.py", "requirements.txt", "tools/__init__.py", "tools/common.py", "tools/corpus.py",
                      "tools/fixtures.py", "tools/conversions.py", "tools/encoder_cases.py", "tools/manifest.py",
                      "tools/readback.py", "tools/zoo.py", "tools/tokenizer_layouts.py", "tools/tokenizer_corpus.py",
-                     "tools/heads.py")
+                     "tools/heads.py", "tools/seq2seq.py")
 # Written by tools/readback.py (it needs our own converter), kept as they are by generate.py.
 READBACK_DIRECTORY = "readback"
 # Written by tools/zoo.py, kept as they are by generate.py and readback.py.
@@ -19,7 +19,9 @@ ZOO_DIRECTORY = "zoo"
 TOKENIZERS_DIRECTORY = "tokenizers"
 # Written by tools/heads.py, kept as they are by the other tools.
 HEADS_DIRECTORY = "heads"
-FILE_RULE = ("'files' lists every file under fixtures/, conversions/, models/, encoder/, readback/, zoo/, tokenizers/ and heads/ (the data "
+# Written by tools/seq2seq.py, kept as they are by the other tools.
+SEQ2SEQ_DIRECTORY = "seq2seq"
+FILE_RULE = ("'files' lists every file under fixtures/, conversions/, models/, encoder/, readback/, zoo/, tokenizers/, heads/ and seq2seq/ (the data "
              "directories), sorted by path; paths are relative to golden/. MANIFEST.json itself, the documentation "
              "and the generator sources are not data; the generator sources are hashed under generator.sources for "
              "information only.")
@@ -34,11 +36,15 @@ HEADS_RULE = ("heads/<case>.safetensors.zst holds the reference's outputs of one
               "golden layout, head and num_choices in the metadata), heads/models/<case>/ the reference's "
               "conversion it ran (its encoder shard shared by the family, heads/models/<family>-encoder/), heads/pipelines.json.zst what transformers' pipelines returned on the CamemBERT "
               "ones; written by 'cd golden && python -m tools.heads' (see SCHEMA.md, heads/)")
+SEQ2SEQ_RULE = ("seq2seq/<case>.safetensors.zst holds the reference's encoder states and teacher-forced decoder "
+                "logits of one LSG*ForConditionalGeneration call on models/lsg-{bart,mbart,barthez,pegasus}-tiny-512; "
+                "written by 'cd golden && python -m tools.seq2seq' (see SCHEMA.md, seq2seq/)")
 
 
 def write(root: Path, data_directories, fixtures, conversions, encoder_cases, readback_cases=None,
-          zoo_cases=None, heads_cases=None) -> None:
-    """Writes MANIFEST.json. Without readback_cases, zoo_cases or heads_cases, those of the existing manifest are kept."""
+          zoo_cases=None, heads_cases=None, seq2seq_cases=None) -> None:
+    """Writes MANIFEST.json. Without readback_cases, zoo_cases, heads_cases or seq2seq_cases, those of the existing
+    manifest are kept."""
     here = Path(__file__).resolve().parent.parent
     if readback_cases is None:
         readback_cases = _kept_cases(root, here, READBACK_DIRECTORY, "readback_cases")
@@ -46,8 +52,11 @@ def write(root: Path, data_directories, fixtures, conversions, encoder_cases, re
         zoo_cases = _kept_cases(root, here, ZOO_DIRECTORY, "zoo_cases")
     if heads_cases is None:
         heads_cases = _kept_cases(root, here, HEADS_DIRECTORY, "heads_cases")
+    if seq2seq_cases is None:
+        seq2seq_cases = _kept_cases(root, here, SEQ2SEQ_DIRECTORY, "seq2seq_cases")
     data_directories = tuple(data_directories) + tuple(
-        name for name in (READBACK_DIRECTORY, ZOO_DIRECTORY, TOKENIZERS_DIRECTORY, HEADS_DIRECTORY) if name not in data_directories)
+        name for name in (READBACK_DIRECTORY, ZOO_DIRECTORY, TOKENIZERS_DIRECTORY, HEADS_DIRECTORY, SEQ2SEQ_DIRECTORY)
+        if name not in data_directories)
     files = []
     for directory in data_directories:
         if not (root / directory).is_dir():
@@ -93,6 +102,7 @@ def write(root: Path, data_directories, fixtures, conversions, encoder_cases, re
             "zoo_cases_by_family": _count_by(zoo_cases, "family"),
             "zoo_cases_where_the_reference_fails": sum(1 for r in zoo_cases if r["reference_fails"]),
             "heads_cases": len(heads_cases),
+            "seq2seq_cases": len(seq2seq_cases),
             "files": len(files),
             "bytes": sum(entry["size"] for entry in files),
         },
@@ -107,6 +117,9 @@ def write(root: Path, data_directories, fixtures, conversions, encoder_cases, re
         "heads_rule": HEADS_RULE,
         "heads_command": "cd golden && python -m tools.heads",
         "heads_cases": heads_cases,
+        "seq2seq_rule": SEQ2SEQ_RULE,
+        "seq2seq_command": "cd golden && python -m tools.seq2seq",
+        "seq2seq_cases": seq2seq_cases,
         "files": files,
     }
     common.write_json(root / "MANIFEST.json", manifest)
@@ -135,6 +148,15 @@ def rewrite_heads(root: Path, heads_cases: list) -> None:
     write(root, ("fixtures", "conversions", "models", "encoder"), manifest["fixtures"], manifest["conversions"],
           manifest["encoder_cases"], readback_cases=manifest.get("readback_cases", []),
           zoo_cases=manifest.get("zoo_cases", []), heads_cases=heads_cases)
+
+
+def rewrite_seq2seq(root: Path, seq2seq_cases: list) -> None:
+    """MANIFEST.json with the new seq2seq section and file list; every other section as it was."""
+    manifest = json.loads((root / "MANIFEST.json").read_text())
+    write(root, ("fixtures", "conversions", "models", "encoder"), manifest["fixtures"], manifest["conversions"],
+          manifest["encoder_cases"], readback_cases=manifest.get("readback_cases", []),
+          zoo_cases=manifest.get("zoo_cases", []), heads_cases=manifest.get("heads_cases", []),
+          seq2seq_cases=seq2seq_cases)
 
 
 def _count_by(records, key) -> dict:
