@@ -20,7 +20,7 @@ struct ConvertCommandTests {
             let help = try runTool(arguments)
             let text = help.standardOutput.split(whereSeparator: \.isWhitespace).joined(separator: " ")
             #expect(help.status == 0)
-            #expect(text.contains("(CamemBERT, RoBERTa, XLM-RoBERTa, BERT, DistilBERT, ELECTRA, ALBERT)"), "\(arguments)")
+            #expect(text.contains("(CamemBERT, RoBERTa, XLM-RoBERTa, BERT, DistilBERT, ELECTRA, ALBERT, BART, mBART, BARThez, Pegasus)"), "\(arguments)")
         }
     }
 

@@ -104,7 +104,16 @@ struct ModelConfigTests {
 
 struct ModelFamilyTests {
     @Test func familiesKnowOffsetsPrefixesAndClasses() throws {
-        #expect(ModelFamily.allCases.map(\.positionOffset) == [2, 2, 2, 0, 0, 0, 0])
+        #expect(ModelFamily.allCases.map(\.positionOffset) == [2, 2, 2, 0, 0, 0, 0, 2, 2, 2, 0])
+        #expect(ModelFamily(modelType: "mbart", tokenizerClass: "BarthezTokenizer") == .barthez)
+        #expect(ModelFamily(modelType: "mbart", tokenizerClass: "MBartTokenizer") == .mbart)
+        #expect(ModelFamily.barthez.modelType == "mbart")
+        #expect(ModelFamily.bart.architectures.map(\.className) == [
+            "BartModel", "BartForCausalLM", "BartForConditionalGeneration", "BartForQuestionAnswering",
+            "BartForSequenceClassification",
+        ])
+        #expect(ModelFamily.bart.architecture(named: "BartForCausalLM")?.refusal?.contains("lsg-converter 0.1.9 fails") == true)
+        #expect(ModelFamily.pegasus.architectures.map(\.className) == ["PegasusModel", "PegasusForCausalLM", "PegasusForConditionalGeneration"])
         #expect(ModelFamily(modelType: "xlm-roberta") == .xlmRoberta)
         #expect(ModelFamily(modelType: "gpt2") == nil)
         let camembert = ModelFamily.camembert

@@ -12,7 +12,10 @@ LSG model and
   - converts it again with `--modeling-file` naming the reference's modeling file, loads it with
     transformers' Auto classes (`trust_remote_code=True`) and replays an mlm and a base golden;
 and, for the bundled CamemBERT, converts with the camembert-base-4096 recipe to 4096 tokens and runs
-the reference on a long padded batch with the recipe's own settings (no overrides).
+the reference on a long padded batch with the recipe's own settings (no overrides). The encoder-decoder
+families (BART, mBART, BARThez, Pegasus) are converted to 512 the same two ways and replay one
+golden/seq2seq case each way: `LSG*ForConditionalGeneration` and `AutoModelForSeq2SeqLM` give the
+encoder's states and the teacher-forced decoder's logits.
 Each run is compared with the encoder golden it replays (atol from the golden) and reported with
 whether our files are byte-identical to the reference's conversion.
 
@@ -42,7 +45,7 @@ RECORD_DIRECTORY = "readback"
 # defining the same class names (the file itself is not ours to ship).
 MODELING_FILE = "{modeling_file}"
 # Files the reference reads; README.md and lsg-manifest.json name the tool version, so they are not hashed.
-LOADED_FILES = ("config.json", "model.safetensors", "sentencepiece.bpe.model", "special_tokens_map.json",
+LOADED_FILES = ("config.json", "generation_config.json", "model.safetensors", "sentencepiece.bpe.model", "special_tokens_map.json",
                 "tokenizer.json", "tokenizer_config.json", "vocab.txt", "spiece.model")
 BUNDLED_RECIPE = "../conversions/camembert-base-4096.json"
 BUNDLED_LENGTHS = (700, 430)  # over two 128-token blocks: local, sparse and global attention all run
@@ -169,6 +172,36 @@ def auto_cases(manifest: dict, family_name: str) -> list[dict]:
     return [next(e for e in lsg if e["head"] == head) for head in ("mlm", "base") if any(e["head"] == head for e in lsg)]
 
 
+# The encoder-decoder cases replayed: one with the reference's classes, one with the Auto classes.
+SEQ2SEQ_REPLAYS = {"reference": "norm-b16-s16-f2-g1-padded-batch", "auto": "no-pass-mask-first-norm-b16-s16-f4-g3-padded-batch"}
+# The LSG code of each encoder-decoder family as our auto_map names it (BARThez: its own module, whose
+# classes are LSGMBart*; the reference converts its tensors with the mBART script).
+SEQ2SEQ_MODULES = {"bart": "lsg_converter.bart.modeling_lsg_bart", "mbart": "lsg_converter.mbart.modeling_lsg_mbart",
+                   "barthez": "lsg_converter.barthez.modeling_lsg_barthez",
+                   "pegasus": "lsg_converter.pegasus.modeling_lsg_pegasus"}
+
+
+def run_seq2seq(model, tensors: dict) -> dict:
+    """Encoder states and decoder logits of an LSG encoder-decoder on recorded inputs (no lsh here)."""
+    import torch
+
+    inputs = {k: tensors[k].clone() for k in ("input_ids", "attention_mask", "decoder_input_ids")}
+    with torch.no_grad():
+        output = model(**inputs, return_dict=True)
+    return {"expected.encoder_last_hidden_state": output.encoder_last_hidden_state.contiguous(),
+            "expected.logits": output.logits.contiguous()}
+
+
+def seq2seq_difference(expected: dict, actual: dict, attention_mask, leading: int) -> float:
+    """Encoder rows of attended tokens (and the leading global rows); every decoder logit."""
+    import torch
+
+    rows = torch.cat([torch.ones(attention_mask.shape[0], leading, dtype=attention_mask.dtype), attention_mask], 1).bool()
+    states = (expected["expected.encoder_last_hidden_state"] - actual["expected.encoder_last_hidden_state"]).abs()[rows]
+    logits = (expected["expected.logits"] - actual["expected.logits"]).abs()
+    return float(max(states.max(), logits.max()))
+
+
 def bundled_inputs():
     """A right-padded batch of two fill-mask queries for the bundled CamemBERT."""
     import torch
@@ -245,6 +278,57 @@ class Session:
             self.check(f"{prefix}-{entry['case']}", loader, family, conversion, model_files, tensors, metadata,
                        outputs, reference)
 
+    def seq2seq_family(self, manifest: dict, name: str) -> None:
+        from types import SimpleNamespace
+
+        import transformers
+        from safetensors.torch import load
+
+        module = SEQ2SEQ_MODULES[name]
+        family = SimpleNamespace(name=name, module=module)
+        reference_model = HERE / "models" / f"lsg-{name}-tiny-512"
+        plain = ["--from", f"fixtures/{name}-tiny", "--max-length", "512"]
+        ours = self.work / f"ours-{name}-512"
+        files = convert_with_ours(self.binary, plain, ours, family)
+        same = files["model.safetensors"] == common.sha256_file(reference_model / "model.safetensors")
+        print(f"{name}: {ours} (model.safetensors {'byte-identical to' if same else 'DIFFERS from'} {reference_model})")
+        linked = plain + ["--modeling-file", MODELING_FILE]
+        ours_auto = self.work / f"ours-{name}-512-auto"
+        auto_files = convert_with_ours(self.binary, linked, ours_auto, family)
+        entries = {entry["case"]: entry for entry in manifest["seq2seq_cases"] if entry["family"] == name}
+        for loader, conversion, directory, model_files in (("reference", plain, ours, files),
+                                                           ("auto", linked, ours_auto, auto_files)):
+            entry = entries[f"{name}-{SEQ2SEQ_REPLAYS[loader]}"]
+            blob = common.zstd_decompress((HERE / entry["path"]).read_bytes())
+            tensors = load(blob)
+            metadata = common.safetensors_metadata(blob)
+            overrides = json.loads(metadata["overrides"])
+            if loader == "auto":
+                model = transformers.AutoModelForSeq2SeqLM.from_pretrained(str(directory), trust_remote_code=True, **overrides)
+                if type(model).__name__ != metadata["model_class"]:
+                    raise RuntimeError(f"AutoModelForSeq2SeqLM loaded {type(model).__name__}, expected {metadata['model_class']}")
+            else:
+                cls = getattr(importlib.import_module(module), metadata["model_class"])
+                model = cls.from_pretrained(str(directory), **overrides)
+            outputs = run_seq2seq(model.eval(), tensors)
+            reference = {k: v for k, v in tensors.items() if k.startswith("expected.")}
+            worst = seq2seq_difference(reference, outputs, tensors["attention_mask"], int(metadata["leading_global_tokens"]))
+            atol = float(metadata["atol"])
+            status = "ok" if worst <= atol else "FAIL"
+            self.failures += status == "FAIL"
+            case = f"{'readback' if loader == 'reference' else 'auto'}-{entry['case']}"
+            print(f"  {status} {case} ({loader} classes): max |diff| {worst:.3g} from the golden (atol {atol:g})")
+            if self.record:
+                recorded = {k: v for k, v in tensors.items() if not k.startswith("expected.")}
+                recorded.update(outputs)
+                recorded_metadata = dict(metadata, case=case, loader=loader, model="lsg-convert output (see conversion)",
+                                         conversion=json.dumps(conversion), model_files=json.dumps(model_files, sort_keys=True),
+                                         generator="golden/tools/readback.py")
+                path = Path(RECORD_DIRECTORY) / f"{case}.safetensors.zst"
+                common.write_zst(HERE / path, common.safetensors_bytes(recorded, recorded_metadata))
+                self.records.append({"case": case, "family": name, "loader": loader, "head": "seq2seq-lm",
+                                     "sparsity_type": overrides.get("sparsity_type", "config"), "path": path.as_posix()})
+
     def bundled(self, family) -> None:
         """The README's main job: the camembert-base-4096 recipe on the bundled CamemBERT, no overrides."""
         arguments = ["--from", family.source_model, "--recipe", BUNDLED_RECIPE, "--max-length", "4096"]
@@ -288,6 +372,10 @@ def main() -> int:
         session.family(manifest, family)
         if family.name == "camembert":
             session.bundled(family)
+    seq2seq_families = sorted({entry["family"] for entry in manifest.get("seq2seq_cases", [])})
+    for name in seq2seq_families:
+        if options.family is None or name in options.family:
+            session.seq2seq_family(manifest, name)
     if options.record:
         rewrite_manifest(manifest, session.records, manifest_writer)
         print(f"recorded {len(session.records)} case(s) under golden/{RECORD_DIRECTORY}/ and updated MANIFEST.json")

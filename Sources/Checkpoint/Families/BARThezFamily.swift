@@ -10,7 +10,7 @@ extension FamilyDescription {
         classStem: "MBart", lsgModule: "modeling_lsg_barthez",
         names: .bartStyle(embeddingNorm: true, finalNorm: true),
         facts: mbartFacts, configClassDefaults: mbartConfigDefaults, heads: .all,
-        lsgCodeRepository: "ccdv/lsg-barthez-4096",
+        lsgCodeRepository: nil,
         modelCard: ModelCardFacts(
             name: "BARThez",
             citation: "Moussa Kamal Eddine et al., *BARThez: a Skilled Pretrained French Sequence-to-Sequence Model*, EMNLP 2021, arXiv 2010.12321.",

@@ -8,7 +8,7 @@ extension FamilyDescription {
         classStem: "MBart", lsgModule: "modeling_lsg_mbart",
         names: .bartStyle(embeddingNorm: true, finalNorm: true),
         facts: mbartFacts, configClassDefaults: mbartConfigDefaults, heads: .all,
-        lsgCodeRepository: "ccdv/lsg-mbart-large-4096",
+        lsgCodeRepository: nil,
         modelCard: ModelCardFacts(
             name: "mBART",
             citation: "Yinhan Liu et al., *Multilingual Denoising Pre-training for Neural Machine Translation*, TACL 2020, arXiv 2001.08210."))
