@@ -12,19 +12,19 @@ struct EncodeCommand: ParsableCommand {
         commandName: "encode",
         abstract: "Run the Swift LSG encoder on token ids from a safetensors file, or on texts.",
         discussion: """
-            IN holds input_ids (I64 or I32, [batch, length], or [batch, choices, length] for \\
-            multiple choice) and optionally attention_mask and token_type_ids. With --text or \\
-            --text-file the model's tokenizer makes them: one row per text, padded to the longest. \\
-            OUT gets last_hidden_state (F32 [batch, length, hidden]) and what each --head adds: mlm, \\
-            logits [batch, length, vocab]; pooler, pooler_output [batch, hidden]; \\
-            sequence-classification, logits [batch, labels]; token-classification, logits [batch, \\
-            length, labels]; question-answering, start_logits and end_logits [batch, length]; \\
-            multiple-choice, logits [batch, choices]. LSG options override the checkpoint's \\
-            settings like from_pretrained keyword arguments. Encoder-decoder models (BART, mBART, \\
-            BARThez, Pegasus) read token ids only: last_hidden_state is the encoder's, [batch, \\
-            globals + length, hidden] when it passes its global tokens to the decoder; with \\
-            --decoder-input (or decoder_input_ids in IN) OUT also gets the decoder's logits [batch, \\
-            decoder length, vocab], as LSG*ForConditionalGeneration(input_ids, attention_mask, \\
+            IN holds input_ids (I64 or I32, [batch, length], or [batch, choices, length] for \
+            multiple choice) and optionally attention_mask and token_type_ids. With --text or \
+            --text-file the model's tokenizer makes them: one row per text, padded to the longest. \
+            OUT gets last_hidden_state (F32 [batch, length, hidden]) and what each --head adds: mlm, \
+            logits [batch, length, vocab]; pooler, pooler_output [batch, hidden]; \
+            sequence-classification, logits [batch, labels]; token-classification, logits [batch, \
+            length, labels]; question-answering, start_logits and end_logits [batch, length]; \
+            multiple-choice, logits [batch, choices]. LSG options override the checkpoint's \
+            settings like from_pretrained keyword arguments. Encoder-decoder models (BART, mBART, \
+            BARThez, Pegasus) read token ids only: last_hidden_state is the encoder's, [batch, \
+            globals + length, hidden] when it passes its global tokens to the decoder; with \
+            --decoder-input (or decoder_input_ids in IN) OUT also gets the decoder's logits [batch, \
+            decoder length, vocab], as LSG*ForConditionalGeneration(input_ids, attention_mask, \
             decoder_input_ids) computes them.
             """
     )

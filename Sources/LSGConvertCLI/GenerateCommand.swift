@@ -11,10 +11,10 @@ struct GenerateCommand: ParsableCommand {
         commandName: "generate",
         abstract: "Greedy generation with an encoder-decoder model (BART, mBART, BARThez, Pegasus) from token ids.",
         discussion: """
-            Runs the Swift LSG encoder once and the decoder on the growing prefix, as \\
-            model.generate(input_ids, attention_mask, do_sample=False, num_beams=1, max_new_tokens=N) \\
-            does with the model's generation_config.json (decoder start, eos, pad and forced eos \\
-            tokens). Prints one line of space-separated token ids per input row, the decoder \\
+            Runs the Swift LSG encoder once and the decoder on the growing prefix, as \
+            model.generate(input_ids, attention_mask, do_sample=False, num_beams=1, max_new_tokens=N) \
+            does with the model's generation_config.json (decoder start, eos, pad and forced eos \
+            tokens). Prints one line of space-separated token ids per input row, the decoder \
             start token first. IN holds input_ids [batch, length] and optionally attention_mask.
             """
     )
