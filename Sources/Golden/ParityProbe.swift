@@ -26,6 +26,8 @@ public struct ParityProbe: Sendable {
     public let lsgTop1Accuracy: Double?
     /// The task head compared, when the model has one both could run.
     public let head: HeadComparison?
+    /// The decoders' logits compared, for encoder-decoder models that both have the generation head.
+    public let decoder: DecoderComparison?
     public static let maskStride = 8
 
     /// How the two models' task-head outputs compare.
@@ -37,6 +39,19 @@ public struct ParityProbe: Sendable {
         public let argmaxAgreement: Double
         public let compared: Int
     }
+
+    /// How two encoder-decoders' logits compare when their decoders are fed the probe's first
+    /// tokens after the decoder start token (teacher forcing).
+    public struct DecoderComparison: Sendable {
+        /// Largest absolute difference of the logits.
+        public let maxDifference: Double
+        /// Fraction of decoder positions where both predict the same next token.
+        public let top1Agreement: Double
+        public let positions: Int
+    }
+
+    /// Decoder positions compared (the decoder runs densely, so a short prefix keeps it cheap).
+    public static let decoderPositions = 64
 
     /// A short multilingual paragraph: prose in the languages the six families were trained on.
     public static let builtInText = """
@@ -122,6 +137,37 @@ public struct ParityProbe: Sendable {
         head = taskHead.flatMap { head in
             Self.compare(head, lsgOutput, sourceOutput, tokens: input.count)
         }
+        decoder = try Self.compareDecoders(lsg: lsg, source: source, lsgOverrides: covering, encoderInput: encoderInput,
+                                           lsgOutput: lsgOutput, sourceOutput: sourceOutput, probe: input)
+    }
+
+    /// Both decoders' logits on `[decoder start] + probe[..<decoderPositions - 1]`, when both
+    /// models are generation classes of an encoder-decoder family.
+    private static func compareDecoders(
+        lsg: ModelDirectory, source: ModelDirectory, lsgOverrides: LSGOverrides, encoderInput: EncoderInput,
+        lsgOutput: EncoderOutput, sourceOutput: EncoderOutput, probe: [Int]
+    ) throws -> DecoderComparison? {
+        let generating = [lsg, source].allSatisfy { model in
+            model.config.family?.facts.encoderDecoder != nil && model.config.namedArchitecture?.head == .conditionalGeneration
+        }
+        guard generating else { return nil }
+        // transformers starts with decoder_start_token_id (mBART has none: its eos stands in).
+        guard let start = lsg.config["decoder_start_token_id"]?.intValue ?? lsg.config.eosTokenId else { return nil }
+        let ids = [start] + probe.prefix(decoderPositions - 1)
+        let input = try DecoderInput(ids: ids.map(Int64.init), batchSize: 1, length: ids.count)
+        let lsgLogits = try Seq2SeqDecoder(model: lsg, overrides: lsgOverrides)
+            .logits(input, encoderInput: encoderInput, encoderOutput: lsgOutput)
+        let sourceLogits = try Seq2SeqDecoder(model: source).logits(input, encoderInput: encoderInput, encoderOutput: sourceOutput)
+        guard lsgLogits.count == sourceLogits.count, !lsgLogits.isEmpty else { return nil }
+        let vocabulary = lsgLogits.count / ids.count
+        var maxDifference = 0.0
+        for (a, b) in zip(lsgLogits, sourceLogits) { maxDifference = max(maxDifference, abs(Double(a) - Double(b))) }
+        let agreeing = (0..<ids.count).filter { position in
+            argmax(lsgLogits, offset: position * vocabulary, count: vocabulary)
+                == argmax(sourceLogits, offset: position * vocabulary, count: vocabulary)
+        }.count
+        return DecoderComparison(maxDifference: maxDifference, top1Agreement: Double(agreeing) / Double(ids.count),
+                                 positions: ids.count)
     }
 
     /// `overrides` with blocks of at least half the probe (a multiple of the sparsity factor, as
@@ -213,9 +259,13 @@ public struct ParityProbe: Sendable {
 
     /// The thresholds this probe misses, one sentence each (empty when it meets them all).
     public func failures(
-        minimumMeanCosine: Double?, minimumTokenCosine: Double? = nil, minimumTop1Agreement: Double?
+        minimumMeanCosine: Double?, minimumTokenCosine: Double? = nil, minimumTop1Agreement: Double?,
+        minimumDecoderAgreement: Double? = defaultMinimumDecoderAgreement
     ) -> [String] {
         var failures: [String] = []
+        if let minimumDecoderAgreement, let decoder, decoder.top1Agreement < minimumDecoderAgreement {
+            failures.append("the decoders' next-token agreement \(Self.percent(decoder.top1Agreement)) is below \(Self.percent(minimumDecoderAgreement))")
+        }
         if let minimumMeanCosine, meanCosine < minimumMeanCosine {
             failures.append("mean cosine similarity \(String(format: "%.6f", meanCosine)) is below \(minimumMeanCosine)")
         }
@@ -240,6 +290,9 @@ public struct ParityProbe: Sendable {
         if let top1Agreement, let lsgTop1Accuracy {
             line += ", MLM top-1 agreement \(Self.percent(top1Agreement)) of \(maskedPositions.count) masked words (LSG recovers \(Self.percent(lsgTop1Accuracy)))"
         }
+        if let decoder {
+            line += ", decoder next-token agreement \(Self.percent(decoder.top1Agreement)) of \(decoder.positions) (logits max difference \(String(format: "%.2e", decoder.maxDifference)))"
+        }
         if let head {
             line += ", \(head.head.rawValue) logits max difference \(String(format: "%.2e", head.maxDifference)), argmax agreement \(Self.percent(head.argmaxAgreement)) of \(head.compared)"
         }
@@ -254,6 +307,9 @@ public struct ParityProbe: Sendable {
         } else if head == nil {
             lines.append("\t-MLM top-1 agreement: not measured (a model has no MLM head, or the tokenizer no mask token)")
         }
+        if let decoder {
+            lines.append("\t-decoder (teacher-forced on the probe's first \(decoder.positions) tokens): next-token agreement \(Self.percent(decoder.top1Agreement)), logits max difference \(String(format: "%.2e", decoder.maxDifference))")
+        }
         if let head {
             lines.append("\t-\(head.head.rawValue): logits max difference \(String(format: "%.2e", head.maxDifference)), argmax agreement \(Self.percent(head.argmaxAgreement)) of \(head.compared)")
         }
@@ -266,6 +322,10 @@ public struct ParityProbe: Sendable {
     /// rows, a shifted vocabulary or swapped layers give a least-similar token of at most 0.94.
     public static let defaultMinimumMeanCosine = 0.95
     public static let defaultMinimumTokenCosine = 0.9
+    /// Correct BART, mBART, BARThez and Pegasus conversions agree on every one of the 64 decoder
+    /// positions; a decoder position table shifted by two rows, two decoder layers swapped or a
+    /// cross-attention norm lost agree on at most 56 % while the encoder states stay identical.
+    public static let defaultMinimumDecoderAgreement = 0.9
 
     static func percent(_ fraction: Double) -> String { String(format: "%.2f %%", fraction * 100) }
 }

@@ -47,6 +47,9 @@ struct ValidateCommand: ParsableCommand {
     @Option(help: "With --against: fail when the MLM top-1 agreement (0 to 1) is below this.")
     var minTop1: Double?
 
+    @Option(help: "With --against, encoder-decoders: fail when the decoders' next-token agreement (0 to 1) is below this (default \(ParityProbe.defaultMinimumDecoderAgreement)).")
+    var minDecoderTop1: Double?
+
     @Option(help: "With --against: probe length in tokens (default: the source's limit).")
     var probeLength: Int?
 
@@ -71,8 +74,8 @@ struct ValidateCommand: ParsableCommand {
         if record != nil, input == nil { throw ValidationError("--record needs --input") }
         if record == nil, input != nil { throw ValidationError("--input goes with --record") }
         if record == nil, !head.isEmpty { throw ValidationError("--head goes with --record") }
-        if against == nil, probeLength != nil || probeText != nil || minCosine != nil || minTokenCosine != nil || minTop1 != nil {
-            throw ValidationError("--probe-length, --probe-text, --min-cosine, --min-token-cosine and --min-top1 go with --against")
+        if against == nil, probeLength != nil || probeText != nil || minCosine != nil || minTokenCosine != nil || minTop1 != nil || minDecoderTop1 != nil {
+            throw ValidationError("--probe-length, --probe-text, --min-cosine, --min-token-cosine, --min-top1 and --min-decoder-top1 go with --against")
         }
         if !golden.isEmpty, !lsg.overrides.isEmpty {
             throw ValidationError("LSG options do not apply to --golden: each file carries its own settings")
@@ -103,7 +106,8 @@ struct ValidateCommand: ParsableCommand {
             print(probe.text)
             let failures = probe.failures(
                 minimumMeanCosine: minCosine ?? ParityProbe.defaultMinimumMeanCosine,
-                minimumTokenCosine: minTokenCosine ?? ParityProbe.defaultMinimumTokenCosine, minimumTop1Agreement: minTop1)
+                minimumTokenCosine: minTokenCosine ?? ParityProbe.defaultMinimumTokenCosine, minimumTop1Agreement: minTop1,
+                minimumDecoderAgreement: minDecoderTop1 ?? ParityProbe.defaultMinimumDecoderAgreement)
             for failure in failures { print("\t-[x] \(failure)") }
             if !failures.isEmpty { throw ExitCode(1) }
             return

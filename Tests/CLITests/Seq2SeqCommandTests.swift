@@ -56,4 +56,35 @@ import Zstd
         #expect(result.standardOutput.contains("logits: shape (1, 3, 361) matches"))
         #expect(result.standardOutput.contains("encoder_last_hidden_state: shape (1, 56, 8) matches"))
     }
+
+    @Test func validateAgainstTheSourceComparesTheDecoders() throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let model = scratch.file("lsg-bart")
+        try FileManager.default.copyItem(at: URL(fileURLWithPath: Self.bartModel), to: model)
+        let source = goldenDirectory.appendingPathComponent("fixtures/bart-tiny").path
+        let good = try runTool(["validate", model.path, "--against", source])
+        #expect(good.status == 0, "\(good.standardOutput)\(good.standardError)")
+        #expect(good.standardOutput.contains("next-token agreement 100.00 %"), "\(good.standardOutput)")
+
+        // The decoder's position table shifted by two rows: the encoder states are untouched, the
+        // decoder's predictions are not, and only the decoder comparison sees it.
+        let weights = model.appendingPathComponent("model.safetensors")
+        let original = try SafeTensorsFile(data: Data(contentsOf: weights), name: weights.path)
+        var writer = SafeTensorsWriter(metadata: original.metadata)
+        for info in original.tensors {
+            let stored = try original.withBytes(of: info.name) { Data($0) }
+            let row = stored.count / max(info.shape.first ?? 1, 1)
+            let bytes = info.name == "model.decoder.embed_positions.weight"
+                ? stored.suffix(2 * row) + stored.prefix(stored.count - 2 * row) : stored
+            try writer.add(info.name, dtype: info.dtype, shape: info.shape) { sink in try bytes.withUnsafeBytes { try sink($0) } }
+        }
+        try writer.write(to: weights)
+        let damaged = try runTool(["validate", model.path, "--against", source])
+        #expect(damaged.status == 1)
+        #expect(damaged.standardOutput.contains("cosine similarity mean 1.000000"), "\(damaged.standardOutput)")
+        #expect(damaged.standardOutput.contains("the decoders' next-token agreement"), "\(damaged.standardOutput)")
+        let lenient = try runTool(["validate", model.path, "--against", source, "--min-decoder-top1", "0"])
+        #expect(lenient.status == 0, "\(lenient.standardOutput)")
+    }
 }

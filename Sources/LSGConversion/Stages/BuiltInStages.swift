@@ -25,12 +25,13 @@ enum BuiltInStages {
         plain(WriteManifestStage.stageName) { WriteManifestStage() }
         plain(ValidateStage.stageName) { ValidateStage() }
         registry.register(ValidateEncoderStage.stageName) { parameters in
-            try parameters.allow(["golden", "min_cosine", "min_token_cosine", "min_top1", "probe_length", "probe_text"])
+            try parameters.allow(["golden", "min_cosine", "min_token_cosine", "min_top1", "min_decoder_top1", "probe_length", "probe_text"])
             return ValidateEncoderStage(
                 goldenFiles: try parameters.paths("golden"),
                 minimumMeanCosine: try parameters.double("min_cosine") ?? ParityProbe.defaultMinimumMeanCosine,
                 minimumTokenCosine: try parameters.double("min_token_cosine") ?? ParityProbe.defaultMinimumTokenCosine,
                 minimumTop1Agreement: try parameters.double("min_top1"),
+                minimumDecoderAgreement: try parameters.double("min_decoder_top1") ?? ParityProbe.defaultMinimumDecoderAgreement,
                 probeLength: try parameters.int("probe_length"),
                 probeText: try parameters.path("probe_text"))
         }

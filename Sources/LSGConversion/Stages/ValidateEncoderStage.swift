@@ -10,7 +10,8 @@ import LSGErrors
 /// the reference recorded. Without, the converted model is compared with its source on a probe
 /// both can read (`ParityProbe`): the conversion fails when the mean cosine similarity of their
 /// hidden states falls below `min_cosine`, the least similar token's below `min_token_cosine`, or
-/// the MLM top-1 agreement below `min_top1` (when set). The defaults (`ParityProbe`) catch a
+/// the MLM top-1 agreement below `min_top1` (when set), or, for encoder-decoders, the decoders'
+/// next-token agreement below `min_decoder_top1`. The defaults (`ParityProbe`) catch a
 /// broken conversion and pass a correct one; a recipe can raise them. Skipped in a dry run.
 public struct ValidateEncoderStage: Stage, ValidatingStage {
     public static let stageName = "validate-encoder"
@@ -20,17 +21,20 @@ public struct ValidateEncoderStage: Stage, ValidatingStage {
     public var minimumMeanCosine: Double
     public var minimumTokenCosine: Double
     public var minimumTop1Agreement: Double?
+    public var minimumDecoderAgreement: Double
     /// Probe length; nil for the source's limit.
     public var probeLength: Int?
     /// A UTF-8 text file to probe with instead of the built-in paragraph.
     public var probeText: URL?
 
     public init(goldenFiles: [URL] = [], minimumMeanCosine: Double = ParityProbe.defaultMinimumMeanCosine,
-                minimumTokenCosine: Double = ParityProbe.defaultMinimumTokenCosine, minimumTop1Agreement: Double? = nil, probeLength: Int? = nil, probeText: URL? = nil) {
+                minimumTokenCosine: Double = ParityProbe.defaultMinimumTokenCosine, minimumTop1Agreement: Double? = nil,
+                minimumDecoderAgreement: Double = ParityProbe.defaultMinimumDecoderAgreement, probeLength: Int? = nil, probeText: URL? = nil) {
         self.goldenFiles = goldenFiles
         self.minimumMeanCosine = minimumMeanCosine
         self.minimumTokenCosine = minimumTokenCosine
         self.minimumTop1Agreement = minimumTop1Agreement
+        self.minimumDecoderAgreement = minimumDecoderAgreement
         self.probeLength = probeLength
         self.probeText = probeText
     }
@@ -78,7 +82,8 @@ public struct ValidateEncoderStage: Stage, ValidatingStage {
             throw LSGError((error as? LSGError)?.kind ?? .internal, "encoder validation could not run: \(error)")
         }
         let failures = probe.failures(
-            minimumMeanCosine: minimumMeanCosine, minimumTokenCosine: minimumTokenCosine, minimumTop1Agreement: minimumTop1Agreement)
+            minimumMeanCosine: minimumMeanCosine, minimumTokenCosine: minimumTokenCosine, minimumTop1Agreement: minimumTop1Agreement,
+            minimumDecoderAgreement: minimumDecoderAgreement)
         guard failures.isEmpty else {
             throw LSGError(.parityFailure, "encoder validation failed: \(probe.summary): " + failures.joined(separator: "; "))
         }
