@@ -50,6 +50,17 @@ import Zstd
         #expect(refused.status != 0 && refused.standardError.contains("roberta models have no decoder"))
     }
 
+    @Test func generateFromTextPrintsWhatTheReferenceDecodes() throws {
+        // transformers: tokenizer(texts, padding=True) -> LSGBartForConditionalGeneration.generate(...,
+        // max_new_tokens=6) -> decode(skip_special_tokens=True) gives "uuuuu" for both rows.
+        let result = try runTool(["generate", Self.bartModel, "--text", "The quick brown fox jumps over the lazy dog.",
+                                  "--text", "Paris is a city.", "--max-new-tokens", "6"])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardOutput == "uuuuu\nuuuuu\n")
+        let both = try runTool(["generate", Self.bartModel, "--text", "a", "--input-ids", "0,2", "--max-new-tokens", "1"])
+        #expect(both.status != 0 && both.standardError.contains("give one of --input, --input-ids, or --text / --text-file"))
+    }
+
     @Test func validateComparesDecoderLogits() throws {
         let result = try runTool(["validate", Self.bartModel, "--golden", Self.bartCase.path])
         #expect(result.status == 0, "\(result.standardOutput)\(result.standardError)")
