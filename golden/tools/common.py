@@ -207,6 +207,25 @@ def quiet_libraries() -> None:
     hf_logging.set_verbosity_error()
 
 
+def tool_main(doc: str, directory: str, here: Path, generate, rewrite_manifest) -> int:
+    """The whole main() of a golden tool that writes one directory: `--out DIR` writes DIR/<directory>
+    only; without it golden/<directory> is rewritten and `rewrite_manifest(here, records)` updates
+    MANIFEST.json (that section and the file list)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, help=f"write DIR/{directory} only, without touching golden/ or the manifest")
+    options = parser.parse_args()
+    log, root = start_tool(options.out, here)
+    records = generate(root, log)
+    size = sum(path.stat().st_size for path in relative_files(root / directory))
+    log(f"{len(records)} {directory} cases, {size} bytes under {directory}/")
+    if options.out is None:
+        rewrite_manifest(here, records)
+        log(f"MANIFEST.json rewritten ({directory} section and file list)")
+    return 0
+
+
 def start_tool(out, here: Path):
     """The start of a golden tool's main: quiet libraries, deterministic torch, a timed logger, the
     working directory at golden/, and the root to write (`out` when given, else golden/ itself)."""

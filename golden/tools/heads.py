@@ -24,7 +24,6 @@ converted CamemBERT models: `fill-mask` (top 5) on a short text and on one longe
 """
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import sys
@@ -341,18 +340,9 @@ def generate(root: Path, log) -> list[dict]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, help="write DIR/heads only, without touching golden/ or the manifest")
-    options = parser.parse_args()
-    log, root = common.start_tool(options.out, HERE)
-    records = generate(root, log)
-    log(f"{len(records)} head cases")
-    if options.out is None:
-        from tools import manifest
+    from tools import manifest
 
-        manifest.rewrite_heads(HERE, records)
-        log("MANIFEST.json rewritten (heads section and file list)")
-    return 0
+    return common.tool_main(__doc__, HEADS_DIRECTORY, HERE, generate, manifest.rewrite_heads)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ Usage: cd golden && python -m tools.seq2seq [--out DIR]
 """
 from __future__ import annotations
 
-import argparse
 import importlib
 import json
 import sys
@@ -232,18 +231,9 @@ def generate(root: Path, log) -> list[dict]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, help="write DIR/seq2seq only, without touching golden/ or the manifest")
-    options = parser.parse_args()
-    log, root = common.start_tool(options.out, HERE)
-    records = generate(root, log)
-    log(f"{len(records)} seq2seq cases, {sum((root / r['path']).stat().st_size for r in records)} bytes")
-    if options.out is None:
-        from tools import manifest
+    from tools import manifest
 
-        manifest.rewrite_seq2seq(HERE, records)
-        log("MANIFEST.json rewritten (seq2seq section and file list)")
-    return 0
+    return common.tool_main(__doc__, SEQ2SEQ_DIRECTORY, HERE, generate, manifest.rewrite_seq2seq)
 
 
 if __name__ == "__main__":

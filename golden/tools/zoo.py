@@ -17,7 +17,6 @@ batch of two rows. See golden/SCHEMA.md ("zoo/") for the files.
 """
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import os
@@ -1048,19 +1047,9 @@ def generate(root: Path, log) -> list[dict]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, help="write DIR/zoo only, without touching golden/ or the manifest")
-    options = parser.parse_args()
-    log, root = common.start_tool(options.out, HERE)
-    records = generate(root, log)
-    size = sum(p.stat().st_size for p in common.relative_files(root / ZOO_DIRECTORY))
-    log(f"{len(records)} zoo cases, {size} bytes under {ZOO_DIRECTORY}/")
-    if options.out is None:
-        from tools import manifest
+    from tools import manifest
 
-        manifest.rewrite_zoo(HERE, records)
-        log("MANIFEST.json rewritten (zoo section and file list)")
-    return 0
+    return common.tool_main(__doc__, ZOO_DIRECTORY, HERE, generate, manifest.rewrite_zoo)
 
 
 if __name__ == "__main__":
