@@ -74,10 +74,12 @@ struct DecoderWeights: Sendable {
         // The head lives at the root of the generation class, beside `model.`.
         languageModelHead = config.tiesWordEmbeddings
             ? wordEmbeddings : try reader.tensor(headName, shape: [config.vocabSize, h])
+        // A checkpoint without the buffer (older BART uploads, the base model class) loads with
+        // zeros, as transformers does (`_keys_to_ignore_on_load_missing`).
         do {
             finalLogitsBias = try reader.tensor(biasName, shape: [1, config.vocabSize])
         } catch let error as LSGError where error.kind == .missingTensor {
-            throw LSGError(.missingTensor, "\(source.sourceName): no '\(biasName)': decoder logits need the language-model head of \(generation.className), and this checkpoint is another class (its encoder runs without --decoder-input)")
+            finalLogitsBias = owners.own([Float](repeating: 0, count: config.vocabSize))
         }
     }
 }

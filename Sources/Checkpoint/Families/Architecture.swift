@@ -115,15 +115,14 @@ public struct Architecture: Sendable, Hashable {
     /// transformers matches a checkpoint against (`ClassStateDict`).
     public func stateDictNames(layers: LayerSharing, projectsEmbeddings: Bool = false) -> [String] {
         var names = storedTensors(layers: layers, tieWordEmbeddings: false, projectsEmbeddings: projectsEmbeddings)
-        let copies = family.encoderTensorNames.tiedWordEmbeddingCopies
-        if let decoder = family.encoderTensorNames.decoder, copies.count == 2 {
-            // encoder.embed_tokens follows the shared table, decoder.embed_tokens precedes the decoder's positions.
-            if let shared = names.firstIndex(of: encoderPrefix + family.encoderTensorNames.wordEmbeddings) {
-                names.insert(encoderPrefix + copies[0], at: shared + 1)
-            }
-            if let positions = names.firstIndex(of: encoderPrefix + decoder.positionEmbeddings) {
-                names.insert(encoderPrefix + copies[1], at: positions)
-            }
+        let tensors = family.encoderTensorNames
+        // Each stack declares its copy of the shared table first: the encoder's follows the shared
+        // table, the decoder's precedes the decoder's positions.
+        if let copy = tensors.wordEmbeddingsCopy, let shared = names.firstIndex(of: encoderPrefix + tensors.wordEmbeddings) {
+            names.insert(encoderPrefix + copy, at: shared + 1)
+        }
+        if let decoder = tensors.decoder, let positions = names.firstIndex(of: encoderPrefix + decoder.positionEmbeddings) {
+            names.insert(encoderPrefix + decoder.wordEmbeddingsCopy, at: positions)
         }
         for (stored, alias) in tiedAliases.sorted(by: { $0.key < $1.key }) {
             // The alias is the decoder's bias: it follows the decoder's weight.
@@ -138,7 +137,7 @@ public struct Architecture: Sendable, Hashable {
     public func tiedGroups(tieWordEmbeddings: Bool) -> [[String]] {
         var groups = tiedAliases.sorted(by: { $0.key < $1.key }).map { [$0.key, $0.value] }
         let names = family.encoderTensorNames
-        let word = [encoderPrefix + names.wordEmbeddings] + names.tiedWordEmbeddingCopies.map { encoderPrefix + $0 }
+        let word = [encoderPrefix + names.wordEmbeddings] + names.wordEmbeddingsCopies.map { encoderPrefix + $0 }
         if tieWordEmbeddings, let decoder = tiedDecoderWeight {
             groups.append(word + [decoder])
         } else if word.count > 1 {

@@ -16,9 +16,9 @@ public struct EncoderTensorNames: Sendable, Hashable {
     /// The LayerNorm after the last layer (mBART and Pegasus, whose layers normalise first);
     /// nil when there is none.
     public var finalNorm: String? = nil
-    /// Copies of the word embeddings that share its parameter and are never stored (BART's
-    /// `encoder.embed_tokens.weight` and `decoder.embed_tokens.weight` tied to `shared.weight`).
-    public var tiedWordEmbeddingCopies: [String] = []
+    /// The encoder's own name for the word embeddings when they are a shared table's (BART's
+    /// `encoder.embed_tokens.weight`, tied to `shared.weight` and never stored); nil otherwise.
+    public var wordEmbeddingsCopy: String? = nil
     /// The decoder of the encoder-decoder families; nil for encoders.
     public var decoder: DecoderTensorNames? = nil
 
@@ -72,6 +72,11 @@ public struct EncoderTensorNames: Sendable, Hashable {
     public var embeddingTensors: [String] {
         [wordEmbeddings, positionEmbeddings] + (tokenTypeEmbeddings.map { [$0] } ?? [])
             + (embeddingNorm.map { [$0 + ".weight", $0 + ".bias"] } ?? []) + [globalEmbeddings]
+    }
+
+    /// The names that share the word embeddings' parameter besides it, in `state_dict` order.
+    public var wordEmbeddingsCopies: [String] {
+        [wordEmbeddingsCopy, decoder?.wordEmbeddingsCopy].compactMap { $0 }
     }
 
     /// Every tensor of an encoder-decoder model, in `state_dict` order, tied copies excluded:
@@ -129,9 +134,9 @@ public struct EncoderTensorNames: Sendable, Hashable {
             globalEmbeddings: "encoder.global_embeddings.weight", embeddingProjection: nil,
             layerModules: .bartStyle(prefix: "encoder.layers."))
         names.finalNorm = finalNorm ? "encoder.layer_norm" : nil
-        names.tiedWordEmbeddingCopies = ["encoder.embed_tokens.weight", "decoder.embed_tokens.weight"]
+        names.wordEmbeddingsCopy = "encoder.embed_tokens.weight"
         names.decoder = DecoderTensorNames(
-            positionEmbeddings: "decoder.embed_positions.weight",
+            wordEmbeddingsCopy: "decoder.embed_tokens.weight", positionEmbeddings: "decoder.embed_positions.weight",
             embeddingNorm: embeddingNorm ? "decoder.layernorm_embedding" : nil, finalNorm: finalNorm ? "decoder.layer_norm" : nil,
             layerPrefix: "decoder.layers.")
         return names
@@ -152,6 +157,8 @@ extension EncoderTensorNames.LayerModules {
 /// position table, layers with self-attention, cross-attention over the encoder output and a
 /// feed-forward, and its norms. Its word embeddings are the encoder's (`shared.weight`).
 public struct DecoderTensorNames: Sendable, Hashable {
+    /// The decoder's name for the shared word embeddings (tied, never stored).
+    public let wordEmbeddingsCopy: String
     public let positionEmbeddings: String
     public let embeddingNorm: String?
     public let finalNorm: String?
