@@ -8,7 +8,8 @@ import LSGErrors
 ///    model type's;
 /// 2. the declared tokens: the class defaults, overridden by tokenizer_config.json (null unsets
 ///    a token) and, only when it has no `added_tokens_decoder` (files older transformers wrote),
-///    by special_tokens_map.json;
+///    by special_tokens_map.json; the additional list as the class's constructor extends it
+///    (mBART's language codes first, Pegasus' `mask_token_sent` and `<unk_i>` tokens);
 /// 3. the vocabulary: tokenizer.json (or the file `tokenizer_file` names; none when it is null),
 ///    else the slow tokenizer's files converted as transformers converts them;
 /// 4. the added tokens: tokenizer.json's, then `added_tokens_decoder` (or, without it,
