@@ -81,13 +81,11 @@ struct ModelVocabulary: Sendable {
         return lines
     }
 
-    /// The vocabulary transformers' converter builds from a sentencepiece model (CamembertConverter,
-    /// XLMRobertaConverter: fairseq's special tokens, the pieces after the first few, `<mask>` last;
-    /// AlbertConverter: the pieces as they are).
+    /// The vocabulary transformers' converter builds from a sentencepiece model (`converter.vocabulary`).
     /// A Unigram model keeps the list; a BPE model makes it a map. WORD and CHAR models are refused,
     /// as the converter refuses them.
     init(sentencePiece model: SentencePieceModel, converter: SentencePieceConverter, path: String) throws(LSGError) {
-        let list = converter.leadingTokens + model.pieces.dropFirst(converter.skippedPieces) + converter.trailingTokens
+        let list = converter.vocabulary(model).map(\.piece)
         let origin = "\(converter.fileName) via transformers' \(converter.className)"
         switch model.modelType {
         case .unigram: self.init(list: list, origin: origin)
@@ -98,26 +96,48 @@ struct ModelVocabulary: Sendable {
     }
 }
 
-/// transformers' converters of sentencepiece tokenizers for the supported families.
-enum SentencePieceConverter: Sendable {
-    case camembert, xlmRoberta, albert
+/// transformers 4.36.2's converters of sentencepiece tokenizers for the supported families: the
+/// vocabulary each builds (`vocab`) and its unknown id (`unk_id`).
+enum SentencePieceConverter: Sendable, Equatable {
+    case camembert, xlmRoberta, albert, barthez, mbart
+    /// PegasusConverter, which reads the slow tokenizer's tokens and offset.
+    case pegasus(PegasusLayout)
+
+    /// The language codes MBartConverter appends, which MBartTokenizer(Fast) makes additional
+    /// special tokens (`FAIRSEQ_LANGUAGE_CODES`).
+    static let fairseqLanguageCodes = [
+        "ar_AR", "cs_CZ", "de_DE", "en_XX", "es_XX", "et_EE", "fi_FI", "fr_XX", "gu_IN", "hi_IN", "it_IT", "ja_XX", "kk_KZ",
+        "ko_KR", "lt_LT", "lv_LV", "my_MM", "ne_NP", "nl_XX", "ro_RO", "ru_RU", "si_LK", "tr_TR", "vi_VN", "zh_CN",
+    ]
 
     /// The slow tokenizer's sentencepiece file.
-    var fileName: String { self == .albert ? "spiece.model" : "sentencepiece.bpe.model" }
+    var fileName: String {
+        switch self {
+        case .albert, .pegasus: "spiece.model"
+        case .camembert, .xlmRoberta, .barthez, .mbart: "sentencepiece.bpe.model"
+        }
+    }
 
     var className: String {
         switch self {
         case .camembert: "CamembertConverter"
         case .xlmRoberta: "XLMRobertaConverter"
         case .albert: "AlbertConverter"
+        case .barthez: "BarthezConverter"
+        case .mbart: "MBartConverter"
+        case .pegasus: "PegasusConverter"
         }
     }
 
-    var leadingTokens: [String] {
+    /// Tokens the converter puts before the pieces, with their scores.
+    var leadingTokens: [(piece: String, score: Double)] {
         switch self {
-        case .camembert: ["<s>NOTUSED", "<pad>", "</s>NOTUSED", "<unk>", "<unk>NOTUSED"]
-        case .xlmRoberta: ["<s>", "<pad>", "</s>", "<unk>"]
-        case .albert: []
+        case .camembert: [("<s>NOTUSED", 0), ("<pad>", 0), ("</s>NOTUSED", 0), ("<unk>", 0), ("<unk>NOTUSED", -100)]
+        case .xlmRoberta, .mbart: [("<s>", 0), ("<pad>", 0), ("</s>", 0), ("<unk>", 0)]
+        case .albert, .barthez: []
+        case .pegasus(let layout):
+            [(layout.pad, 0), (layout.eos, 0)] + [layout.maskTokenSent, layout.maskBelowOffset].compactMap { $0.map { ($0, 0) } }
+                + (2..<max(2, layout.offset)).map { ("<unk_\($0)>", -100) }
         }
     }
 
@@ -125,13 +145,60 @@ enum SentencePieceConverter: Sendable {
     var skippedPieces: Int {
         switch self {
         case .camembert: 1
-        case .xlmRoberta: 3
-        case .albert: 0
+        case .xlmRoberta, .mbart: 3
+        case .pegasus: 2
+        case .albert, .barthez: 0
         }
     }
 
-    /// Tokens the converter appends after the pieces.
-    var trailingTokens: [String] { self == .albert ? [] : ["<mask>"] }
+    /// Tokens the converter appends after the pieces (score 0).
+    var trailingTokens: [String] {
+        switch self {
+        case .camembert, .xlmRoberta: ["<mask>"]
+        case .mbart: Self.fairseqLanguageCodes + ["<mask>"]
+        case .albert, .barthez, .pegasus: []
+        }
+    }
+
+    /// The converter's vocabulary: the leading tokens, the pieces kept (AlbertConverter takes 100
+    /// off the score of a piece ending in a comma after a digit), the trailing tokens.
+    func vocabulary(_ model: SentencePieceModel) -> [(piece: String, score: Double)] {
+        var vocabulary = leadingTokens
+        for (piece, score) in zip(model.pieces, model.scores).dropFirst(skippedPieces) {
+            vocabulary.append((piece, Double(score) - (self == .albert && Self.isNumberComma(piece) ? 100 : 0)))
+        }
+        return vocabulary + trailingTokens.map { ($0, 0) }
+    }
+
+    /// The Unigram model's unknown id.
+    func unknownID(_ model: SentencePieceModel) -> Int {
+        switch self {
+        case .camembert, .xlmRoberta, .barthez, .mbart: 3
+        case .albert: model.unknownID
+        case .pegasus(let layout): model.unknownID + layout.offset
+        }
+    }
+
+    /// A piece ending in a comma after a digit (Python's str.isdigit: decimal and digit numeric types).
+    private static func isNumberComma(_ piece: String) -> Bool {
+        let scalars = Array(piece.unicodeScalars)
+        let digit = scalars.count >= 2 ? scalars[scalars.count - 2].properties.numericType : nil
+        return scalars.last == "," && (digit == .decimal || digit == .digit)
+    }
+}
+
+/// PegasusTokenizer(Fast)'s layout of the ids below `offset`, as PegasusConverter reads it from
+/// the slow tokenizer: pad, eos, `mask_token_sent` (unless None), the mask token when its id is
+/// below the offset, `<unk_2>` up to `<unk_{offset-1}>`; the model's pieces shifted by `offset`.
+struct PegasusLayout: Sendable, Equatable {
+    var pad: String
+    var eos: String
+    var maskTokenSent: String?
+    /// The mask token when the slow tokenizer gives it an id below the offset: with a
+    /// `mask_token_sent`, its `_added_tokens_decoder` puts the mask at 3; without one, ids 2 to
+    /// `offset - 1` are the `<unk_i>` tokens and the mask is added past the vocabulary.
+    var maskBelowOffset: String?
+    var offset: Int
 }
 
 /// The added tokens of a `tokenizers` tokenizer (`AddedVocabulary`): a token already in the

@@ -3,12 +3,15 @@ import LSGErrors
 
 /// The tokenizer.json transformers 4.36.2's `convert_slow_tokenizer` builds from a slow
 /// tokenizer's files when there is no tokenizer.json: BertConverter (vocab.txt),
-/// RobertaConverter (vocab.json + merges.txt), CamembertConverter and XLMRobertaConverter
-/// (sentencepiece.bpe.model), AlbertConverter (spiece.model); Unigram sentencepiece models only.
+/// RobertaConverter (vocab.json + merges.txt), CamembertConverter, XLMRobertaConverter,
+/// BarthezConverter and MBartConverter (sentencepiece.bpe.model), AlbertConverter and
+/// PegasusConverter (spiece.model); Unigram sentencepiece models only.
 enum SlowTokenizerConversion {
     static func tokenizerJSON(files: TokenizerDirectory, tokenizerClass: TokenizerClass, specialTokens: SpecialTokens,
                               settings: TransformersSettings) throws(LSGError) -> JSONValue {
-        let kind = try tokenizerClass.requireSlowVocabulary(in: files)
+        guard let kind = specialTokens.slowVocabulary else {
+            throw LSGError(.internal, file: files.url.path, "has no slow tokenizer converter for its \(tokenizerClass.rawValue)")
+        }
         for name in kind.fileNames where !files.contains(name) {
             throw LSGError(.missingFile, file: files.path(of: name), "is missing: with no tokenizer.json, transformers builds the tokenizer from \(kind.fileNames.joined(separator: " and ")), and cannot without it")
         }
@@ -53,64 +56,73 @@ enum SlowTokenizerConversion {
             guard model.modelType == .unigram else {
                 throw LSGError(.unsupported, file: path, "is not a Unigram sentencepiece model; converting other models is not supported")
             }
-            return converter == .albert
-                ? try albert(model, settings: settings, special: special)
-                : try robertaStyle(model, converter: converter)
+            return try sentencePiece(model, converter: converter, settings: settings, specialTokens: specialTokens, special: special)
         }
     }
 
-    /// CamembertConverter and XLMRobertaConverter: fixed leading tokens, `<mask>` appended, `<s> A </s></s> B </s>`.
-    private static func robertaStyle(_ model: SentencePieceModel, converter: SentencePieceConverter) throws(LSGError) -> JSONValue {
-        let leadingScores: [Double] = converter == .camembert ? [0, 0, 0, 0, -100] : [0, 0, 0, 0]
-        var pieces: [JSONValue] = zip(converter.leadingTokens, leadingScores).map { .array([.string($0), .double($1)]) }
-        for (piece, score) in zip(model.pieces, model.scores).dropFirst(converter.skippedPieces) {
-            pieces.append(.array([.string(piece), .double(Double(score))]))
-        }
-        pieces.append(.array([.string("<mask>"), .double(0)]))
-        var ids: [String: Int] = [:]
-        for (index, piece) in pieces.enumerated() { ids[piece.arrayValue![0].stringValue!] = index }
-        let special = { (token: String) -> (String, Int) in (token, ids[token] ?? 0) }
-        return object([
-            ("normalizer", sentencePieceNormalizer(model, before: [])),
-            ("pre_tokenizer", object([("type", "Metaspace")] + metaspace)),
-            ("post_processor", template(single: [.special("<s>", 0), .sequence("A", 0), .special("</s>", 0)],
-                                        pair: [.special("<s>", 0), .sequence("A", 0), .special("</s>", 0), .special("</s>", 0),
-                                               .sequence("B", 0), .special("</s>", 0)],
-                                        tokens: [special("<s>"), special("</s>")])),
-            ("decoder", object([("type", "Metaspace")] + metaspace)),
-            ("model", object([("type", "Unigram"), ("unk_id", .int(3)), ("vocab", .array(pieces)), ("byte_fallback", false)])),
-        ])
-    }
-
-    /// AlbertConverter: the pieces as they are (100 off the score of a piece ending in a comma
-    /// after a digit), quotes normalized, accents stripped unless `keep_accents`, lowercased with
-    /// `do_lower_case`, `[CLS] A [SEP] B [SEP]` with type ids.
-    private static func albert(
-        _ model: SentencePieceModel, settings: TransformersSettings, special: (SpecialTokenRole) throws(LSGError) -> (String, Int)
+    /// SpmConverter and its subclasses: the converter's vocabulary and unknown id, the model's
+    /// normalizer (AlbertConverter's quotes, accents and case first), Metaspace (PegasusConverter
+    /// splits on whitespace first), and each converter's post-processor, its special tokens'
+    /// ids as the slow tokenizer gives them.
+    private static func sentencePiece(
+        _ model: SentencePieceModel, converter: SentencePieceConverter, settings: TransformersSettings, specialTokens: SpecialTokens,
+        special: (SpecialTokenRole) throws(LSGError) -> (String, Int)
     ) throws(LSGError) -> JSONValue {
-        let pieces: [JSONValue] = zip(model.pieces, model.scores).map { piece, score in
-            let scalars = Array(piece.unicodeScalars)
-            // Python's str.isdigit: decimal and digit numeric types.
-            let digit = scalars.count >= 2 ? scalars[scalars.count - 2].properties.numericType : nil
-            let numberComma = scalars.last == "," && (digit == .decimal || digit == .digit)
-            return .array([.string(piece), .double(Double(score) - (numberComma ? 100 : 0))])
+        let vocabulary = converter.vocabulary(model)
+        var ids: [String: Int] = [:]
+        for (index, entry) in vocabulary.enumerated() { ids[entry.piece] = index }
+        // A token missing from the vocabulary is one the slow tokenizer added past it, as the fast one does.
+        let slowToken = { (token: String) -> (String, Int) in
+            (token, ids[token] ?? specialTokens.tokens.values.first { $0.content == token }?.id ?? 0)
         }
-        func replace(_ pattern: String, _ content: String) -> JSONValue {
-            object([("type", "Replace"), ("pattern", object([("String", .string(pattern))])), ("content", .string(content))])
+        var before: [JSONValue] = []
+        if converter == .albert {
+            func replace(_ pattern: String, _ content: String) -> JSONValue {
+                object([("type", "Replace"), ("pattern", object([("String", .string(pattern))])), ("content", .string(content))])
+            }
+            before = [replace("``", "\""), replace("''", "\"")]
+            if !settings.keepAccents { before += [object([("type", "NFKD")]), object([("type", "StripAccents")])] }
+            if settings.doLowerCase { before.append(object([("type", "Lowercase")])) }
         }
-        var before = [replace("``", "\""), replace("''", "\"")]
-        if !settings.keepAccents { before += [object([("type", "NFKD")]), object([("type", "StripAccents")])] }
-        if settings.doLowerCase { before.append(object([("type", "Lowercase")])) }
-        let (cls, sep) = (try special(.cls), try special(.sep))
+        var preTokenizer = object([("type", "Metaspace")] + metaspace)
+        let postProcessor: JSONValue
+        switch converter {
+        case .camembert, .xlmRoberta, .barthez:
+            // `<s> $A </s>` / `<s> $A </s> </s> $B </s>`.
+            postProcessor = template(single: [.special("<s>", 0), .sequence("A", 0), .special("</s>", 0)],
+                                     pair: [.special("<s>", 0), .sequence("A", 0), .special("</s>", 0), .special("</s>", 0),
+                                            .sequence("B", 0), .special("</s>", 0)],
+                                     tokens: [slowToken("<s>"), slowToken("</s>")])
+        case .albert:
+            let (cls, sep) = (try special(.cls), try special(.sep))
+            postProcessor = template(single: [.special(cls.0, 0), .sequence("A", 0), .special(sep.0, 0)],
+                                     pair: [.special(cls.0, 0), .sequence("A", 0), .special(sep.0, 0), .sequence("B", 1), .special(sep.0, 1)],
+                                     tokens: [cls, sep])
+        case .mbart:
+            // MBartTokenizerFast replaces it with its source language's (`languagePostProcessor`).
+            postProcessor = languagePostProcessor(eos: slowToken("</s>"), language: slowToken("en_XX"))
+        case .pegasus(let layout):
+            preTokenizer = object([("type", "Sequence"), ("pretokenizers", .array([object([("type", "WhitespaceSplit")]), preTokenizer]))])
+            postProcessor = template(single: [.sequence("A", 0), .special(layout.eos, 0)],
+                                     pair: [.sequence("A", 0), .sequence("B", 0), .special(layout.eos, 0)],
+                                     tokens: [slowToken(layout.eos)])
+        }
         return object([
             ("normalizer", sentencePieceNormalizer(model, before: before)),
-            ("pre_tokenizer", object([("type", "Metaspace")] + metaspace)),
-            ("post_processor", template(single: [.special(cls.0, 0), .sequence("A", 0), .special(sep.0, 0)],
-                                        pair: [.special(cls.0, 0), .sequence("A", 0), .special(sep.0, 0), .sequence("B", 1), .special(sep.0, 1)],
-                                        tokens: [cls, sep])),
+            ("pre_tokenizer", preTokenizer),
+            ("post_processor", postProcessor),
             ("decoder", object([("type", "Metaspace")] + metaspace)),
-            ("model", object([("type", "Unigram"), ("unk_id", .int(model.unknownID)), ("vocab", .array(pieces)), ("byte_fallback", false)])),
+            ("model", object([("type", "Unigram"), ("unk_id", .int(converter.unknownID(model))),
+                              ("vocab", .array(vocabulary.map { .array([.string($0.piece), .double($0.score)]) })), ("byte_fallback", false)])),
         ])
+    }
+
+    /// MBartConverter's, and MBartTokenizerFast's `set_src_lang_special_tokens`: `$A </s> <lang>`,
+    /// `$A $B </s> <lang>`.
+    static func languagePostProcessor(eos: (String, Int), language: (String, Int)) -> JSONValue {
+        template(single: [.sequence("A", 0), .special(eos.0, 0), .special(language.0, 0)],
+                 pair: [.sequence("A", 0), .sequence("B", 0), .special(eos.0, 0), .special(language.0, 0)],
+                 tokens: [eos, language])
     }
 
     /// `before`, then the model's precompiled charsmap (when it has one), then runs of spaces made one.

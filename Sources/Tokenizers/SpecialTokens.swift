@@ -8,7 +8,8 @@ import LSGErrors
 ///    model type's;
 /// 2. the declared tokens: the class defaults, overridden by tokenizer_config.json (null unsets
 ///    a token) and, only when it has no `added_tokens_decoder` (files older transformers wrote),
-///    by special_tokens_map.json;
+///    by special_tokens_map.json; the additional list as the class's constructor extends it
+///    (mBART's language codes first, Pegasus' `mask_token_sent` and `<unk_i>` tokens);
 /// 3. the vocabulary: tokenizer.json (or the file `tokenizer_file` names; none when it is null),
 ///    else the slow tokenizer's files converted as transformers converts them;
 /// 4. the added tokens: tokenizer.json's, then `added_tokens_decoder` (or, without it,
@@ -30,6 +31,8 @@ public struct SpecialTokens: Sendable {
     public let tokens: [SpecialTokenRole: Token]
     /// The additional special tokens, in order.
     public let additional: [String]
+    /// The converter of the slow tokenizer's files, when there is no tokenizer.json.
+    let slowVocabulary: SlowVocabulary?
 
     public func id(_ role: SpecialTokenRole) -> Int? { tokens[role]?.id }
 
@@ -58,7 +61,7 @@ public struct SpecialTokens: Sendable {
         // 2. Declared tokens.
         var declared: [SpecialTokenRole: (TokenSetting<String>, TokenDeclarationSource)] = [:]
         for (role, token) in tokenizerClass.defaultTokens { declared[role] = (.value(token), .classDefault(tokenizerClass)) }
-        var additional = TokenSetting<[String]>.value(tokenizerClass.defaultAdditionalTokens)
+        var additional = tokenizerClass.defaultAdditionalTokens.map(TokenSetting<[String]>.value)
         for (role, setting) in config?.specialTokens ?? [:] { declared[role] = (setting, .tokenizerConfig) }
         if let list = config?.additionalSpecialTokens { additional = list }
         let legacy = config?.addedTokensDecoder == nil
@@ -77,13 +80,16 @@ public struct SpecialTokens: Sendable {
                 additional = .value(merged)
             }
         }
-        let additionalTokens: [String]
-        if case .value(let tokens) = additional { additionalTokens = tokens } else { additionalTokens = [] }
+        let pegasus = PegasusOptions(config: config)
+        var given: [String]?
+        if case .value(let tokens)? = additional { given = tokens }
+        let additionalTokens = tokenizerClass.additionalSpecialTokens(given, pegasus: pegasus)
         self.additional = additionalTokens
 
         // 3. The vocabulary, and tokenizer.json's own added tokens.
         let tokenizerFile = try Self.tokenizerFile(files: files, setting: config?.tokenizerFile ?? .absent)
         var vocabulary: AddedVocabulary
+        var slowVocabulary: SlowVocabulary?
         var recordedAddedTokens: [(id: Int, content: String)] = []
         if let tokenizerFile {
             let path = tokenizerFile.path
@@ -97,7 +103,11 @@ public struct SpecialTokens: Sendable {
                 if let id = entry["id"]?.intValue { recordedAddedTokens.append((id, content)) }
             }
         } else {
-            vocabulary = AddedVocabulary(model: try Self.slowVocabulary(tokenizerClass.requireSlowVocabulary(in: files), files: files))
+            var declaredContents: [SpecialTokenRole: String] = [:]
+            for (role, (setting, _)) in declared { if case .value(let token) = setting { declaredContents[role] = token } }
+            let kind = try tokenizerClass.slowVocabulary(declared: declaredContents, pegasus: pegasus, path: files.url.path)
+            vocabulary = AddedVocabulary(model: try Self.slowVocabulary(kind, files: files))
+            slowVocabulary = kind
         }
 
         // 4. Added tokens in id order, then the declared special tokens still missing.
@@ -136,6 +146,7 @@ public struct SpecialTokens: Sendable {
             }
         }
         self.tokens = tokens
+        self.slowVocabulary = slowVocabulary
     }
 
     /// The tokenizer.json transformers opens: the directory's, unless tokenizer_config.json's

@@ -47,6 +47,19 @@ public final class Tokenizer: Sendable {
         pipeline.add(declared.map { content in
             AddedToken(content: content, id: 0, special: true, lstrip: lstripMask && content == specialTokens.tokens[.mask]?.content)
         })
+        if tokenizerClass == .mbart {
+            // MBartTokenizerFast's `set_src_lang_special_tokens(src_lang)`: the ids of the fast
+            // tokenizer (a token it does not know is the unk token), and their tokens back.
+            func token(_ content: String?) throws(LSGError) -> (String, Int) {
+                guard let id = content.flatMap({ pipeline.id(of: $0) }) ?? specialTokens.id(.unk), let token = pipeline.token(of: id) else {
+                    throw LSGError(.malformed, file: configPath, "has no id for MBartTokenizerFast's post-processor token \(content ?? "eos_token (unset)")")
+                }
+                return (token, id)
+            }
+            let json = SlowTokenizerConversion.languagePostProcessor(eos: try token(specialTokens.tokens[.eos]?.content),
+                                                                     language: try token(settings.sourceLanguage))
+            pipeline.postProcessor = try PostProcessor(json: json, path: configPath)
+        }
         self.pipeline = pipeline
         self.settings = settings
         self.specialTokens = specialTokens

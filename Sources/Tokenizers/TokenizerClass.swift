@@ -69,31 +69,53 @@ public enum TokenizerClass: String, CaseIterable, Sendable, Hashable {
         }
     }
 
-    /// The additional special tokens the class's constructor declares by default.
-    var defaultAdditionalTokens: [String] {
-        self == .camembert ? ["<s>NOTUSED", "</s>NOTUSED", "<unk>NOTUSED"] : []
+    /// The additional special tokens the class's constructor declares by default, before any
+    /// file names some (nil: none, or, for mBART and Pegasus, those `additionalSpecialTokens` adds).
+    var defaultAdditionalTokens: [String]? {
+        self == .camembert ? ["<s>NOTUSED", "</s>NOTUSED", "<unk>NOTUSED"] : nil
     }
 
-    /// The vocabulary files of the slow tokenizer, from which the fast one is converted when
-    /// there is no tokenizer.json; nil for the classes whose conversion this port does not do
-    /// (mBART's language codes, BARThez's and Pegasus' sentencepiece layouts).
-    var slowVocabulary: SlowVocabulary? {
+    /// The additional special tokens the class's constructor makes of the list it is given (nil
+    /// when absent or null): MBartTokenizerFast puts the 25 language codes first;
+    /// PegasusTokenizer(Fast) puts `mask_token_sent` first and fills with `<unk_i>` tokens up
+    /// to the offset.
+    func additionalSpecialTokens(_ given: [String]?, pegasus: PegasusOptions) -> [String] {
         switch self {
-        case .camembert: .sentencePiece(.camembert)
-        case .xlmRoberta: .sentencePiece(.xlmRoberta)
-        case .albert: .sentencePiece(.albert)
-        case .roberta, .bart: .byteLevelBPE
-        case .bert, .distilbert, .electra: .wordPiece
-        case .mbart, .barthez, .pegasus: nil
+        case .mbart:
+            let codes = SentencePieceConverter.fairseqLanguageCodes
+            return codes + (given ?? []).filter { !codes.contains($0) }
+        case .pegasus:
+            guard let given else {
+                return [pegasus.maskTokenSent].compactMap { $0 } + (2..<max(2, pegasus.offset)).map { "<unk_\($0)>" }
+            }
+            var extended = given
+            if let sent = pegasus.maskTokenSent, !given.contains(sent) { extended.insert(sent, at: 0) }
+            if extended.count < pegasus.offset - 1 { extended += (extended.count..<(pegasus.offset - 1)).map { "<unk_\($0)>" } }
+            return extended
+        default:
+            return given ?? []
         }
     }
 
-    /// The slow vocabulary, or the error transformers would not give but this port does.
-    func requireSlowVocabulary(in files: TokenizerDirectory) throws(LSGError) -> SlowVocabulary {
-        guard let slowVocabulary else {
-            throw LSGError(.missingFile, file: files.path(of: "tokenizer.json"), "is missing: building a \(rawValue) from its sentencepiece file is not supported here (transformers can); save the tokenizer with tokenizer.json")
+    /// The converter of the slow tokenizer's files, from which the fast one is built when there
+    /// is no tokenizer.json; `declared` are the special tokens the constructor is given.
+    func slowVocabulary(declared: [SpecialTokenRole: String], pegasus: PegasusOptions, path: String) throws(LSGError) -> SlowVocabulary {
+        switch self {
+        case .camembert: return .sentencePiece(.camembert)
+        case .xlmRoberta: return .sentencePiece(.xlmRoberta)
+        case .albert: return .sentencePiece(.albert)
+        case .barthez: return .sentencePiece(.barthez)
+        case .mbart: return .sentencePiece(.mbart)
+        case .pegasus:
+            guard let pad = declared[.pad], let eos = declared[.eos] else {
+                throw LSGError(.unsupported, file: path, "unsets the pad or eos token, without which transformers' PegasusConverter cannot build the vocabulary")
+            }
+            return .sentencePiece(.pegasus(PegasusLayout(
+                pad: pad, eos: eos, maskTokenSent: pegasus.maskTokenSent,
+                maskBelowOffset: pegasus.maskTokenSent != nil && pegasus.offset > 3 ? declared[.mask] : nil, offset: pegasus.offset)))
+        case .roberta, .bart: return .byteLevelBPE
+        case .bert, .distilbert, .electra: return .wordPiece
         }
-        return slowVocabulary
     }
 
     /// Whether the class declares its mask token with `lstrip` (every class here but the BERT
@@ -120,6 +142,22 @@ enum SlowVocabulary {
         case .sentencePiece(let converter): [converter.fileName]
         case .byteLevelBPE: ["vocab.json", "merges.txt"]
         case .wordPiece: ["vocab.txt"]
+        }
+    }
+}
+
+/// PegasusTokenizer(Fast)'s `offset` (default 103: the ids before the model's pieces) and
+/// `mask_token_sent` (default `<mask_1>`; null for none), from tokenizer_config.json.
+struct PegasusOptions: Sendable, Equatable {
+    var offset = 103
+    var maskTokenSent: String? = "<mask_1>"
+
+    init(config: TokenizerConfigFile?) {
+        if let offset = config?.offset { self.offset = offset }
+        switch config?.maskTokenSent {
+        case nil: break
+        case .unset?: maskTokenSent = nil
+        case .value(let token)?: maskTokenSent = token
         }
     }
 }

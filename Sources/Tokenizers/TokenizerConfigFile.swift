@@ -29,6 +29,9 @@ struct TokenizerConfigFile: Sendable {
     let addedTokensDecoder: [(id: Int, content: String)]?
     let specialTokens: [SpecialTokenRole: TokenSetting<String>]
     let additionalSpecialTokens: TokenSetting<[String]>?
+    /// PegasusTokenizer's `offset` and `mask_token_sent` (null unsets it), when given.
+    let offset: Int?
+    let maskTokenSent: TokenSetting<String>?
 
     init(_ object: JSONObject, path: String) throws(LSGError) {
         self.path = path
@@ -46,6 +49,15 @@ struct TokenizerConfigFile: Sendable {
         addedTokensDecoder = try object["added_tokens_decoder"].map { value throws(LSGError) in try Self.decoder(value, path: path) }
         (specialTokens, additionalSpecialTokens) = try AddedTokenObject.declaredTokens(
             in: object, file: path, element: AddedTokenObject.configToken)
+        switch object["offset"] {
+        case nil, .null?: offset = nil
+        case let value?:
+            guard let offset = value.intValue else { throw LSGError(.malformed, file: path, "offset is a JSON \(value.typeName), expected an integer") }
+            self.offset = offset
+        }
+        maskTokenSent = try object["mask_token_sent"].map { value throws(LSGError) in
+            TokenSetting(try AddedTokenObject.configToken(value, file: path, key: "mask_token_sent"))
+        }
     }
 
     /// `added_tokens_decoder`: an object from ids (decimal strings, as Python's `int()` reads

@@ -19,6 +19,8 @@ struct TransformersSettings: Sendable {
     var tokenizeChineseChars = true
     var addPrefixSpace = false
     var trimOffsets = true
+    /// MBartTokenizerFast's `src_lang` (default `en_XX`), whose code ends every encoding.
+    var sourceLanguage = "en_XX"
     /// `added_tokens_decoder`, in id order.
     var addedTokens: [AddedToken]?
 
@@ -43,6 +45,11 @@ struct TransformersSettings: Sendable {
         tokenizeChineseChars = try bool("tokenize_chinese_chars") ?? true
         addPrefixSpace = try bool("add_prefix_space") ?? false
         trimOffsets = try bool("trim_offsets") ?? true
+        switch config["src_lang"] {
+        case nil, .null?: break
+        case .string(let language)?: sourceLanguage = language
+        case let value?: throw LSGError(.malformed, file: path, "src_lang is a JSON \(value.typeName), expected a string")
+        }
         if let decoder = config["added_tokens_decoder"]?.objectValue {
             var tokens: [AddedToken] = []
             for (key, entry) in decoder {

@@ -7,7 +7,7 @@ struct TokenizerPipeline: Sendable {
     let normalizer: Normalizer?
     let preTokenizer: PreTokenizer?
     let model: any TokenizerModel
-    let postProcessor: PostProcessor?
+    var postProcessor: PostProcessor?
     let decoder: TokenDecoder?
     private(set) var addedTokens: [AddedToken]
     private(set) var matcher: AddedTokenMatcher
