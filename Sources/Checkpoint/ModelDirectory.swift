@@ -9,8 +9,8 @@ public struct ModelDirectory: Sendable {
     public let tokenizer: TokenizerFiles
 
     /// With `readingTokenizer` false the tokenizer files are left unread (`tokenizer` lists
-    /// none): running the encoder or decoder on token ids needs no tokenizer, and so works for
-    /// families whose tokenizer this port does not have (BART, mBART, BARThez, Pegasus).
+    /// none): running the encoder or decoder on token ids needs no tokenizer, so a model whose
+    /// tokenizer files are absent or unreadable still runs on ids.
     public init(url: URL, readingTokenizer: Bool = true) throws {
         let configURL = url.appendingPathComponent("config.json")
         guard FileManager.default.fileExists(atPath: configURL.path) else {
