@@ -41,7 +41,12 @@ public enum TransformersConfig {
     /// (the LSG settings, which the LSG class adds, are not in it: they are always written).
     /// Throws where transformers refuses the file.
     public static func saved(_ source: JSONObject, family: ModelFamily) throws(LSGError) -> JSONObject {
-        let classDefaults = family.facts.configClassDefaults
+        var classDefaults = family.facts.configClassDefaults
+        let labelCount = family.facts.configDefaultLabelCount
+        if labelCount != 2 {
+            classDefaults["id2label"] = .object(JSONObject((0..<labelCount).map { ("\($0)", .string("LABEL_\($0)")) }))
+            classDefaults["label2id"] = .object(JSONObject((0..<labelCount).map { ("LABEL_\($0)", .int($0)) }))
+        }
         let renamed = family.facts.configAttributeMap
         var attributes = JSONObject()
         for (key, value) in classDefaults {
@@ -53,7 +58,7 @@ public enum TransformersConfig {
         case nil, .null?:
             let count: Int
             switch source["num_labels"] {
-            case nil, .null?: count = classDefaults["id2label"]?.objectValue?.count ?? 2
+            case nil, .null?: count = labelCount
             case .int(let labels)? where labels >= 0: count = labels
             case let other?: throw LSGError(.malformed, "\"num_labels\" is \(other.compactString()), not a number of labels")
             }

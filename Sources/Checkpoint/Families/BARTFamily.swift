@@ -13,13 +13,14 @@ extension FamilyDescription {
         names: .bartStyle(embeddingNorm: true, finalNorm: false),
         facts: EncoderDecoderFacts(normPlacement: .afterSublayer, positions: .learned,
                                    decoderKeys: EncoderDecoderFacts.bartDecoderKeys),
-        configClassDefaults: bartConfigDefaults, heads: .all,
+        configClassDefaults: bartConfigDefaults, defaultLabelCount: 3, heads: .all,
         lsgCodeRepository: "ccdv/lsg-bart-base-4096",
         modelCard: ModelCardFacts(
             name: "BART",
             citation: "Mike Lewis et al., *BART: Denoising Sequence-to-Sequence Pre-training for Natural Language Generation, Translation, and Comprehension*, ACL 2020, arXiv 1910.13461."))
 
-    /// `BartConfig`'s explicit parameters with their transformers 4.36.2 defaults (three labels).
+    /// `BartConfig`'s explicit parameters with their transformers 4.36.2 defaults (its three
+    /// default labels are `configDefaultLabelCount`).
     static let bartConfigDefaults: JSONObject = [
         "vocab_size": 50265, "max_position_embeddings": 1024, "encoder_layers": 12, "encoder_ffn_dim": 4096,
         "encoder_attention_heads": 16, "decoder_layers": 12, "decoder_ffn_dim": 4096, "decoder_attention_heads": 16,
@@ -27,7 +28,6 @@ extension FamilyDescription {
         "dropout": 0.1, "attention_dropout": 0.0, "activation_dropout": 0.0, "init_std": 0.02, "classifier_dropout": 0.0,
         "scale_embedding": false, "use_cache": true, "num_hidden_layers": 12, "pad_token_id": 1, "bos_token_id": 0,
         "eos_token_id": 2, "is_encoder_decoder": true, "decoder_start_token_id": 2, "forced_eos_token_id": 2,
-        "id2label": ["0": "LABEL_0", "1": "LABEL_1", "2": "LABEL_2"], "label2id": ["LABEL_0": 0, "LABEL_1": 1, "LABEL_2": 2],
     ]
 
     /// Which classes an encoder-decoder family has: BART and mBART all, Pegasus no task head.
@@ -35,7 +35,8 @@ extension FamilyDescription {
 
     /// A family modelled on BART.
     static func encoderDecoderStyle(classStem stem: String, lsgModule: String, names: EncoderTensorNames,
-                                    facts: EncoderDecoderFacts, configClassDefaults: JSONObject, heads: EncoderDecoderHeads,
+                                    facts: EncoderDecoderFacts, configClassDefaults: JSONObject, defaultLabelCount: Int = 2,
+                                    heads: EncoderDecoderHeads,
                                     lsgCodeRepository: String?, modelCard: ModelCardFacts,
                                     modelType: String? = nil) -> FamilyDescription {
         var description = FamilyDescription(
@@ -49,6 +50,7 @@ extension FamilyDescription {
         description.encoderDecoder = facts
         description.modelType = modelType
         description.configDerivedDefaults = ["num_hidden_layers": "encoder_layers"]
+        description.configDefaultLabelCount = defaultLabelCount
         return description
     }
 

@@ -45,6 +45,9 @@ public struct FamilyDescription: Sendable {
     public var encoderDecoder: EncoderDecoderFacts? = nil
     /// `config.json`'s `model_type` (BARThez is an mBART); nil when it is the family's name.
     public var modelType: String? = nil
+    /// The config class's default `num_labels` (BART's is 3), which sets the default `id2label`
+    /// and `label2id`.
+    public var configDefaultLabelCount = 2
     /// Config keys whose default is another key's value (`num_hidden_layers` is BART's
     /// `encoder_layers` unless the file says otherwise).
     public var configDerivedDefaults: [String: String] = [:]
