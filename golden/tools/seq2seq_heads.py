@@ -80,13 +80,12 @@ def keep_head_model(model, base: dict, prefix: str, target: Path) -> None:
     total = sum(value.numel() * value.element_size() for value in [*base.values(), *head.values()])
     common.write_json(target / "model.safetensors.index.json",
                       {"metadata": {"total_size": total}, "weight_map": dict(sorted(weight_map.items()))})
-    # The configuration without the run's LSG overrides: the checkpoint's own settings.
-    saved = model.config.to_dict()
-    for key, value in json.loads((Path(model.name_or_path) / "config.json").read_text()).items():
-        if key in ("block_size", "sparse_block_size", "sparsity_factor", "sparsity_type", "num_global_tokens"):
-            saved[key] = value
-    saved["architectures"] = [type(model).__name__]
+    # The converted model's config.json, as the head class saves it: its class and labels.
+    saved = json.loads((Path(model.name_or_path) / "config.json").read_text())
     saved.pop("_name_or_path", None)
+    saved["architectures"] = [type(model).__name__]
+    saved["id2label"] = {str(index): label for index, label in model.config.id2label.items()}
+    saved["label2id"] = dict(model.config.label2id)
     common.write_json(target / "config.json", saved)
 
 
