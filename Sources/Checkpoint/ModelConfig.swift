@@ -98,6 +98,11 @@ public struct ModelConfig: Sendable, Hashable {
         get { json["eos_token_id"]?.intValue }
         set { json["eos_token_id"] = newValue.map(JSONValue.int) ?? .null }
     }
+    /// The encoder-decoder families' first decoder token (mBART has none).
+    public var decoderStartTokenId: Int? {
+        get { json["decoder_start_token_id"]?.intValue }
+        set { json["decoder_start_token_id"] = newValue.map(JSONValue.int) ?? .null }
+    }
     public var positionEmbeddingType: String {
         get { json["position_embedding_type"]?.stringValue ?? "absolute" }
         set { json["position_embedding_type"] = .string(newValue) }

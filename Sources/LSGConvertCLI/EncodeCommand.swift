@@ -25,7 +25,10 @@ struct EncodeCommand: ParsableCommand {
             globals + length, hidden] when it passes its global tokens to the decoder; with \
             --decoder-input (or decoder_input_ids in IN) OUT also gets the decoder's logits [batch, \
             decoder length, vocab], as LSG*ForConditionalGeneration(input_ids, attention_mask, \
-            decoder_input_ids) computes them.
+            decoder_input_ids) computes them. BART, mBART and BARThez run --head \
+            sequence-classification (logits [batch, labels], at each row's last eos token; every row \
+            must hold as many eos tokens) and question-answering (start_logits and end_logits [batch, \
+            length]) on their decoder, fed input_ids shifted right as the model does.
             """
     )
 
@@ -75,16 +78,19 @@ struct EncodeCommand: ParsableCommand {
     func run() throws {
         // Token ids need no tokenizer (and BART-style tokenizers are not ported).
         let directory = try ModelDirectory(resolved: ModelLocator().resolve(model), readingTokenizer: input == nil)
+        // An encoder-decoder's task head reads the decoder: the encoder runs without it.
+        let decoderHead = try seq2seqTaskHead(directory)
+        let encoderHeads = decoderHead == nil ? Set(head) : []
         let encoder: Encoder
         let encoderInput: EncoderInput
         var fileDecoderInput: DecoderInput?
         if let input {
-            encoder = try Encoder(model: directory, overrides: lsg.overrides, heads: Set(head))
+            encoder = try Encoder(model: directory, overrides: lsg.overrides, heads: encoderHeads)
             let file = try SafeTensorsFile(contentsOf: URL(fileURLWithPath: input))
             encoderInput = try EncoderInput(file: file)
             fileDecoderInput = try DecoderInput(file: file)
         } else {
-            let textModel = try TextModel(directory: directory, heads: Set(head), overrides: lsg.overrides)
+            let textModel = try TextModel(directory: directory, heads: encoderHeads, overrides: lsg.overrides)
             encoder = textModel.encoder
             let texts = text + (try textFile.lines())
             guard !texts.isEmpty else { throw ValidationError("\(textFile.textFile ?? "--text-file"): holds no text") }
@@ -93,7 +99,12 @@ struct EncodeCommand: ParsableCommand {
         }
         let result = try encoder.encode(encoderInput, options: runOptions.encodeOptions())
         var decoderOutputs: [(name: String, shape: [Int], values: [Float])] = []
-        if let decoderInput = try decoderInput(encoderInput, fromFile: fileDecoderInput) {
+        if let decoderHead {
+            guard decoderInput == nil, fileDecoderInput == nil else {
+                throw ValidationError("--head \(decoderHead.head.rawValue) runs the decoder on input_ids shifted right; give no --decoder-input or decoder_input_ids with it")
+            }
+            decoderOutputs = try decoderHead.outputs(encoderInput, encoderOutput: result)
+        } else if let decoderInput = try decoderInput(encoderInput, fromFile: fileDecoderInput) {
             let logits = try Seq2SeqDecoder(model: directory, overrides: lsg.overrides)
                 .logits(decoderInput, encoderInput: encoderInput, encoderOutput: result)
             decoderOutputs = [("logits", [decoderInput.batchSize, decoderInput.length, encoder.configuration.vocabSize], logits)]
@@ -101,6 +112,17 @@ struct EncodeCommand: ParsableCommand {
         try result.write(
             to: URL(fileURLWithPath: output), batchSize: encoderInput.batchSize, length: encoderInput.length,
             configuration: encoder.configuration, extra: decoderOutputs)
+    }
+
+    /// The task head an encoder-decoder model runs on its decoder; nil for an encoder model or without --head.
+    private func seq2seqTaskHead(_ directory: ModelDirectory) throws -> Seq2SeqTaskHead? {
+        guard !head.isEmpty, try EncoderConfiguration(model: directory, overrides: lsg.overrides).isEncoderDecoder else {
+            return nil
+        }
+        guard head.count == 1 else {
+            throw ValidationError("encoder-decoder models run one --head at a time (got \(head.map(\.rawValue).joined(separator: ", ")))")
+        }
+        return try Seq2SeqTaskHead(model: directory, head: head[0], overrides: lsg.overrides)
     }
 
     /// --decoder-input repeated for every row, or the input file's decoder_input_ids.

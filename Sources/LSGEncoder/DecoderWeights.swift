@@ -1,8 +1,8 @@
 import Checkpoint
 import LSGErrors
 
-/// The decoder of an encoder-decoder checkpoint (BART, mBART, BARThez, Pegasus) and its
-/// language-model head, named by the family's `DecoderTensorNames` and `HeadDescription`.
+/// The decoder of an encoder-decoder checkpoint (BART, mBART, BARThez, Pegasus) and, when asked
+/// for, its language-model head, named by the family's `DecoderTensorNames` and `HeadDescription`.
 struct DecoderWeights: Sendable {
     struct Attention: Sendable {
         let query, key, value, output: EncoderWeights.Linear
@@ -26,14 +26,21 @@ struct DecoderWeights: Sendable {
     let layers: [Layer]
     /// mBART and Pegasus normalise after the last layer.
     let finalNorm: EncoderWeights.Norm?
-    /// `[vocab, hidden]`: the word embeddings when tied, else the stored `lm_head.weight`.
-    let languageModelHead: WeightTensor
-    /// `[vocab]`, added to the logits.
-    let finalLogitsBias: WeightTensor
+    /// The generation class's `lm_head` and `final_logits_bias`.
+    struct LanguageModelHead: Sendable {
+        /// `[vocab, hidden]`: the word embeddings when tied, else the stored `lm_head.weight`.
+        let weight: WeightTensor
+        /// `[vocab]`, added to the logits.
+        let finalLogitsBias: WeightTensor
+    }
+
+    /// nil when not asked for (the task heads read the decoder's states instead).
+    let languageModelHead: LanguageModelHead?
     /// Keeps mapped tensors and owned buffers alive.
     private let owners: WeightOwners
 
-    init(source: any WeightSource, configuration config: EncoderConfiguration, sizes: DecoderSizes) throws {
+    init(source: any WeightSource, configuration config: EncoderConfiguration, sizes: DecoderSizes,
+         withLanguageModelHead: Bool) throws {
         let owners = WeightOwners(source: source)
         self.owners = owners
         let reader = WeightReader(source: source, owners: owners)
@@ -71,15 +78,20 @@ struct DecoderWeights: Sendable {
                 outputNorm: try norm(layer.outputNorm))
         }
         finalNorm = try names.finalNorm.map(norm)
+        guard withLanguageModelHead else {
+            languageModelHead = nil
+            return
+        }
         // The head lives at the root of the generation class, beside `model.`.
-        languageModelHead = config.tiesWordEmbeddings
-            ? wordEmbeddings : try reader.tensor(headName, shape: [config.vocabSize, h])
+        let weight = config.tiesWordEmbeddings ? wordEmbeddings : try reader.tensor(headName, shape: [config.vocabSize, h])
         // A checkpoint without the buffer (older BART uploads, the base model class) loads with
         // zeros, as transformers does (`_keys_to_ignore_on_load_missing`).
+        let finalLogitsBias: WeightTensor
         do {
             finalLogitsBias = try reader.tensor(biasName, shape: [1, config.vocabSize])
         } catch let error as LSGError where error.kind == .missingTensor {
             finalLogitsBias = owners.own([Float](repeating: 0, count: config.vocabSize))
         }
+        languageModelHead = LanguageModelHead(weight: weight, finalLogitsBias: finalLogitsBias)
     }
 }

@@ -102,7 +102,8 @@ public final class Encoder: Sendable {
         let pooled = weights.pooler.map { pool($0, hiddenStates: hiddenStates, batchSize: input.batchSize, length: length) }
         if heads.contains(.pooler) { output.pooledOutput = pooled }
         if let head = weights.taskHead {
-            output.taskOutputs = taskOutputs(head, hiddenStates: hiddenStates, pooledOutput: pooled, input: input)
+            let rows = try head.inputRows(of: hiddenStates, hiddenSize: h, input: input, pooledOutput: pooled)
+            output.taskOutputs = head.outputs(over: rows, input: input)
         }
         weights.release(weights.allTensors)
         return output
@@ -359,62 +360,6 @@ public final class Encoder: Sendable {
                     y: logits.pointer + first * vocabulary + firstWord, ldy: vocabulary)
             }
             initialized = rows * vocabulary
-        }
-    }
-
-    /// The task head's layers over the rows it reads, its outputs split and shaped as
-    /// transformers returns them.
-    private func taskOutputs(
-        _ head: EncoderWeights.TaskHead, hiddenStates: [Float], pooledOutput: [Float]?, input: EncoderInput
-    ) -> [(name: String, shape: [Int], values: [Float])] {
-        let h = configuration.hiddenSize
-        let (batch, length) = (input.batchSize, input.length)
-        var rows: Int
-        var x: [Float]
-        switch head.computation.input {
-        case .everyToken:
-            (rows, x) = (batch * length, hiddenStates)
-        case .firstToken:
-            rows = batch
-            x = (0..<batch).flatMap { hiddenStates[($0 * length * h)..<($0 * length * h + h)] }
-        case .pooledOutput:
-            // Loading checked that the model has a pooler whenever its head reads one.
-            (rows, x) = (batch, pooledOutput!)
-        }
-        for layer in head.layers {
-            var y = [Float](repeating: 0, count: rows * layer.outputs)
-            x.withUnsafeBufferPointer { input in
-                y.withUnsafeMutableBufferPointer { output in
-                    Self.dense(layer.linear.weight, layer.linear.bias, rows: rows, x: input.baseAddress!,
-                               inputSize: layer.inputs, outputSize: layer.outputs, y: output.baseAddress!)
-                    switch layer.activation {
-                    case nil: break
-                    case .tanh: for i in output.indices { output[i] = VectorMath.tanh(output[i]) }
-                    case .relu: VectorMath.apply(.relu, output.baseAddress!, count: output.count)
-                    case .gelu: VectorMath.apply(.gelu, output.baseAddress!, count: output.count)
-                    }
-                }
-            }
-            x = y
-        }
-        let names = head.computation.outputs
-        let width = head.outputWidth
-        let part = width / names.count
-        return names.enumerated().map { index, name in
-            var values: [Float] = []
-            values.reserveCapacity(rows * part)
-            for row in 0..<rows {
-                let start = row * width + index * part
-                values += x[start..<(start + part)]
-            }
-            let shape: [Int]
-            switch head.head {
-            case .tokenClassification: shape = [batch, length, part]
-            case .questionAnswering: shape = [batch, length]
-            case .multipleChoice: shape = [batch / input.choices, input.choices]
-            default: shape = [batch, part]
-            }
-            return (name, shape, values)
         }
     }
 

@@ -18,33 +18,58 @@ public struct DecoderInput: Sendable {
 }
 
 /// The decoder of an encoder-decoder model (transformers' `BartDecoder`, `MBartDecoder`,
-/// `PegasusDecoder`, which the LSG models keep) with its language-model head: causal
-/// self-attention, cross-attention over the LSG encoder's output, feed-forward, then
-/// `logits = hidden · lm_head^T + final_logits_bias`. No cache: each call runs every position.
+/// `PegasusDecoder`, which the LSG models keep), optionally with its language-model head: causal
+/// self-attention, cross-attention over the LSG encoder's output, feed-forward, giving the last
+/// hidden state; then `logits = hidden · lm_head^T + final_logits_bias`. No cache: each call runs
+/// every position.
 public final class Seq2SeqDecoder: Sendable {
     public let configuration: EncoderConfiguration
     public let sizes: DecoderSizes
     let weights: DecoderWeights
 
-    public init(configuration: EncoderConfiguration, weights source: any WeightSource) throws {
+    /// `withLanguageModelHead: false` loads the decoder alone, for a class without the generation
+    /// head (its `logits` then fail; `lastHiddenState` runs).
+    public init(configuration: EncoderConfiguration, weights source: any WeightSource, withLanguageModelHead: Bool = true) throws {
         guard let sizes = configuration.decoder else {
             throw LSGError(.unsupported, "\(source.sourceName): \(configuration.family.rawValue) models have no decoder")
         }
         self.configuration = configuration
         self.sizes = sizes
-        weights = try DecoderWeights(source: source, configuration: configuration, sizes: sizes)
+        weights = try DecoderWeights(source: source, configuration: configuration, sizes: sizes,
+                                     withLanguageModelHead: withLanguageModelHead)
     }
 
     /// The decoder of a model directory, with LSG overrides applied to its configuration (they
     /// change what the encoder passes on: `pass_global_tokens_to_decoder`, `mask_first_token`).
-    public convenience init(model: ModelDirectory, overrides: LSGOverrides = LSGOverrides()) throws {
-        try self.init(configuration: EncoderConfiguration(model: model, overrides: overrides), weights: model.tensors)
+    public convenience init(model: ModelDirectory, overrides: LSGOverrides = LSGOverrides(), withLanguageModelHead: Bool = true) throws {
+        try self.init(configuration: EncoderConfiguration(model: model, overrides: overrides), weights: model.tensors,
+                      withLanguageModelHead: withLanguageModelHead)
     }
 
     /// The logits `[batch, length, vocab]` of `input` given the encoder's `encoderOutput` for
     /// `encoderInput`, as `LSG*ForConditionalGeneration(input_ids, attention_mask, decoder_input_ids)`
-    /// computes them.
+    /// computes them: the language-model head over `lastHiddenState`.
     public func logits(_ input: DecoderInput, encoderInput: EncoderInput, encoderOutput: EncoderOutput) throws -> [Float] {
+        guard let head = weights.languageModelHead else {
+            throw LSGError(.internal, "the decoder was loaded without its language-model head; it gives no logits")
+        }
+        let states = try lastHiddenState(input, encoderInput: encoderInput, encoderOutput: encoderOutput)
+        let h = configuration.hiddenSize
+        let vocabulary = configuration.vocabSize
+        let rows = input.batchSize * input.length
+        var logits = [Float](repeating: 0, count: rows * vocabulary)
+        states.withUnsafeBufferPointer { x in
+            logits.withUnsafeMutableBufferPointer { output in
+                BLAS.linear(rows: rows, x: x.baseAddress!, ldx: h, weight: head.weight.pointer, bias: head.finalLogitsBias.pointer,
+                            inputSize: h, outputSize: vocabulary, y: output.baseAddress!, ldy: vocabulary)
+            }
+        }
+        return logits
+    }
+
+    /// The decoder's last hidden state `[batch, length, hidden]` (after the final LayerNorm where
+    /// the family has one), what `LSG*Model(...).last_hidden_state` returns and the heads read.
+    public func lastHiddenState(_ input: DecoderInput, encoderInput: EncoderInput, encoderOutput: EncoderOutput) throws -> [Float] {
         BLAS.useCallerThreadOnly()
         let config = configuration
         let h = config.hiddenSize
@@ -65,7 +90,7 @@ public final class Seq2SeqDecoder: Sendable {
         let causalMask = (0..<(input.length * input.length)).map { index in
             index % input.length > index / input.length ? SparseSelection.maskValue : 0
         }
-        var logits = [Float](repeating: 0, count: input.batchSize * input.length * vocabulary)
+        var states = [Float](repeating: 0, count: input.batchSize * input.length * h)
         for sequence in 0..<input.batchSize {
             let x = embed(input, sequence: sequence)
             let keyMask = crossAttentionKeyMask(encoderInput, leadingGlobalTokens: encoderOutput.leadingGlobalTokens,
@@ -84,13 +109,11 @@ public final class Seq2SeqDecoder: Sendable {
             if let norm = weights.finalNorm {
                 Encoder.normalize(x.base, rows: input.length, size: h, norm, eps: config.layerNormEps)
             }
-            logits.withUnsafeMutableBufferPointer { output in
-                BLAS.linear(rows: input.length, x: x.base, ldx: h, weight: weights.languageModelHead.pointer,
-                            bias: weights.finalLogitsBias.pointer, inputSize: h, outputSize: vocabulary,
-                            y: output.baseAddress! + sequence * input.length * vocabulary, ldy: vocabulary)
+            states.withUnsafeMutableBufferPointer { output in
+                (output.baseAddress! + sequence * input.length * h).update(from: x.base, count: input.length * h)
             }
         }
-        return logits
+        return states
     }
 
     /// Scaled word embeddings plus positions (counted from the first token), normalised when the

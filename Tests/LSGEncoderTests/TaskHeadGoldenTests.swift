@@ -25,7 +25,7 @@ func sharedFiles(of golden: GoldenCase) throws -> [URL] {
 struct TaskHeadGoldenTests {
     @Test("every encoder family has every task head")
     func everyHeadOfEveryFamily() throws {
-        // The encoder-decoder families' heads read the decoder; the encoder refuses them.
+        // The encoder-decoder families' heads read the decoder (Seq2SeqTaskHeadTests); the encoder refuses them.
         for family in ModelFamily.allCases where family.facts.encoderDecoder == nil {
             for head in EncoderHead.allCases where head.taskHead != nil {
                 #expect(taskHeadCaseFiles.contains("\(family.rawValue)-\(head.rawValue)\(GoldenCase.suffix)"),

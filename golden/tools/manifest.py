@@ -10,7 +10,7 @@ from . import common
 GENERATOR_SOURCES = ("generate.py", "requirements.txt", "tools/__init__.py", "tools/common.py", "tools/corpus.py",
                      "tools/fixtures.py", "tools/conversions.py", "tools/encoder_cases.py", "tools/manifest.py",
                      "tools/readback.py", "tools/zoo.py", "tools/tokenizer_layouts.py", "tools/tokenizer_corpus.py",
-                     "tools/heads.py", "tools/seq2seq.py")
+                     "tools/heads.py", "tools/seq2seq.py", "tools/seq2seq_heads.py")
 # Written by tools/readback.py (it needs our own converter), kept as they are by generate.py.
 READBACK_DIRECTORY = "readback"
 # Written by tools/zoo.py, kept as they are by generate.py and readback.py.

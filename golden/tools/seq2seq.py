@@ -8,7 +8,9 @@ encoder's last hidden state (`encoder_last_hidden_state`, global tokens in front
 pass_global_tokens_to_decoder), the decoder logits and, for `lsh`, every random projection drawn.
 golden/seq2seq/generate/<family>.safetensors.zst holds one greedy `model.generate` per family: its
 inputs and the token ids it returned (`sequences`), every generation setting given explicitly with
-the value the model's generation_config.json (or config.json) gives it.
+the value the model's generation_config.json (or config.json) gives it. golden/seq2seq/heads/ holds
+the BART and mBART task heads (sequence classification, question answering) run by the reference on
+the decoder, their head tensors in golden/seq2seq/models/ (tools/seq2seq_heads.py).
 
 Usage: cd golden && python -m tools.seq2seq [--out DIR]
 """
@@ -26,7 +28,7 @@ HERE = Path(__file__).resolve().parent.parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from tools import common  # noqa: E402
+from tools import common, seq2seq_heads  # noqa: E402
 from tools.encoder_cases import RandnRecorder, lsg  # noqa: E402
 
 SEQ2SEQ_DIRECTORY = "seq2seq"
@@ -227,6 +229,7 @@ def generate(root: Path, log) -> list[dict]:
         records.append({"case": metadata["case"], "family": family, "shape": "padded-batch", "sparsity_type": "norm",
                         "lsh_projections": 0, "path": f"{SEQ2SEQ_DIRECTORY}/{GENERATE_DIRECTORY}/{path.name}"})
         log(f"seq2seq {metadata['case']}: {path.stat().st_size} bytes, sequences {tensors['sequences'].tolist()}")
+    records += seq2seq_heads.generate(root, directory, FAMILIES, log)
     return records
 
 

@@ -5,7 +5,8 @@ import JSON
 /// learned positions with 2 offset rows in each stack (both tiled; `max_position_embeddings`
 /// counts positions only); `layernorm_embedding` after the embeddings, LayerNorms after each
 /// sublayer. The LSG encoder adds the global table; the decoder is BART's own. Heads: the
-/// `lm_head` tied to the shared embeddings with `final_logits_bias`, an eos classifier, QA.
+/// `lm_head` tied to the shared embeddings with `final_logits_bias`, an eos classifier, QA (both
+/// on the decoder's states over `shift_tokens_right(input_ids)`).
 /// mBART, BARThez and Pegasus are variations of it (`encoderDecoderStyle`).
 extension FamilyDescription {
     static let bart = encoderDecoderStyle(
@@ -64,12 +65,17 @@ extension FamilyDescription {
             .base: .base(stem, hasPooler: false), .conditionalGeneration: generation, .causalLM: causal,
         ]
         if heads == .all {
-            described[.questionAnswering] = HeadDescription("\(stem)ForQuestionAnswering",
-                                                            modules: [.linear("qa_outputs", outputs: .fixed(2))])
+            described[.questionAnswering] = HeadDescription(
+                "\(stem)ForQuestionAnswering", modules: [.linear("qa_outputs", outputs: .fixed(2))],
+                computation: TaskHeadComputation(.everyToken, [("qa_outputs", nil)], outputs: ["start_logits", "end_logits"],
+                                                 states: .decoder))
             described[.sequenceClassification] = HeadDescription(
                 "\(stem)ForSequenceClassification",
                 modules: [.linear("classification_head.dense", outputs: .hidden),
-                          .linear("classification_head.out_proj", outputs: .labels)])
+                          .linear("classification_head.out_proj", outputs: .labels)],
+                computation: TaskHeadComputation(
+                    .lastEOSToken, [("classification_head.dense", .tanh), ("classification_head.out_proj", nil)],
+                    states: .decoder))
         }
         return described
     }

@@ -84,10 +84,18 @@ public struct EncoderDecoderFacts: Sendable {
         case learned, sinusoidal
     }
 
+    /// The decoder's first token when the model shifts `input_ids` right into decoder inputs
+    /// (its task heads): BART's `decoder_start_token_id`, or mBART's last non-pad token of the row
+    /// (`shift_tokens_right` of `modeling_mbart.py`).
+    public enum DecoderStart: Sendable, Hashable {
+        case decoderStartToken, lastNonPadToken
+    }
+
     public let normPlacement: NormPlacement
     public let positions: Positions
     /// The decoder's sizes in `config.json`.
     public let decoderKeys: DecoderKeys
+    public var decoderStart: DecoderStart = .decoderStartToken
 
     public struct DecoderKeys: Sendable, Hashable {
         public let layers: ConfigKeys.SizeKey

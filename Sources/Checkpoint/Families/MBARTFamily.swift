@@ -14,7 +14,8 @@ extension FamilyDescription {
             citation: "Yinhan Liu et al., *Multilingual Denoising Pre-training for Neural Machine Translation*, TACL 2020, arXiv 2001.08210."))
 
     static let mbartFacts = EncoderDecoderFacts(normPlacement: .beforeSublayer, positions: .learned,
-                                                decoderKeys: EncoderDecoderFacts.bartDecoderKeys)
+                                                decoderKeys: EncoderDecoderFacts.bartDecoderKeys,
+                                                decoderStart: .lastNonPadToken)
 
     /// `MBartConfig`'s explicit parameters with their transformers 4.36.2 defaults.
     static let mbartConfigDefaults: JSONObject = [
