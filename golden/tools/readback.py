@@ -232,9 +232,16 @@ class Session:
     def check(self, name: str, loader: str, family, conversion: list[str], model_files: dict,
               tensors: dict, metadata: dict, outputs: dict, reference: dict | None) -> None:
         """Compares with the golden replayed (when there is one) and records the run."""
+        worst = None if reference is None else max(
+            max_difference(reference[k], v, tensors["attention_mask"]) for k, v in outputs.items())
+        self.report(name, loader, family.name, metadata["head"], conversion, model_files, tensors, metadata, outputs, worst)
+
+    def report(self, name: str, loader: str, family_name: str, head: str, conversion: list[str], model_files: dict,
+               tensors: dict, metadata: dict, outputs: dict, worst: float | None) -> None:
+        """Prints how far the run is from the golden it replays (none: nothing to compare with) and,
+        with --record, writes it under golden/readback/."""
         atol = float(metadata["atol"])
-        if reference is not None:
-            worst = max(max_difference(reference[k], v, tensors["attention_mask"]) for k, v in outputs.items())
+        if worst is not None:
             status = "ok" if worst <= atol else "FAIL"
             self.failures += status == "FAIL"
             print(f"  {status} {name} ({loader} classes): max |diff| {worst:.3g} from the golden (atol {atol:g})")
@@ -249,7 +256,7 @@ class Session:
                         generator="golden/tools/readback.py")
         path = Path(RECORD_DIRECTORY) / f"{name}.safetensors.zst"
         common.write_zst(HERE / path, common.safetensors_bytes(recorded, metadata))
-        self.records.append({"case": name, "family": family.name, "loader": loader, "head": metadata["head"],
+        self.records.append({"case": name, "family": family_name, "loader": loader, "head": head,
                              "sparsity_type": json.loads(metadata["overrides"]).get("sparsity_type", "config"),
                              "path": path.as_posix()})
 
@@ -313,21 +320,8 @@ class Session:
             outputs = run_seq2seq(model.eval(), tensors)
             reference = {k: v for k, v in tensors.items() if k.startswith("expected.")}
             worst = seq2seq_difference(reference, outputs, tensors["attention_mask"], int(metadata["leading_global_tokens"]))
-            atol = float(metadata["atol"])
-            status = "ok" if worst <= atol else "FAIL"
-            self.failures += status == "FAIL"
             case = f"{'readback' if loader == 'reference' else 'auto'}-{entry['case']}"
-            print(f"  {status} {case} ({loader} classes): max |diff| {worst:.3g} from the golden (atol {atol:g})")
-            if self.record:
-                recorded = {k: v for k, v in tensors.items() if not k.startswith("expected.")}
-                recorded.update(outputs)
-                recorded_metadata = dict(metadata, case=case, loader=loader, model="lsg-convert output (see conversion)",
-                                         conversion=json.dumps(conversion), model_files=json.dumps(model_files, sort_keys=True),
-                                         generator="golden/tools/readback.py")
-                path = Path(RECORD_DIRECTORY) / f"{case}.safetensors.zst"
-                common.write_zst(HERE / path, common.safetensors_bytes(recorded, recorded_metadata))
-                self.records.append({"case": case, "family": name, "loader": loader, "head": "seq2seq-lm",
-                                     "sparsity_type": overrides.get("sparsity_type", "config"), "path": path.as_posix()})
+            self.report(case, loader, name, "seq2seq-lm", conversion, model_files, tensors, metadata, outputs, worst)
 
     def bundled(self, family) -> None:
         """The README's main job: the camembert-base-4096 recipe on the bundled CamemBERT, no overrides."""
