@@ -4,7 +4,8 @@ import JSON
 /// causal-LM or sequence-to-sequence class): the source's file when it has one (loaded, then
 /// saved again with the current version), else the generation settings of the model's config
 /// (`GenerationConfig.from_model_config`, marked `_from_model_config`); in both cases only the
-/// values that differ from `GenerationConfig()`'s, as `to_diff_dict` writes them.
+/// values that differ from `GenerationConfig()`'s, as `to_diff_dict` writes them. (Reading the
+/// settings greedy generation uses is `GenerationConfig`'s job.)
 public enum GenerationConfigFile {
     /// `GenerationConfig().to_dict()` in transformers 4.36.2, without `transformers_version`.
     static let defaults: JSONObject = [
