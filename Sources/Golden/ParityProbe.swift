@@ -88,8 +88,15 @@ public struct ParityProbe: Sendable {
 
         // The converted model's task head, when the source has it too (a head the conversion
         // added is random and has nothing to be compared with).
+        // Encoder-decoders run their heads on the decoder (`Seq2SeqTaskHead`).
+        let isEncoderDecoder = lsgConfiguration.isEncoderDecoder
         let taskHead = lsg.config.namedArchitecture.flatMap { EncoderHead(taskHead: $0.head) }
-            .flatMap { head in (try? Encoder(model: source, heads: [head])) != nil ? head : nil }
+            .flatMap { head in
+                let sourceHasIt = isEncoderDecoder
+                    ? (try? Seq2SeqTaskHead(model: source, head: head)) != nil
+                    : (try? Encoder(model: source, heads: [head])) != nil
+                return sourceHasIt ? head : nil
+            }
         let special = Set(tokenizer.specialTokens.tokens.values.compactMap(\.id))
         let maskID = tokenizer.specialTokens.id(.mask)
         var masked: [Int] = []
@@ -111,8 +118,14 @@ public struct ParityProbe: Sendable {
         // One model after the other, keeping only what is compared: each encoder is gone, and
         // the pages it read released, before the next loads.
         let covering = Self.covering(overrides, configuration: lsgConfiguration, length: ids.count)
-        let lsgOutput = try Self.run(lsg, overrides: covering, head: taskHead, wantsMLM: !masked.isEmpty, encoderInput, options)
-        let sourceOutput = try Self.run(source, overrides: LSGOverrides(), head: taskHead, wantsMLM: !masked.isEmpty, encoderInput, options)
+        let encoderHead = isEncoderDecoder ? nil : taskHead
+        var lsgOutput = try Self.run(lsg, overrides: covering, head: encoderHead, wantsMLM: !masked.isEmpty, encoderInput, options)
+        var sourceOutput = try Self.run(source, overrides: LSGOverrides(), head: encoderHead, wantsMLM: !masked.isEmpty, encoderInput, options)
+        if isEncoderDecoder, let taskHead {
+            lsgOutput.taskOutputs = try Seq2SeqTaskHead(model: lsg, head: taskHead, overrides: covering)
+                .outputs(encoderInput, encoderOutput: lsgOutput)
+            sourceOutput.taskOutputs = try Seq2SeqTaskHead(model: source, head: taskHead).outputs(encoderInput, encoderOutput: sourceOutput)
+        }
 
         var cosines: [Double] = []
         // An encoder-decoder LSG encoder passing its global tokens to the decoder has them in front.

@@ -49,4 +49,37 @@ struct EncoderDecoderLayoutTests {
             }
         }
     }
+
+    /// A fine-tuned BART classifier: the validation probe runs both models' classification heads
+    /// on the decoder and compares their logits.
+    @Test func aBARTClassifierIsValidatedThroughItsHead() throws {
+        let scratch = try ConversionFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let source = try ConversionFixtures.copyFixture("bart-tiny", into: scratch)
+        let weights = source.appendingPathComponent("model.safetensors")
+        let original = try SafeTensorsFile(data: Data(contentsOf: weights), name: weights.path)
+        var writer = SafeTensorsWriter(metadata: ["format": "pt"])
+        for info in original.tensors where info.name != "final_logits_bias" {
+            let bytes = try original.withBytes(of: info.name) { Data($0) }
+            try writer.add(info.name, dtype: info.dtype, shape: info.shape) { sink in try bytes.withUnsafeBytes { try sink($0) } }
+        }
+        let config = try ModelConfig.load(from: source.appendingPathComponent("config.json"))
+        let hidden = config.hiddenSize
+        func values(_ count: Int, _ scale: Float) -> [Float] { (0..<count).map { Float(($0 * 37) % 17 - 8) * scale } }
+        try writer.add("classification_head.dense.weight", floats: values(hidden * hidden, 0.05), shape: [hidden, hidden])
+        try writer.add("classification_head.dense.bias", floats: values(hidden, 0.01), shape: [hidden])
+        try writer.add("classification_head.out_proj.weight", floats: values(3 * hidden, 0.07), shape: [3, hidden])
+        try writer.add("classification_head.out_proj.bias", floats: values(3, 0.02), shape: [3])
+        try writer.write(to: weights)
+        var json = config.json
+        json["architectures"] = ["BartForSequenceClassification"]
+        try Data(JSONValue.object(json).pythonJSONString(indent: 2, sortKeys: true, ensureASCII: true).utf8)
+            .write(to: source.appendingPathComponent("config.json"))
+
+        var conversion = try ConversionFixtures.conversion(source: source, output: scratch.appendingPathComponent("out"))
+        let context = try conversion.run()
+        let validation = context.report.validation.joined(separator: "\n")
+        #expect(validation.contains("sequence-classification logits max difference"), "\(validation)")
+        #expect(validation.contains("argmax agreement 100.00 % of 1"), "\(validation)")
+    }
 }
