@@ -32,12 +32,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import sys
 import tempfile
 import unicodedata
-import warnings
 from pathlib import Path
 
 GOLDEN = Path(__file__).resolve().parent.parent
@@ -308,17 +306,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=GOLDEN, help="golden directory to write (default: this one)")
     options = parser.parse_args()
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    warnings.filterwarnings("ignore")
+    common.quiet_libraries()
     import sentencepiece
     import tokenizers
     import transformers
     from transformers import AutoTokenizer
-    from transformers.utils import logging as hf_logging
 
-    hf_logging.set_verbosity_error()
     out = options.out.resolve()
     shutil.rmtree(out / CORPUS_DIRECTORY, ignore_errors=True)
     (out / CORPUS_DIRECTORY).mkdir(parents=True)

@@ -22,17 +22,15 @@ import argparse
 import hashlib
 import io
 import json
-import os
 import shutil
 import sys
 import tempfile
-import warnings
 from pathlib import Path
 
 GOLDEN = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(GOLDEN))
 
-from tools import corpus  # noqa: E402  (training sentences only)
+from tools import common, corpus  # noqa: E402
 
 FIXTURES = GOLDEN / "fixtures"
 OUTPUT_FILE = "tokenizers/special-ids.json"
@@ -609,17 +607,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=GOLDEN, help="golden directory to write (default: this one)")
     options = parser.parse_args()
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    warnings.filterwarnings("ignore")
+    common.quiet_libraries()
     import sentencepiece
     import tokenizers
     import transformers
     from transformers import AutoTokenizer
-    from transformers.utils import logging as hf_logging
 
-    hf_logging.set_verbosity_error()
     out = options.out.resolve()
     shutil.rmtree(out / "tokenizers", ignore_errors=True)
     fixture_paths = {}
